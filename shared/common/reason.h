@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Why an input was rejected.  One list for every decoder and every drop
+ * counter, so a reason has the same number and name in a log line, a
+ * counter, a metric and a test.  Append only; never renumber.
+ */
+#ifndef HY_COMMON_REASON_H
+#define HY_COMMON_REASON_H
+
+#define HY_REASONS(X) \
+	X(OK,                 "ok") \
+	/* generic shape */ \
+	X(TRUNCATED,          "input shorter than its layout") \
+	X(OVERSIZED,          "input longer than allowed") \
+	X(TRAILING_BYTES,     "bytes left over after the last field") \
+	X(BAD_LENGTH,         "length field disagrees with the input") \
+	X(BAD_VERSION,        "unknown protocol version") \
+	X(BAD_TYPE,           "unknown packet or frame type") \
+	X(BAD_PADDING,        "padding is not all zero") \
+	X(RESERVED_SET,       "reserved field is not zero") \
+	X(OUT_OF_SPACE,       "output buffer too small") \
+	/* packets */ \
+	X(BAD_PACKET_SIZE,    "packet has the wrong size for its type") \
+	X(ZERO_SESSION,       "session id is zero") \
+	/* frames and messages */ \
+	X(TOO_MANY_FRAMES,    "more frames than a packet may carry") \
+	X(BAD_CHANNEL,        "channel number out of range") \
+	X(BAD_FRAGMENT,       "fragment index or count out of range") \
+	X(MESSAGE_TOO_LARGE,  "message larger than the protocol limit") \
+	X(BAD_ACK_RANGES,     "ack ranges malformed or out of order") \
+	X(BAD_MESSAGE_KIND,   "unknown message kind") \
+	X(EMPTY_FRAME,        "frame carries no data") \
+	/* crypto, tokens, replay */ \
+	X(AUTH_FAILED,        "authentication tag mismatch") \
+	X(TOKEN_EXPIRED,      "connect token expired") \
+	X(TOKEN_WRONG_NODE,   "connect token is for another node") \
+	X(TOKEN_BAD_KEY_ID,   "connect token sealed under an unknown key") \
+	X(TOKEN_BAD_UID,      "connect token user id malformed") \
+	X(TOKEN_REUSED,       "connect token already used") \
+	X(COOKIE_EXPIRED,     "challenge cookie expired") \
+	X(COOKIE_BAD,         "challenge cookie does not verify") \
+	X(REPLAYED,           "packet number already seen") \
+	X(TOO_OLD,            "packet number behind the replay window") \
+	/* rings */ \
+	X(RING_FULL,          "ring full") \
+	X(RING_PEER_GONE,     "ring peer gone") \
+	X(RING_BAD_MESSAGE,   "ring message malformed") \
+	/* config */ \
+	X(CONFIG_SYNTAX,      "config syntax error") \
+	X(CONFIG_UNKNOWN_KEY, "config key unknown") \
+	X(CONFIG_BAD_VALUE,   "config value invalid") \
+	X(CONFIG_MISSING,     "config key required but missing")
+
+enum hy_reason {
+#define HY_REASON_ENUM(name, text) HY_R_##name,
+	HY_REASONS(HY_REASON_ENUM)
+#undef HY_REASON_ENUM
+	HY_R_COUNT
+};
+
+/* Short stable identifier, e.g. "TRUNCATED" (for metrics and logs). */
+const char *hy_reason_name(enum hy_reason r);
+/* One-line human explanation. */
+const char *hy_reason_text(enum hy_reason r);
+
+#endif /* HY_COMMON_REASON_H */

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * AES-128-GCM with interchangeable backends.
+ *
+ * Two backends produce identical bytes: intel-ipsec-mb, for the data plane
+ * (what DPDK's own crypto PMDs use, the fastest here), and OpenSSL, for the
+ * client and the control plane (no SIMD library to ship).  A key context is
+ * expanded once (key schedule, GHASH tables) and then used for any number
+ * of packets; it is immutable after hy_aead_key_init(), so one context may
+ * be used from several threads at once.
+ */
+#ifndef HY_CRYPTO_AEAD_H
+#define HY_CRYPTO_AEAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/limits.h"
+
+enum hy_aead_backend {
+	HY_AEAD_OPENSSL = 0,
+	HY_AEAD_IPSECMB = 1,
+	HY_AEAD_BACKEND_COUNT
+};
+
+/* Large enough for either backend's expanded key; checked at build time
+ * by the backends.  Callers may embed it (e.g. in a session entry). */
+#define HY_AEAD_CTX_SIZE 1024u
+
+struct hy_aead_ctx {
+	enum hy_aead_backend backend;
+	uint32_t reserved;
+	uint8_t state[HY_AEAD_CTX_SIZE] __attribute__((aligned(64)));
+} __attribute__((aligned(64)));
+
+/* "openssl" / "ipsec-mb". */
+const char *hy_aead_backend_name(enum hy_aead_backend b);
+
+/* Returns 0 if the backend works on this CPU and library build, -1 if not
+ * (e.g. intel-ipsec-mb found no supported instruction set). */
+int hy_aead_backend_available(enum hy_aead_backend b);
+
+/* Expands a 16-byte key for backend b.  Returns 0, or -1 if the backend is
+ * unavailable.  No memory is allocated; hy_aead_key_wipe() zeroes ctx. */
+int hy_aead_key_init(struct hy_aead_ctx *ctx, enum hy_aead_backend b,
+		     const uint8_t key[HY_KEY_LEN]);
+void hy_aead_key_wipe(struct hy_aead_ctx *ctx);
+
+/* Encrypts len bytes of pt into ct (ct == pt allowed: in place) and writes
+ * the 16-byte tag.  aad may be NULL when aad_len is 0.  Returns 0 or -1. */
+int hy_aead_seal(const struct hy_aead_ctx *ctx, const uint8_t nonce[HY_NONCE_LEN],
+		 const uint8_t *aad, size_t aad_len,
+		 const uint8_t *pt, size_t len, uint8_t *ct, uint8_t tag[HY_TAG_LEN]);
+
+/* Decrypts and authenticates (ct == pt allowed).  Returns 0 if the tag
+ * verifies (compared in constant time), -1 if not; on -1 the contents of
+ * pt are unspecified and must not be used. */
+int hy_aead_open(const struct hy_aead_ctx *ctx, const uint8_t nonce[HY_NONCE_LEN],
+		 const uint8_t *aad, size_t aad_len,
+		 const uint8_t *ct, size_t len, uint8_t *pt, const uint8_t tag[HY_TAG_LEN]);
+
+/* Data-packet nonce: 4 zero bytes then the 64-bit packet number, big-endian.
+ * Keys are per direction, so (key, nonce) never repeats while packet
+ * numbers only grow. */
+void hy_aead_packet_nonce(uint8_t nonce[HY_NONCE_LEN], uint64_t packet_number);
+
+#endif /* HY_CRYPTO_AEAD_H */
