@@ -21,6 +21,7 @@
 	/* packets */ \
 	X(BAD_PACKET_SIZE,    "packet has the wrong size for its type") \
 	X(ZERO_SESSION,       "session id is zero") \
+	X(UNKNOWN_SESSION,    "no session with this id") \
 	/* frames and messages */ \
 	X(TOO_MANY_FRAMES,    "more frames than a packet may carry") \
 	X(BAD_CHANNEL,        "channel number out of range") \

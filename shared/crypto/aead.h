@@ -63,4 +63,11 @@ int hy_aead_open(const struct hy_aead_ctx *ctx, const uint8_t nonce[HY_NONCE_LEN
  * numbers only grow. */
 void hy_aead_packet_nonce(uint8_t nonce[HY_NONCE_LEN], uint64_t packet_number);
 
+/* Frees the calling thread's per-thread backend state (the ipsec-mb
+ * manager, OpenSSL's cipher contexts and the key schedule they cache).
+ * Optional: the same happens at thread exit.  Call it when a thread that
+ * will live on has finished with its keys.  The next AEAD call from the
+ * thread sets the state up again. */
+void hy_aead_thread_release(void);
+
 #endif /* HY_CRYPTO_AEAD_H */

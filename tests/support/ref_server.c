@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Reference responder (see ref_server.h).  Checks run in the order
+ * docs/protocol.md lists them; every drop is counted by reason.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ref_server.h"
+
+#include "common/wire.h"
+#include "crypto/cookie.h"
+#include "crypto/random.h"
+#include "crypto/replay.h"
+#include "crypto/token.h"
+#include "proto/frame.h"
+#include "proto/message.h"
+#include "proto/packet.h"
+#include "proto/seal.h"
+
+#define COOKIE_LIFETIME_S 10u
+#define USED_SIDS 1024u /* remembered token sids: one token, one session */
+
+struct ref_session {
+	bool live;
+	uint64_t sid;
+	uint64_t expire_at; /* token expiry */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	struct hy_aead_ctx rx_key; /* client -> server */
+	struct hy_aead_ctx tx_key; /* server -> client */
+	struct hy_replay replay;
+	uint64_t next_pn;
+	uint64_t last_recv_ms;
+	uint64_t last_send_ms;
+};
+
+struct ref_server {
+	struct ref_server_config cfg;
+	int fd;
+	uint16_t port;
+	struct hy_aead_ctx cluster;
+	struct hy_aead_ctx cookie_key;
+	uint32_t cookie_serial;
+	uint64_t now_ms;
+	struct ref_session sessions[REF_SERVER_MAX_SESSIONS];
+	uint64_t used_sids[USED_SIDS];
+	unsigned used_next;
+	struct ref_server_stats stats;
+};
+
+static uint64_t unix_now(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static void trace(struct ref_server *s, const char *dir, const char *what, size_t len)
+{
+	if (s->cfg.trace)
+		s->cfg.trace(s->cfg.trace_arg, dir, what, len);
+}
+
+static void drop(struct ref_server *s, enum hy_reason r, const char *what, size_t len)
+{
+	s->stats.dropped_by_reason[(unsigned)r < HY_R_COUNT ? r : 0]++;
+	trace(s, "drop", hy_reason_name(r), len);
+	(void)what;
+}
+
+struct ref_server *ref_server_create(const struct ref_server_config *cfg, const char *bind_addr,
+				     uint16_t port)
+{
+	struct ref_server *s = calloc(1, sizeof(*s));
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof(bound);
+	uint8_t ck[HY_KEY_LEN];
+	int family;
+
+	if (s == NULL)
+		return NULL;
+	s->cfg = *cfg;
+	s->fd = -1;
+	if (s->cfg.max_sessions == 0 || s->cfg.max_sessions > REF_SERVER_MAX_SESSIONS)
+		s->cfg.max_sessions = REF_SERVER_MAX_SESSIONS;
+	if (inet_pton(AF_INET, bind_addr, &a4.sin_addr) == 1) {
+		family = AF_INET;
+	} else if (inet_pton(AF_INET6, bind_addr, &a6.sin6_addr) == 1) {
+		family = AF_INET6;
+	} else {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (hy_aead_key_init(&s->cluster, cfg->backend, cfg->cluster_key) < 0 ||
+	    hy_random_bytes(ck, sizeof(ck)) < 0 ||
+	    hy_aead_key_init(&s->cookie_key, cfg->backend, ck) < 0) {
+		errno = ENOTSUP;
+		goto fail;
+	}
+	explicit_bzero(ck, sizeof(ck));
+	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		goto fail;
+	if (family == AF_INET ? bind(s->fd, (struct sockaddr *)&a4, sizeof(a4))
+			      : bind(s->fd, (struct sockaddr *)&a6, sizeof(a6)))
+		goto fail;
+	if (getsockname(s->fd, (struct sockaddr *)&bound, &blen) < 0)
+		goto fail;
+	s->port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+					  : ((struct sockaddr_in6 *)&bound)->sin6_port);
+	return s;
+fail:
+	ref_server_destroy(s);
+	return NULL;
+}
+
+void ref_server_destroy(struct ref_server *s)
+{
+	if (s == NULL)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+}
+
+int ref_server_fd(const struct ref_server *s) { return s->fd; }
+uint16_t ref_server_port(const struct ref_server *s) { return s->port; }
+const struct ref_server_stats *ref_server_stats(const struct ref_server *s) { return &s->stats; }
+
+unsigned ref_server_sessions(const struct ref_server *s)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < REF_SERVER_MAX_SESSIONS; i++)
+		n += s->sessions[i].live;
+	return n;
+}
+
+static void cookie_addr(const struct sockaddr_storage *ss, struct hy_cookie_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		out->family = 4;
+		memcpy(out->addr, &a->sin_addr, 4);
+		out->port = ntohs(a->sin_port);
+	} else {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		out->family = 6;
+		memcpy(out->addr, &a->sin6_addr, 16);
+		out->port = ntohs(a->sin6_port);
+	}
+}
+
+static void send_to(struct ref_server *s, const struct sockaddr_storage *to, socklen_t tolen,
+		    const uint8_t *buf, size_t len, const char *what)
+{
+	if (sendto(s->fd, buf, len, 0, (const struct sockaddr *)to, tolen) == (ssize_t)len) {
+		s->stats.tx++;
+		trace(s, "out", what, len);
+	}
+}
+
+static void send_sealed(struct ref_server *s, struct ref_session *ss, enum hy_pkt_type type,
+			const uint8_t *pt, size_t len)
+{
+	uint8_t out[HY_MAX_DATAGRAM];
+	size_t n = hy_pkt_seal(&ss->tx_key, type, ss->sid, ss->next_pn, pt, len, out, sizeof(out));
+	if (n == 0)
+		return;
+	ss->next_pn++;
+	ss->last_send_ms = s->now_ms;
+	send_to(s, &ss->addr, ss->addr_len, out, n, hy_pkt_type_name(type));
+}
+
+static void send_message(struct ref_server *s, struct ref_session *ss, uint8_t ver, uint16_t cmd,
+			 uint8_t status, const uint8_t *payload, size_t len)
+{
+	uint8_t msg[HY_FRAME_MAX_UNRELIABLE];
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_wr w;
+	size_t mlen = hy_msg_resp_encode(msg, sizeof(msg), ver, cmd, status, payload, len);
+
+	hy_wr_init(&w, pt, sizeof(pt));
+	if (mlen && hy_frame_put_unreliable(&w, msg, mlen))
+		send_sealed(s, ss, HY_PKT_DATA, pt, w.off);
+}
+
+static void close_session(struct ref_server *s, struct ref_session *ss, unsigned reason)
+{
+	uint8_t body[HY_DISCONNECT_BODY_LEN];
+	size_t n = hy_close_encode(body, sizeof(body), (enum hy_close_reason)reason);
+	if (n)
+		send_sealed(s, ss, HY_PKT_DISCONNECT, body, n);
+	hy_aead_key_wipe(&ss->rx_key);
+	hy_aead_key_wipe(&ss->tx_key);
+	ss->live = false;
+}
+
+static struct ref_session *find_session(struct ref_server *s, uint64_t sid)
+{
+	for (unsigned i = 0; i < REF_SERVER_MAX_SESSIONS; i++)
+		if (s->sessions[i].live && s->sessions[i].sid == sid)
+			return &s->sessions[i];
+	return NULL;
+}
+
+static bool sid_was_used(const struct ref_server *s, uint64_t sid)
+{
+	for (unsigned i = 0; i < USED_SIDS; i++)
+		if (s->used_sids[i] == sid)
+			return true;
+	return false;
+}
+
+static void on_connect(struct ref_server *s, const uint8_t *buf, size_t len,
+		       const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	struct hy_pkt_connect p;
+	struct hy_token_public pub;
+	struct hy_token_private priv;
+	struct hy_cookie_addr ca;
+	const struct hy_aead_ctx *keys[1] = {&s->cluster};
+	enum hy_reason r = hy_pkt_connect_decode(buf, len, &p);
+
+	if (r != HY_R_OK) {
+		drop(s, r, "connect", len);
+		return;
+	}
+	/* The token is opened before anything is sent, so nothing is ever
+	 * answered on the strength of bytes that do not authenticate. */
+	r = hy_token_open(keys, 1, s->cfg.node_id, unix_now(), p.token, &pub, &priv);
+	if (r != HY_R_OK) {
+		drop(s, r, "token", len);
+		return;
+	}
+	cookie_addr(from, &ca);
+	if (p.type == HY_PKT_CONNECT) {
+		struct hy_pkt_challenge ch;
+		uint8_t out[HY_CHALLENGE_LEN];
+		hy_cookie_make(&s->cookie_key, (uint32_t)unix_now(), s->cookie_serial++, &ca,
+			       pub.nonce, pub.node_id, ch.cookie);
+		size_t n = hy_pkt_challenge_encode(out, sizeof(out), &ch);
+		if (n) {
+			s->stats.challenges++;
+			send_to(s, from, fromlen, out, n, "CHALLENGE");
+		}
+		goto wipe;
+	}
+
+	/* RESPONSE */
+	r = hy_cookie_check(&s->cookie_key, COOKIE_LIFETIME_S, unix_now(), p.cookie,
+			    HY_COOKIE_LEN, &ca, pub.nonce, pub.node_id);
+	if (r != HY_R_OK) {
+		drop(s, r, "cookie", len);
+		goto wipe;
+	}
+	struct ref_session *ss = find_session(s, priv.sid);
+	if (ss != NULL) {
+		/* Our ACCEPT was lost and the client resent RESPONSE: resend it
+		 * (same session, no second session from one token). */
+		goto accept;
+	}
+	/* Find a free slot first so a full server denies rather than forgets. */
+	for (unsigned i = 0; i < s->cfg.max_sessions && ss == NULL; i++)
+		if (!s->sessions[i].live)
+			ss = &s->sessions[i];
+	{
+		struct ref_session tmp = {0};
+		struct ref_session *target = ss ? ss : &tmp;
+		unsigned deny = 0;
+
+		target->sid = priv.sid;
+		target->addr = *from;
+		target->addr_len = fromlen;
+		target->next_pn = 0;
+		hy_replay_init(&target->replay);
+		hy_aead_key_init(&target->rx_key, s->cfg.backend, priv.c2s_key);
+		hy_aead_key_init(&target->tx_key, s->cfg.backend, priv.s2c_key);
+		if (sid_was_used(s, priv.sid))
+			deny = HY_CLOSE_TOKEN_REUSED;
+		else if (ss == NULL)
+			deny = HY_CLOSE_SERVER_FULL;
+		else if (s->cfg.node_state == HY_NODE_OFFLINE)
+			deny = HY_CLOSE_NODE_DRAINING;
+		if (deny) {
+			uint8_t body[HY_DENY_BODY_LEN];
+			size_t n = hy_close_encode(body, sizeof(body), (enum hy_close_reason)deny);
+			if (n) {
+				s->stats.denies++;
+				send_sealed(s, target, HY_PKT_DENY, body, n);
+			}
+			hy_aead_key_wipe(&target->rx_key);
+			hy_aead_key_wipe(&target->tx_key);
+			goto wipe;
+		}
+		ss->live = true;
+		ss->expire_at = pub.expire_at;
+		ss->last_recv_ms = s->now_ms;
+		s->used_sids[s->used_next++ % USED_SIDS] = priv.sid;
+	}
+accept: {
+	struct hy_accept a = {.keepalive_ms = s->cfg.keepalive_ms,
+			      .idle_timeout_ms = s->cfg.idle_timeout_ms,
+			      .max_message = HY_MAX_MESSAGE,
+			      .node_state = s->cfg.node_state};
+	uint8_t body[HY_ACCEPT_BODY_LEN];
+	size_t n = hy_accept_encode(body, sizeof(body), &a);
+	if (n) {
+		s->stats.accepts++;
+		send_sealed(s, ss, HY_PKT_ACCEPT, body, n);
+	}
+}
+wipe:
+	explicit_bzero(&priv, sizeof(priv));
+}
+
+static void on_command(struct ref_server *s, struct ref_session *ss, const struct hy_msg *m)
+{
+	if (m->ver == HY_MSG_VER_TRANSPORT && m->cmd == HY_CMD_ECHO) {
+		struct hy_echo_resp er = {.node_state = s->cfg.node_state};
+		struct hy_cookie_addr ca;
+		uint8_t payload[HY_ECHO_RESP_V6_LEN];
+
+		if (hy_echo_req_decode(m->payload, m->len, &er.client_time) != HY_R_OK) {
+			send_message(s, ss, m->ver, m->cmd, HY_STATUS_BAD, NULL, 0);
+			return;
+		}
+		cookie_addr(&ss->addr, &ca);
+		er.addr.family = ca.family;
+		memcpy(er.addr.addr, ca.addr, sizeof(er.addr.addr));
+		er.addr.port = ca.port;
+		size_t n = hy_echo_resp_encode(payload, sizeof(payload), &er);
+		s->stats.echoes++;
+		send_message(s, ss, m->ver, m->cmd, HY_STATUS_OK, payload, n);
+		return;
+	}
+	send_message(s, ss, m->ver, m->cmd, HY_STATUS_BAD, NULL, 0);
+}
+
+static void on_sealed(struct ref_server *s, uint8_t *buf, size_t len,
+		      const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	struct hy_pkt_header h;
+	size_t pt_len;
+	enum hy_reason r = hy_pkt_header_decode(buf, len, &h);
+	struct ref_session *ss;
+
+	if (r != HY_R_OK)
+		goto dropped;
+	ss = find_session(s, h.sid);
+	if (ss == NULL) {
+		r = HY_R_UNKNOWN_SESSION;
+		goto dropped;
+	}
+	if ((r = hy_replay_check(&ss->replay, h.pn)) != HY_R_OK)
+		goto dropped;
+	if ((r = hy_pkt_open_inplace(&ss->rx_key, buf, len, &h, &pt_len)) != HY_R_OK)
+		goto dropped;
+	hy_replay_mark(&ss->replay, h.pn);
+	ss->last_recv_ms = s->now_ms;
+	/* The packet authenticated: a new source address is the client's
+	 * new address (NAT rebinding). */
+	ss->addr = *from;
+	ss->addr_len = fromlen;
+
+	const uint8_t *pt = buf + HY_DATA_HEADER_LEN;
+	if (h.type == HY_PKT_DISCONNECT) {
+		s->stats.disconnects++;
+		hy_aead_key_wipe(&ss->rx_key);
+		hy_aead_key_wipe(&ss->tx_key);
+		ss->live = false;
+		return;
+	}
+	if (h.type != HY_PKT_DATA) {
+		r = HY_R_BAD_TYPE; /* ACCEPT/DENY only flow towards clients */
+		goto dropped;
+	}
+	if ((r = hy_frames_validate(pt, pt_len)) != HY_R_OK)
+		goto dropped;
+	struct hy_rd rd;
+	struct hy_frame f;
+	hy_rd_init(&rd, pt, pt_len);
+	while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK) {
+		struct hy_msg m;
+		if (f.type != HY_FRAME_UNRELIABLE && f.type != HY_FRAME_SEQUENCED)
+			continue; /* PING/ACK need nothing; reliability is not here */
+		if ((r = hy_msg_cmd_decode(f.data, f.len, &m)) != HY_R_OK) {
+			drop(s, r, "command", f.len);
+			continue;
+		}
+		on_command(s, ss, &m);
+	}
+	return;
+dropped:
+	drop(s, r, "sealed", len);
+}
+
+void ref_server_poll(struct ref_server *s, uint64_t now_ms)
+{
+	uint8_t buf[HY_MAX_DATAGRAM + 1];
+
+	s->now_ms = now_ms;
+	for (;;) {
+		struct sockaddr_storage from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(s->fd, buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *)&from,
+				     &fromlen);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		s->stats.rx++;
+		enum hy_pkt_type type;
+		enum hy_reason r = (size_t)n > HY_MAX_DATAGRAM ? HY_R_OVERSIZED
+							       : hy_pkt_classify(buf, (size_t)n, &type);
+		if (r != HY_R_OK) {
+			drop(s, r, "datagram", (size_t)n);
+			continue;
+		}
+		trace(s, "in", hy_pkt_type_name(type), (size_t)n);
+		if (type == HY_PKT_CONNECT || type == HY_PKT_RESPONSE)
+			on_connect(s, buf, (size_t)n, &from, fromlen);
+		else if (hy_pkt_type_is_sealed(type))
+			on_sealed(s, buf, (size_t)n, &from, fromlen);
+		else
+			drop(s, HY_R_BAD_TYPE, "datagram", (size_t)n);
+	}
+	for (unsigned i = 0; i < REF_SERVER_MAX_SESSIONS; i++) {
+		struct ref_session *ss = &s->sessions[i];
+		if (!ss->live)
+			continue;
+		if (s->cfg.idle_timeout_ms && now_ms - ss->last_recv_ms >= s->cfg.idle_timeout_ms) {
+			close_session(s, ss, HY_CLOSE_IDLE_TIMEOUT);
+			continue;
+		}
+		/* Both ends keep an idle session alive: the client times out
+		 * a node it has not heard from, too. */
+		if (s->cfg.keepalive_ms && now_ms - ss->last_send_ms >= s->cfg.keepalive_ms) {
+			const uint8_t ping = HY_FRAME_PING;
+			send_sealed(s, ss, HY_PKT_DATA, &ping, sizeof(ping));
+		}
+	}
+}
+
+unsigned ref_server_push_all(struct ref_server *s, uint8_t ver, uint16_t cmd, const void *payload,
+			     size_t len)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < REF_SERVER_MAX_SESSIONS; i++) {
+		if (!s->sessions[i].live)
+			continue;
+		send_message(s, &s->sessions[i], ver, cmd, HY_STATUS_PUSH, payload, len);
+		n++;
+	}
+	return n;
+}
+
+void ref_server_kick_all(struct ref_server *s, unsigned reason)
+{
+	for (unsigned i = 0; i < REF_SERVER_MAX_SESSIONS; i++)
+		if (s->sessions[i].live)
+			close_session(s, &s->sessions[i], reason);
+}
