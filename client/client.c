@@ -48,6 +48,7 @@ struct hy_client {
 	uint64_t now_ms;       /* time of the latest update */
 
 	uint8_t cookie[HY_COOKIE_LEN];
+	unsigned resends;      /* of the current handshake packet, for back-off */
 	uint32_t keepalive_ms;
 	uint32_t idle_timeout_ms;
 
@@ -146,7 +147,7 @@ struct hy_client *hy_client_create(const struct hy_ticket *t, const struct hy_cl
 	if (c->opt.connect_timeout_ms == 0)
 		c->opt.connect_timeout_ms = 5000;
 	if (c->opt.resend_ms == 0)
-		c->opt.resend_ms = 100;
+		c->opt.resend_ms = 250;
 	c->fd = -1;
 
 	if (t->cred.sid == 0) {
@@ -414,7 +415,9 @@ static void handle_sealed(struct hy_client *c, uint8_t *buf, size_t len)
 		r = hy_close_decode(pt, pt_len, &why);
 		if (r != HY_R_OK)
 			goto dropped;
-		if (is_terminal(c->state))
+		/* DENY answers RESPONSE: after ACCEPT it is ignored. */
+		if (is_terminal(c->state) ||
+		    (h.type == HY_PKT_DENY && c->state == HY_CLIENT_CONNECTED))
 			return;
 		c->state = h.type == HY_PKT_DENY ? HY_CLIENT_DENIED : HY_CLIENT_DISCONNECTED;
 		c->close_reason = why;
@@ -456,6 +459,7 @@ static void handle_datagram(struct hy_client *c, uint8_t *buf, size_t len)
 		if (c->state == HY_CLIENT_SENDING_CONNECT) {
 			memcpy(c->cookie, ch.cookie, HY_COOKIE_LEN);
 			c->state = HY_CLIENT_SENDING_RESPONSE;
+			c->resends = 0;
 			send_connect(c, HY_PKT_RESPONSE);
 		}
 		return;
@@ -493,15 +497,23 @@ static void run_timers(struct hy_client *c)
 
 	switch (c->state) {
 	case HY_CLIENT_SENDING_CONNECT:
-	case HY_CLIENT_SENDING_RESPONSE:
-		if (now - c->started_ms >= c->opt.connect_timeout_ms) {
+	case HY_CLIENT_SENDING_RESPONSE: {
+		if (now - c->started_ms >= c->opt.connect_timeout_ms ||
+		    (uint64_t)time(NULL) >= c->ticket.cred.expire_at) {
 			c->state = HY_CLIENT_TIMED_OUT;
 			return;
 		}
-		if (now - c->last_send_ms >= c->opt.resend_ms)
+		/* Back-off: resend_ms, twice that, then every second. */
+		uint64_t wait = (uint64_t)c->opt.resend_ms << (c->resends < 2 ? c->resends : 2);
+		if (wait > 1000 && c->opt.resend_ms <= 1000)
+			wait = 1000;
+		if (now - c->last_send_ms >= wait) {
+			c->resends++;
 			send_connect(c, c->state == HY_CLIENT_SENDING_CONNECT ? HY_PKT_CONNECT
 									 : HY_PKT_RESPONSE);
+		}
 		return;
+	}
 	case HY_CLIENT_CONNECTED:
 		if (c->idle_timeout_ms && now - c->last_recv_ms >= c->idle_timeout_ms) {
 			c->state = HY_CLIENT_TIMED_OUT;

@@ -66,7 +66,7 @@ const char *hy_client_state_name(enum hy_client_state s);
 
 struct hy_client_options {
 	uint32_t connect_timeout_ms; /* give up connecting after this (default 5000) */
-	uint32_t resend_ms;          /* CONNECT/RESPONSE resend interval (default 100) */
+	uint32_t resend_ms;          /* first CONNECT/RESPONSE resend (default 250), doubling to 1 s */
 	uint32_t keepalive_ms;       /* ping when idle this long (default: the node's, from ACCEPT) */
 	enum hy_aead_backend backend; /* default HY_AEAD_OPENSSL */
 };

@@ -4,6 +4,7 @@
  * prints what it would run and exits; the services arrive in later
  * releases.
  */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -130,14 +131,25 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* "198.18.0.1:7000" or "[::]:7000". */
+static char *endpoint(const struct hy_conf_addr *a, unsigned int port,
+		      char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	hy_conf_addr_format(a, ip, sizeof(ip));
+	snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
+		 port);
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
 	struct hy_modules_config mods;
 	struct hy_node_config node;
 	struct hy_conf_error err;
 	struct opts o = { 0 };
-	char line[512], roles[32], http[INET6_ADDRSTRLEN],
-	     tcp[INET6_ADDRSTRLEN], mars[INET6_ADDRSTRLEN];
+	char line[512], roles[32], http[64], tcp[64], mars[64];
 
 	if (parse_args(argc, argv, &o) != 0)
 		return EXIT_USAGE;
@@ -166,20 +178,17 @@ int main(int argc, char **argv)
 	if (force_quit)
 		return EXIT_SUCCESS; /* asked to stop before anything started */
 
-	printf(PROG ": node %u \"%s\" version %s roles %s; http %s:%u, tcp %s:%u,"
-	       " mars %s:%u with %u candidate%s; rooms of up to %u; services "
+	printf(PROG ": node %u \"%s\" version %s roles %s; http %s, tcp %s,"
+	       " mars %s with %u candidate%s; rooms of up to %u; services "
 	       "not implemented yet, exiting\n",
 	       node.node.id, node.node.name, node.node.version,
 	       hy_conf_roles_format(node.node.roles, roles, sizeof(roles)),
-	       hy_conf_addr_format(&node.controlplane.http.listen, http,
-				   sizeof(http)),
-	       node.controlplane.http.port,
-	       hy_conf_addr_format(&node.controlplane.tcp.listen, tcp,
-				   sizeof(tcp)),
-	       node.controlplane.tcp.port,
-	       hy_conf_addr_format(&node.controlplane.mars.listen, mars,
-				   sizeof(mars)),
-	       node.controlplane.mars.port,
+	       endpoint(&node.controlplane.http.listen,
+			node.controlplane.http.port, http, sizeof(http)),
+	       endpoint(&node.controlplane.tcp.listen,
+			node.controlplane.tcp.port, tcp, sizeof(tcp)),
+	       endpoint(&node.controlplane.mars.listen,
+			node.controlplane.mars.port, mars, sizeof(mars)),
 	       node.controlplane.mars.nb_candidates,
 	       node.controlplane.mars.nb_candidates == 1 ? "" : "s",
 	       mods.rooms.max_members);

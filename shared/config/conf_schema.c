@@ -449,6 +449,7 @@ static int conv_string(struct hy_conf_ctx *ctx, const struct hy_conf_key *k,
 	if ((k->flags & HY_CK_SHM) && (s[0] != '/' || l < 2 ||
 				      strchr(s + 1, '/') != NULL))
 		return bad(ctx, k, n, path, NULL);
+	memset(p, 0, k->size); /* no bytes of the default left behind */
 	if ((k->flags & HY_CK_PATH) && s[0] != '/' && ctx->base_dir != NULL) {
 		int w = snprintf(p, k->size, "%s/%s", ctx->base_dir, s);
 
@@ -665,7 +666,7 @@ int hy_conf_schema_load(struct hy_conf_ctx *ctx, const struct hy_conf_key *keys,
 		const struct hy_cnode *n = map->kids[i];
 
 		pathf(sub, sizeof(sub), "%s%s%.64s", path, path[0] ? "." : "",
-			 n->key);
+		      n->key[0] ? n->key : "\"\""); /* YAML allows "" */
 		for (k = keys; k->name != NULL; k++)
 			if (strcmp(k->name, n->key) == 0)
 				break;

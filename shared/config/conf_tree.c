@@ -165,27 +165,35 @@ static bool ident_char(char c)
  * and silently wraps it (4294967301 becomes 5).  Give every literal outside
  * the int range its L, so it is read as a 64-bit integer and range-checked
  * by the schema.  A small lexer of our own: it only has to skip strings and
- * comments as libconfig's scanner does.  Returns a malloc'd copy or NULL.
+ * comments as libconfig's scanner does.  It also finds an unterminated
+ * string, on which libconfig 1.5 leaks its string buffer: *open_quote is
+ * then the offset of the opening quote (else SIZE_MAX).  Returns a malloc'd
+ * copy or NULL.
  */
-static char *add_int64_suffixes(const char *in, size_t len)
+static char *add_int64_suffixes(const char *in, size_t len,
+				size_t *open_quote)
 {
 	char *out = malloc(2 * len + 1); /* at most one L per input byte */
 	size_t i = 0, o = 0;
 
+	*open_quote = SIZE_MAX;
 	if (out == NULL)
 		return NULL;
 	while (i < len) {
 		char c = in[i];
 
 		if (c == '"') { /* string, with backslash escapes */
+			*open_quote = i;
 			out[o++] = in[i++];
 			while (i < len && in[i] != '"') {
 				if (in[i] == '\\' && i + 1 < len)
 					out[o++] = in[i++];
 				out[o++] = in[i++];
 			}
-			if (i < len)
+			if (i < len) {
 				out[o++] = in[i++];
+				*open_quote = SIZE_MAX;
+			}
 		} else if (c == '#' || (c == '/' && i + 1 < len &&
 					in[i + 1] == '/')) {
 			while (i < len && in[i] != '\n')
@@ -326,24 +334,35 @@ struct hy_cnode *hy_cnode_from_libconfig(const char *text, size_t len,
 {
 	struct build b = { .nodes = 0, .err = err };
 	struct hy_cnode *root = NULL;
+	size_t open_quote;
 	char *fixed;
 	config_t cfg;
 
 	if (refuse_nul(text, len, err) != 0 ||
 	    refuse_include(text, len, err) != 0)
 		return NULL;
-	fixed = add_int64_suffixes(text, len);
+	fixed = add_int64_suffixes(text, len, &open_quote);
 	if (fixed == NULL) {
 		hy_conf_fail(err, HY_R_CONFIG_BAD_VALUE, 0, "(file)",
 			     "out of memory");
 		return NULL;
 	}
+	if (open_quote != SIZE_MAX) {
+		hy_conf_fail(err, HY_R_CONFIG_SYNTAX,
+			     line_of_offset(text, open_quote), NULL,
+			     "syntax error: string not terminated");
+		free(fixed);
+		return NULL;
+	}
 	config_init(&cfg);
 	if (config_read_string(&cfg, fixed) != CONFIG_TRUE) {
+		const char *why = config_error_text(&cfg);
+
+		if (why == NULL)
+			why = "unreadable";
 		hy_conf_fail(err, HY_R_CONFIG_SYNTAX, config_error_line(&cfg),
-			     NULL, "syntax error: %s",
-			     config_error_text(&cfg) ? config_error_text(&cfg) :
-			     "unreadable");
+			     NULL, "%s%s", strstr(why, "syntax error") ? "" :
+			     "syntax error: ", why);
 	} else {
 		root = from_setting(&b, config_root_setting(&cfg), 0, 0);
 	}
@@ -372,6 +391,12 @@ static int ynext(struct ystate *y, yaml_event_t *ev)
 	return -1;
 }
 
+/* Key named in an error about the node at path. */
+static const char *key_of(const char *path)
+{
+	return path[0] != '\0' ? path : "(top)";
+}
+
 static char *ystrdup(struct ystate *y, const yaml_event_t *ev,
 		     unsigned int line, const char *path)
 {
@@ -381,7 +406,7 @@ static char *ystrdup(struct ystate *y, const yaml_event_t *ev,
 
 	if (memchr(v, '\0', n) != NULL) {
 		hy_conf_fail(y->b.err, HY_R_CONFIG_BAD_VALUE, line,
-			     path[0] ? path : "(top)", "NUL byte in a string");
+			     key_of(path), "NUL byte in a string");
 		return NULL;
 	}
 	s = strndup(v, n);
@@ -396,7 +421,8 @@ static void child_path(char *out, size_t len, const char *path,
 		       const char *key, unsigned int index)
 {
 	if (key != NULL)
-		snprintf(out, len, "%s%s%.64s", path, path[0] ? "." : "", key);
+		snprintf(out, len, "%s%s%.64s", path, path[0] ? "." : "",
+			 key[0] ? key : "\"\"");
 	else
 		snprintf(out, len, "%s[%u]", path, index);
 }
@@ -412,7 +438,7 @@ static struct hy_cnode *ynode(struct ystate *y, yaml_event_t *ev, int depth,
 	yaml_event_t e;
 
 	if (depth > HY_CN_MAX_DEPTH) {
-		hy_conf_fail(y->b.err, HY_R_CONFIG_BAD_VALUE, line, path,
+		hy_conf_fail(y->b.err, HY_R_CONFIG_BAD_VALUE, line, key_of(path),
 			     "nested deeper than %d levels", HY_CN_MAX_DEPTH);
 		goto out;
 	}
@@ -427,7 +453,7 @@ static struct hy_cnode *ynode(struct ystate *y, yaml_event_t *ev, int depth,
 		}
 		break;
 	case YAML_ALIAS_EVENT:
-		hy_conf_fail(y->b.err, HY_R_CONFIG_BAD_VALUE, line, path,
+		hy_conf_fail(y->b.err, HY_R_CONFIG_BAD_VALUE, line, key_of(path),
 			     "aliases (*name) are not supported");
 		break;
 	case YAML_SEQUENCE_START_EVENT:
@@ -463,7 +489,7 @@ static struct hy_cnode *ynode(struct ystate *y, yaml_event_t *ev, int depth,
 			kline = (unsigned int)e.start_mark.line + 1;
 			if (e.type != YAML_SCALAR_EVENT) {
 				hy_conf_fail(y->b.err, HY_R_CONFIG_BAD_VALUE,
-					     kline, path[0] ? path : "(top)",
+					     kline, key_of(path),
 					     "keys must be plain strings");
 				yaml_event_delete(&e);
 				goto fail;

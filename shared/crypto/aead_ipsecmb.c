@@ -5,7 +5,10 @@
  * in hy_aead_ctx.state and is only read after key init, so one context may
  * be shared by threads.  The library's function table (IMB_MGR) is chosen
  * per CPU at init time; each thread allocates its own lazily and frees it
- * at thread exit, so no lock is taken on the packet path.
+ * at thread exit, so no lock is taken on the packet path.  The expanded
+ * key's layout depends on the code path the library picked for this CPU;
+ * every thread of a process picks the same one, so a context is valid in
+ * any thread of the process that made it (never copy one to another host).
  */
 #include <pthread.h>
 #include <stdbool.h>

@@ -35,12 +35,12 @@ enum hy_pkt_type {
  * only by the node it names.  Fixed size so CONNECT has a fixed size. */
 #define HY_TOKEN_VERSION 1u
 #define HY_TOKEN_PUBLIC_LEN 28u   /* version..nonce, the AEAD associated data */
-#define HY_TOKEN_PRIVATE_LEN 108u /* sid, flags, keys, uid */
+#define HY_TOKEN_PRIVATE_LEN 108u /* sid, transport, uid length, keys, uid */
 #define HY_TOKEN_LEN (HY_TOKEN_PUBLIC_LEN + HY_TOKEN_PRIVATE_LEN + HY_TAG_LEN)
 #define HY_UID_MAX 64u
 
 /* Stateless challenge cookie carried by CHALLENGE and echoed by RESPONSE. */
-#define HY_COOKIE_LEN 24u /* issued_at u64 + GMAC tag */
+#define HY_COOKIE_LEN 24u /* issued_at u32 + serial u32 + GMAC tag */
 
 /* CONNECT and RESPONSE are always exactly this long (zero padded), so no
  * reply to an unverified source can be larger than what it sent. */

@@ -535,10 +535,8 @@ enum hy_reason hy_msg_reasm_push(struct hy_msg_reasm *ra, const void *slot,
 			ra->active = false;
 			/* A fresh start right after a broken message is kept so
 			 * one lost tail does not also cost the next message. */
-			if (h.part == 0 && h.total <= ra->cap) {
-				bool ignored;
-				hy_msg_reasm_push(ra, slot, &ignored);
-			}
+			if (h.part == 0 && h.total <= ra->cap)
+				hy_msg_reasm_push(ra, slot, done);
 			return BAD;
 		}
 	} else {

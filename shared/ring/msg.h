@@ -310,7 +310,9 @@ void hy_msg_reasm_init(struct hy_msg_reasm *ra, uint8_t *buf, size_t cap);
  * bytes; the next push starts a new message).  HY_R_RING_BAD_MESSAGE (or
  * the header's reason): the slot or the message in progress is malformed,
  * misordered or too large for buf; the message in progress is abandoned,
- * and if this slot is a well-formed part 0 it starts a new message. */
+ * and if this slot is a well-formed part 0 it starts a new message (so
+ * *done can be true together with this reason: a single-part message that
+ * followed a broken one is complete and must still be consumed). */
 enum hy_reason hy_msg_reasm_push(struct hy_msg_reasm *ra, const void *slot,
 	bool *done);
 

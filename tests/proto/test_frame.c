@@ -104,7 +104,8 @@ START_TEST(test_wire_bytes)
 	struct hy_wr w;
 	hy_wr_init(&w, buf, sizeof(buf));
 	ck_assert(hy_frame_put_fragment(&w, HY_FRAME_RELIABLE, 0x0a0b0c0d, 1, 2, "xy", 2));
-	const uint8_t want[] = {0x05, 0x04, 0x0a, 0x0b, 0x0c, 0x0d, 0x01, 0x02, 0x00, 0x02, 'x', 'y'};
+	const uint8_t want[] = {0x05, 0x04, 0x0a, 0x0b, 0x0c, 0x0d,
+				0x01, 0x02, 0x00, 0x02, 'x', 'y'};
 	ck_assert_uint_eq(w.off, sizeof(want));
 	ck_assert_mem_eq(buf, want, sizeof(want));
 
@@ -112,7 +113,8 @@ START_TEST(test_wire_bytes)
 	const struct hy_seq_range iv[2] = {{0x100, 0xfe}, {0xf0, 0xe0}};
 	ck_assert(hy_frame_put_ack(&w, 0x0203, iv, 2));
 	/* first_range 2; gap = 0xfe - 0xf0 - 2 = 12; length 16 */
-	const uint8_t ack[] = {0x01, 0, 0, 1, 0, 0x02, 0x03, 0x01, 0x00, 0x02, 0x00, 0x0c, 0x00, 0x10};
+	const uint8_t ack[] = {0x01, 0, 0, 1, 0, 0x02, 0x03,
+			       0x01, 0x00, 0x02, 0x00, 0x0c, 0x00, 0x10};
 	ck_assert_uint_eq(w.off, sizeof(ack));
 	ck_assert_mem_eq(buf, ack, sizeof(ack));
 }
@@ -189,7 +191,8 @@ START_TEST(test_every_truncation)
 		for (size_t len = 0; len < n; len++) {
 			uint8_t *p = dup_exact(frame, len);
 			enum hy_reason r = hy_frames_validate(p, len);
-			enum hy_reason want = len < sample_fixed[i] ? HY_R_TRUNCATED : HY_R_BAD_LENGTH;
+			enum hy_reason want =
+				len < sample_fixed[i] ? HY_R_TRUNCATED : HY_R_BAD_LENGTH;
 			ck_assert_msg(r == want, "frame %d len %zu: %s", i, len, hy_reason_name(r));
 			free(p);
 		}
@@ -369,7 +372,9 @@ START_TEST(test_frame_limit)
 	for (int i = 0; i < 30; i++) {
 		switch (i % 4) {
 		case 0: ck_assert(hy_frame_put_unreliable(&w, body, 20)); break;
-		case 1: ck_assert(hy_frame_put_sequenced(&w, (uint8_t)i, (uint32_t)i, body, 20)); break;
+		case 1:
+			ck_assert(hy_frame_put_sequenced(&w, (uint8_t)i, (uint32_t)i, body, 20));
+			break;
 		case 2: ck_assert(hy_frame_put_reliable(&w, (uint32_t)i, body, 20)); break;
 		default: ck_assert(hy_frame_put_ping(&w)); break;
 		}

@@ -299,7 +299,8 @@ START_TEST(test_deny_end_to_end)
 	ck_assert_uint_eq(len, HY_DENY_PKT_LEN);
 	struct hy_pkt_header h;
 	size_t got;
-	ck_assert_int_eq(hy_pkt_open(&ctx[1 - _i], pkt, len, &h, back, sizeof(back), &got), HY_R_OK);
+	ck_assert_int_eq(hy_pkt_open(&ctx[1 - _i], pkt, len, &h, back, sizeof(back), &got),
+			 HY_R_OK);
 	enum hy_close_reason why;
 	ck_assert_int_eq(hy_close_decode(back, got, &why), HY_R_OK);
 	ck_assert_uint_eq(why, HY_CLOSE_SERVER_FULL);
