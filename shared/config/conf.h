@@ -149,7 +149,8 @@ int hy_conf_node_load(const char *path, struct hy_node_config *out,
  * As hy_conf_node_load, from len bytes of text; name is used in errors and
  * (when it contains a '/') as the base for relative paths.  The text need
  * not be NUL-terminated; a NUL byte inside it is a syntax error.  An
- * @include directive is refused (only files may include files).
+ * @include directive is refused (here and in files: a configuration is
+ * one file).
  */
 int hy_conf_node_parse(const char *text, size_t len, const char *name,
 		       struct hy_node_config *out, struct hy_conf_error *err);
@@ -181,7 +182,8 @@ int hy_conf_load_all(const char *node_path, const char *modules_path,
 
 /*
  * Format err as one line without a trailing newline, e.g.
- *   config/hayate.conf:12: dataplane.idle_timout_ms: unknown key (did you mean idle_timeout_ms?)
+ *   config/hayate.conf:12: dataplane.idle_timout_ms: unknown key
+ *   (did you mean idle_timeout_ms?)   <- all on one line
  * Control characters are replaced so the result is always one line.
  * Returns buf.
  */

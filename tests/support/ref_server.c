@@ -226,7 +226,7 @@ static void on_connect(struct ref_server *s, const uint8_t *buf, size_t len,
 	struct hy_token_public pub;
 	struct hy_token_private priv;
 	struct hy_cookie_addr ca;
-	const struct hy_aead_ctx *keys[1] = {&s->cluster};
+	const struct hy_aead_ctx *keys[256] = {NULL};
 	enum hy_reason r = hy_pkt_connect_decode(buf, len, &p);
 
 	if (r != HY_R_OK) {
@@ -235,7 +235,8 @@ static void on_connect(struct ref_server *s, const uint8_t *buf, size_t len,
 	}
 	/* The token is opened before anything is sent, so nothing is ever
 	 * answered on the strength of bytes that do not authenticate. */
-	r = hy_token_open(keys, 1, s->cfg.node_id, unix_now(), p.token, &pub, &priv);
+	keys[s->cfg.cluster_key_id] = &s->cluster;
+	r = hy_token_open(keys, 256, s->cfg.node_id, unix_now(), p.token, &pub, &priv);
 	if (r != HY_R_OK) {
 		drop(s, r, "token", len);
 		return;

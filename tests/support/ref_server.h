@@ -23,6 +23,7 @@
 struct ref_server_config {
 	uint32_t node_id;
 	uint8_t cluster_key[HY_KEY_LEN];
+	uint8_t cluster_key_id;   /* the token key_id this key answers to */
 	uint8_t node_state;       /* enum hy_node_state reported in ACCEPT and echoes */
 	uint32_t keepalive_ms;    /* told to clients in ACCEPT */
 	uint32_t idle_timeout_ms; /* told to clients in ACCEPT; sessions silent this long end */

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Data-plane counters in a POSIX shared-memory region (paths.stats_shm),
+ * read by the control plane, by telemetry and by tests without locks.
+ *
+ * Each lcore counts into its own private struct hy_stats_counters (plain
+ * increments, no atomics, no sharing) and publishes a copy into its block
+ * of the region now and then (hy_stats_publish: every ~1 ms and at exit).
+ * The region is self-describing, so a reader needs no knowledge of this
+ * build's counter list:
+ *
+ *   0            struct hy_stats_shm_hdr (HY_STATS_HDR_SIZE bytes)
+ *   names_off    n_counters names, HY_STATS_NAME_LEN bytes each, NUL padded
+ *   blocks_off   n_blocks blocks of block_size bytes (a multiple of 64):
+ *                struct hy_stats_block, then n_counters u64 values
+ *
+ * Consistency: each block carries a sequence number (a seqlock).  The
+ * writer makes it odd, stores the values, makes it even; a reader copies
+ * the values between two reads of an even, unchanged number, and retries
+ * otherwise.  Native byte order: readers run on the same host.
+ */
+#ifndef HY_DP_STATS_H
+#define HY_DP_STATS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/reason.h"
+
+#define HY_STATS_MAGIC 0x4859535441543031ull /* "HYSTAT01" */
+#define HY_STATS_LAYOUT_VERSION 1u
+#define HY_STATS_HDR_SIZE 256u
+#define HY_STATS_NAME_LEN 48u
+#define HY_STATS_MAX_BLOCKS 130u /* RTE_MAX_LCORE is 128 in Debian's build */
+
+/*
+ * Counters of this build, X(name, description).  Names are stable: the
+ * control plane and tests look them up by name.  Drops by reason follow
+ * these as "drop.<REASON>" (one per enum hy_reason, see hy_stats_name).
+ */
+#define HY_STATS_COUNTERS(X) \
+	X(rx_packets,      "frames received from the ports") \
+	X(rx_bytes,        "bytes received from the ports") \
+	X(tx_packets,      "frames handed to the ports") \
+	X(tx_bytes,        "bytes handed to the ports") \
+	X(tx_dropped,      "frames the port refused (tx queue full)") \
+	X(drops,           "frames dropped, all reasons") \
+	X(arp_replies,     "ARP requests answered") \
+	X(icmp_replies,    "ICMP/ICMPv6 echo requests answered") \
+	X(nd_replies,      "neighbour solicitations answered") \
+	X(udp_in,          "UDP datagrams to the gateway port") \
+	X(engine_replies,  "datagrams the session engine answered in place") \
+	X(engine_consumed, "datagrams the session engine kept") \
+	X(engine_tx,       "datagrams the session engine originated") \
+	X(handoff_out,     "frames handed to the owning worker") \
+	X(handoff_in,      "frames received from another worker") \
+	X(handoff_full,    "frames dropped: owner's inbox full") \
+	X(inbox_msgs,      "control messages delivered to this worker") \
+	X(events_up,       "events queued for the control plane") \
+	X(events_full,     "events dropped: worker->main ring full") \
+	X(ring_full,       "messages dropped: ring to control plane full") \
+	X(ring_peer_gone,  "messages dropped: no control plane attached") \
+	X(ring_down_msgs,  "messages received from the control plane") \
+	X(ring_bad,        "messages from the control plane refused") \
+	X(idle_sleeps,     "times the lcore slept for lack of work") \
+	X(busy_polls,      "poll iterations that found work") \
+	X(sessions,        "sessions owned by this lcore (gauge)") \
+	X(sessions_opened, "sessions opened") \
+	X(sessions_closed, "sessions closed") \
+	X(connects,        "CONNECT packets answered with a CHALLENGE") \
+	X(auth_failures,   "packets whose AEAD tag or token did not verify") \
+	X(replays,         "packets refused by the replay window")
+
+enum hy_stats_id {
+#define HY_STATS_ENUM(name, text) HY_ST_##name,
+	HY_STATS_COUNTERS(HY_STATS_ENUM)
+#undef HY_STATS_ENUM
+	HY_ST_DROP_BASE, /* HY_ST_DROP_BASE + reason: drops by reason */
+	HY_ST_COUNT = HY_ST_DROP_BASE + HY_R_COUNT
+};
+
+/* One lcore's counters, private to that lcore. */
+struct hy_stats_counters {
+	uint64_t v[HY_ST_COUNT];
+};
+
+/* Role of the lcore that owns a block. */
+enum hy_stats_role {
+	HY_STATS_ROLE_NONE = 0,
+	HY_STATS_ROLE_MAIN = 1,   /* control lcore: rings, timers */
+	HY_STATS_ROLE_WORKER = 2, /* poll-mode worker */
+};
+
+/* Node state as the header reports it (same values as the protocol's
+ * node state where they overlap: 0 online, 1 offline/draining). */
+struct hy_stats_shm_hdr {
+	uint64_t magic;
+	uint32_t layout_version;
+	uint32_t hdr_size;
+	uint32_t n_counters;
+	uint32_t n_blocks;
+	uint32_t name_len;
+	uint32_t block_size;
+	uint64_t names_off;
+	uint64_t blocks_off;
+	uint64_t region_size;
+	uint32_t pid;
+	uint32_t node_id;
+	uint64_t generation;           /* start time, ns since the epoch */
+	_Atomic uint64_t heartbeat_ns; /* CLOCK_MONOTONIC, main lcore */
+	_Atomic uint32_t node_state;   /* 0 online, 1 draining */
+	_Atomic uint32_t ready;        /* 1 once the workers run */
+	uint8_t pad[HY_STATS_HDR_SIZE - 88];
+};
+
+struct hy_stats_block {
+	_Atomic uint64_t seq;  /* odd while the owner writes */
+	uint32_t lcore_id;
+	uint32_t role;         /* enum hy_stats_role; NONE = unused block */
+	uint64_t publish_ns;   /* CLOCK_MONOTONIC of the last publish */
+	uint8_t pad[64 - 24];
+	uint64_t values[];     /* n_counters */
+};
+
+struct hy_stats_region;
+
+/* Name of counter id ("rx_packets", "drop.TRUNCATED"), in a static table. */
+const char *hy_stats_name(unsigned int id);
+/* One-line description of counter id. */
+const char *hy_stats_text(unsigned int id);
+
+/*
+ * Creates (replacing any stale one) and maps the region shm_name ("/x")
+ * with one block per lcore id below n_blocks.  Returns NULL and fills err
+ * on failure.  The region is unlinked again by hy_stats_destroy.
+ */
+struct hy_stats_region *hy_stats_create(const char *shm_name,
+	unsigned int n_blocks, uint32_t node_id, char *err, size_t errlen);
+
+/* Unmaps and unlinks the region.  Safe on NULL. */
+void hy_stats_destroy(struct hy_stats_region *r);
+
+/* The shared header (for node state, heartbeat, ready). */
+struct hy_stats_shm_hdr *hy_stats_hdr(struct hy_stats_region *r);
+
+/* Claims block lcore_id for an lcore of the given role. */
+void hy_stats_claim(struct hy_stats_region *r, unsigned int lcore_id,
+	enum hy_stats_role role);
+
+/*
+ * Copies c into block lcore_id under its seqlock.  Only the owning lcore
+ * calls it for its block.  now_ns stamps the block.
+ */
+void hy_stats_publish(struct hy_stats_region *r, unsigned int lcore_id,
+	const struct hy_stats_counters *c, uint64_t now_ns);
+
+/*
+ * Reads a consistent copy of block lcore_id into out (HY_ST_COUNT values)
+ * and its role.  Returns false if the block is unused or the writer kept
+ * it busy for too many retries.
+ */
+bool hy_stats_snapshot(const struct hy_stats_region *r, unsigned int lcore_id,
+	struct hy_stats_counters *out, enum hy_stats_role *role);
+
+/* Sums every used block into out.  Returns the number of blocks read. */
+unsigned int hy_stats_sum(const struct hy_stats_region *r,
+	struct hy_stats_counters *out);
+
+#endif /* HY_DP_STATS_H */
