@@ -129,7 +129,8 @@ int main(void)
 		return fail("push");
 	printf("  received push ver %u cmd %u: \"%.*s\"\n", m.ver, m.cmd, (int)m.len, m.payload);
 
-	printf("\n5. The client disconnects; the same token cannot open a second session\n");
+	printf("\n5. The client disconnects (three copies, as UDP may lose one: the node drops the\n"
+	       "   copies that arrive after the session is gone); the token cannot open a second session\n");
 	hy_client_disconnect(c);
 	hy_client_destroy(c);
 	c = hy_client_create(&t, NULL, err, sizeof(err));
