@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * hayate-dataplane: the DPDK poll-mode process.  This release reads and
- * checks the configuration, starts EAL, finds the configured ports, prints
- * what it would run and exits; the poll loop arrives in a later release.
+ * hayate-dataplane: the DPDK poll-mode process that terminates client UDP.
  *
  * The configuration is checked before EAL starts, so a bad file fails fast
  * without taking hugepages or devices: the application options (after
  * "--") are parsed first, then EAL gets everything before the "--".
+ *
+ * Start-up is staged, each stage undone in reverse order on failure and at
+ * exit: config -> EAL -> cluster keys -> packet memory -> ports -> one
+ * engine per worker -> rings to the control plane -> stats region ->
+ * telemetry -> workers launched; the main lcore then runs the control loop
+ * (ctrl.c) until the node has drained or is told to stop.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,12 +19,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <time.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
 
 #include "config/conf.h"
+#include "crypto/keyfile.h"
+#include "ctrl.h"
+#include "dp.h"
+#include "engine.h"
+#include "net/net.h"
+#include "port.h"
+#include "ring/link.h"
+#include "stats.h"
+#include "telemetry.h"
+#include "worker.h"
 
 #define PROG "hayate-dataplane"
 
@@ -52,14 +72,6 @@ struct opts {
 	int version;
 };
 
-static volatile sig_atomic_t force_quit;
-
-static void signal_handler(int signum)
-{
-	(void)signum;
-	force_quit = 1;
-}
-
 static void print_usage(FILE *f)
 {
 	fprintf(f,
@@ -80,13 +92,17 @@ static void print_usage(FILE *f)
 		"  --help           this text\n"
 		"  --version        print the version\n"
 		"\n"
-		"Not implemented yet: this release checks the configuration, starts\n"
-		"EAL, checks that every configured port exists, prints one line\n"
-		"describing what it would run and exits 0.  The poll loop, sessions,\n"
-		"crypto and the rings to hayate-controlplane arrive in later releases.\n"
+		"The main lcore runs the control loop (rings to hayate-controlplane,\n"
+		"timers); every other lcore EAL gives (or dataplane.workers of them)\n"
+		"runs a poll-mode worker.  At least two lcores are needed (-l 0-1).\n"
+		"Prints \"" PROG ": ready ...\" once the workers run.\n"
 		"\n"
-		"Exit status: 0 success, 1 invalid configuration or EAL/port failure,\n"
-		"2 bad command line.\n");
+		"SIGINT/SIGTERM: drain (the node reports OFFLINE, refuses new\n"
+		"sessions, exits when none is left or after dataplane.drain_timeout_s);\n"
+		"a second signal exits at once.\n"
+		"\n"
+		"Exit status: 0 success, 1 invalid configuration or a start-up stage\n"
+		"failed (EAL, keys, memory, ports, rings), 2 bad command line.\n");
 }
 
 static int parse_path(const char *arg, const char **out, const char *name)
@@ -196,39 +212,195 @@ static char *endpoint(const struct hy_conf_addr *a, unsigned int port,
 	return buf;
 }
 
-/*
- * Every configured port must be an ethdev EAL knows.  Fills port_ids.
- * Returns 0, or -1 after printing one error line.
- */
-static int find_ports(const struct hy_node_config *c, const char *file,
-		      uint16_t *port_ids)
+/* Everything start-up acquired, for the unwind. */
+struct startup {
+	struct hy_dp dp;
+	struct hy_keyring *keys;
+	bool eal;
+	bool pools;
+	bool ports;
+	bool telemetry;
+	unsigned int workers_created;
+};
+
+static void fail(const char *file, const char *stage, const char *msg)
+{
+	fprintf(stderr, PROG ": %s%s%s: %s\n", file ? file : "",
+		file ? ": " : "", stage, msg);
+}
+
+/* Stage: cluster keys from paths.cluster_key_file, expanded for the data
+ * plane's AEAD backend, and the node-wide engine state. */
+static int stage_keys(struct startup *su, char *err, size_t errlen)
+{
+	struct hy_dp *dp = &su->dp;
+	unsigned int id, n = 0;
+
+	su->keys = calloc(1, sizeof(*su->keys));
+	if (su->keys == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (hy_keyfile_load(dp->conf->paths.cluster_key_file, su->keys, err,
+			    errlen) != 0)
+		return -1;
+	dp->backend = hy_aead_backend_available(HY_AEAD_IPSECMB) == 0 ?
+		HY_AEAD_IPSECMB : HY_AEAD_OPENSSL;
+	dp->cluster_keys = rte_zmalloc("hy_cluster_keys",
+		sizeof(*dp->cluster_keys) * su->keys->count, RTE_CACHE_LINE_SIZE);
+	dp->shared = rte_zmalloc("hy_engine_shared", sizeof(*dp->shared),
+				 RTE_CACHE_LINE_SIZE);
+	if (dp->cluster_keys == NULL || dp->shared == NULL) {
+		snprintf(err, errlen, "out of memory (-m)");
+		return -1;
+	}
+	if (hy_engine_shared_init(dp->shared, dp->backend,
+				  (uint64_t)time(NULL) * 1000) != 0) {
+		snprintf(err, errlen, "cookie keys: AEAD backend %s failed",
+			 hy_aead_backend_name(dp->backend));
+		return -1;
+	}
+	for (id = 0; id < HY_KEYRING_IDS; id++) {
+		if (!su->keys->present[id])
+			continue;
+		if (hy_aead_key_init(&dp->cluster_keys[n], dp->backend,
+				     su->keys->key[id]) != 0) {
+			snprintf(err, errlen, "key id %u: AEAD backend %s failed",
+				 id, hy_aead_backend_name(dp->backend));
+			return -1;
+		}
+		hy_engine_shared_set_cluster_key(dp->shared, (uint8_t)id,
+						 &dp->cluster_keys[n]);
+		n++;
+	}
+	dp->nb_cluster_keys = n;
+	/* only the expanded forms stay in memory */
+	hy_keyring_wipe(su->keys);
+	return 0;
+}
+
+static void unwind_keys(struct startup *su)
+{
+	struct hy_dp *dp = &su->dp;
+	unsigned int i;
+
+	if (su->keys != NULL) {
+		hy_keyring_wipe(su->keys);
+		free(su->keys);
+		su->keys = NULL;
+	}
+	if (dp->shared != NULL) {
+		hy_engine_shared_wipe(dp->shared);
+		rte_free(dp->shared);
+		dp->shared = NULL;
+	}
+	for (i = 0; dp->cluster_keys != NULL && i < dp->nb_cluster_keys; i++)
+		hy_aead_key_wipe(&dp->cluster_keys[i]);
+	rte_free(dp->cluster_keys);
+	dp->cluster_keys = NULL;
+}
+
+/* Stage: the net layer's view of each started port. */
+static int stage_ifaces(struct hy_dp *dp, char *err, size_t errlen)
 {
 	unsigned int i;
 
-	for (i = 0; i < c->dataplane.nb_ports; i++) {
-		const char *dev = c->dataplane.ports[i].device;
+	for (i = 0; i < dp->ports.nb_ports; i++) {
+		struct hy_port *p = &dp->ports.port[i];
+		struct hy_net_iface *ifc = &dp->ifc[i];
+		struct rte_ether_addr mc[HY_NET_MAX_IPV6];
+		unsigned int n;
 
-		if (rte_eth_dev_get_port_by_name(dev, &port_ids[i]) != 0) {
-			fprintf(stderr, "%s: dataplane.ports[%u].device: no DPDK "
-				"port named \"%s\" (give it to EAL: -a for PCI, "
-				"--vdev for a virtual device)\n", file, i, dev);
+		hy_net_iface_init(ifc, &p->mac, p->conf->udp_port);
+		ifc->offload = hy_net_offload_from_capa(p->tx_offloads);
+		if (hy_net_iface_add_ipv4(ifc, p->conf->ipv4.v4.s_addr) != 0) {
+			snprintf(err, errlen, "dataplane.ports[%u].ipv4: not "
+				 "usable as a source address", i);
 			return -1;
 		}
+		if (p->conf->ipv6.family == AF_INET6 &&
+		    hy_net_iface_add_ipv6(ifc, p->conf->ipv6.v6.s6_addr) != 0) {
+			snprintf(err, errlen, "dataplane.ports[%u].ipv6: not "
+				 "usable as a source address", i);
+			return -1;
+		}
+		n = hy_net_iface_mcast_macs(ifc, mc, HY_NET_MAX_IPV6);
+		/* a PMD without filters (af_packet, tap...) passes multicast
+		 * anyway; only worth a word when IPv6 is configured */
+		if (hy_port_join_mcast(p, mc, RTE_MIN(n, (unsigned int)HY_NET_MAX_IPV6)) < 0 &&
+		    p->conf->ipv6.family == AF_INET6)
+			printf(PROG ": %s: cannot accept multicast; IPv6 "
+			       "neighbour discovery may fail\n", p->conf->device);
 	}
 	return 0;
 }
 
+/* The parent directory of the ring socket, when it does not exist yet. */
+static void make_socket_dir(const char *path)
+{
+	char dir[HY_CONF_SOCK_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	mkdir(dir, 0750); /* EEXIST is fine; other errors show at bind */
+}
+
+static unsigned int pick_workers(struct hy_dp *dp, unsigned int want)
+{
+	unsigned int lcore, n = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (n == want)
+			break;
+		dp->worker_lcore[n++] = lcore;
+	}
+	return n;
+}
+
+static void print_ready(const struct hy_dp *dp, const char *file)
+{
+	const struct hy_node_config *c = dp->conf;
+	char line[1024], ep[64];
+	size_t used = 0;
+	unsigned int i;
+
+	line[0] = '\0';
+	for (i = 0; i < dp->ports.nb_ports && used < sizeof(line); i++) {
+		const struct hy_conf_port *p = &c->dataplane.ports[i];
+
+		used += snprintf(line + used, sizeof(line) - used, "%s%s %s",
+				 i ? ", " : "", p->device,
+				 endpoint(&p->ipv4, p->udp_port, ep, sizeof(ep)));
+		if (p->ipv6.family == AF_INET6 && used < sizeof(line))
+			used += snprintf(line + used, sizeof(line) - used,
+					 " %s", endpoint(&p->ipv6, p->udp_port,
+							 ep, sizeof(ep)));
+	}
+	printf(PROG ": ready: node %u \"%s\" (%s), %u worker%s, %u sessions, "
+	       "aead %s, ports [%s]\n", c->node.id, c->node.name, file,
+	       dp->nb_workers, dp->nb_workers == 1 ? "" : "s",
+	       c->dataplane.max_sessions, hy_aead_backend_name(dp->backend),
+	       line);
+	hy_ports_describe(&dp->ports, line, sizeof(line));
+	printf(PROG ": ports: %s\n", line);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
-	uint16_t port_ids[HY_CONF_MAX_PORTS];
+	static struct startup su; /* large; keeps main's frame small */
+	struct hy_dp *dp = &su.dp;
 	struct hy_modules_config mods;
 	struct hy_node_config node;
-	struct hy_conf_error err;
+	struct hy_conf_error cerr;
 	struct opts o = { 0 };
-	unsigned int workers, avail, i;
-	char line[512], ports[512], ep[64];
-	size_t used = 0;
-	int eal_argc, ret;
+	unsigned int avail, want, i;
+	char err[512];
+	int eal_argc, ret, rc;
 
 	eal_argc = split_args(argc, argv, &o);
 	if (eal_argc < 0)
@@ -242,9 +414,10 @@ int main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 
-	if (hy_conf_load_all(o.config, o.modules, &node, &mods, &err) != 0) {
+	/* stage: configuration (before EAL) */
+	if (hy_conf_load_all(o.config, o.modules, &node, &mods, &cerr) != 0) {
 		fprintf(stderr, "%s\n",
-			hy_conf_error_format(&err, line, sizeof(line)));
+			hy_conf_error_format(&cerr, err, sizeof(err)));
 		return EXIT_CONFIG;
 	}
 	if (o.check_config) {
@@ -252,56 +425,158 @@ int main(int argc, char **argv)
 		       o.modules ? o.modules : node.paths.modules_file);
 		return EXIT_SUCCESS;
 	}
+	dp->conf = &node;
+	atomic_store(&dp->node_state, HY_NODE_ONLINE);
 
 	/* before EAL, so a signal during a long hugepage setup is seen */
-	signal(SIGINT, signal_handler);
-	signal(SIGTERM, signal_handler);
+	signal(SIGINT, hy_ctrl_on_signal);
+	signal(SIGTERM, hy_ctrl_on_signal);
 
+	/* stage: EAL */
 	ret = rte_eal_init(eal_argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, PROG ": rte_eal_init: %s\n",
 			rte_strerror(rte_errno));
 		return rte_errno == EINVAL ? EXIT_USAGE : EXIT_CONFIG;
 	}
+	su.eal = true;
+	ret = EXIT_CONFIG;
+	avail = rte_lcore_count() - 1; /* the main lcore runs the control loop */
+	want = node.dataplane.workers ? node.dataplane.workers : avail;
+	if (avail == 0 || want > avail || want > HY_ENGINE_MAX_WORKERS) {
+		fprintf(stderr, "%s: dataplane.workers: %u worker lcore%s wanted "
+			"but EAL gives %u besides the main lcore (see -l)\n",
+			o.config, want, want == 1 ? "" : "s", avail);
+		goto unwind;
+	}
+	dp->nb_workers = pick_workers(dp, want);
+	{
+		struct timespec ts;
 
+		clock_gettime(CLOCK_REALTIME, &ts);
+		dp->generation = (uint64_t)ts.tv_sec * 1000000000ull +
+			(uint64_t)ts.tv_nsec;
+	}
+
+	/* stage: cluster keys */
+	if (stage_keys(&su, err, sizeof(err)) != 0) {
+		fail(NULL, "paths.cluster_key_file", err);
+		goto unwind;
+	}
+
+	/* stage: packet memory (mbufs per socket, mailbox entries) */
+	if (hy_ports_plan(&dp->ports, &node, dp->nb_workers,
+			  node.dataplane.burst, HY_INBOX_SLOTS, err,
+			  sizeof(err)) != 0) {
+		fail(o.config, "ports", err);
+		goto unwind;
+	}
+	if (hy_ports_create_pools(&dp->ports, node.dataplane.burst,
+				  HY_INBOX_SLOTS, err, sizeof(err)) != 0) {
+		fail(NULL, "memory", err);
+		goto unwind;
+	}
+	su.pools = true;
+	dp->mbox_pool = rte_mempool_create("hy_mbox", HY_MBOX_POOL_SIZE,
+		sizeof(struct hy_mbox), 64, 0, NULL, NULL, NULL, NULL,
+		SOCKET_ID_ANY, 0);
+	if (dp->mbox_pool == NULL) {
+		fail(NULL, "memory", "mailbox pool: out of memory (-m)");
+		goto unwind;
+	}
+
+	/* stage: ports */
+	if (hy_ports_start(&dp->ports, err, sizeof(err)) != 0) {
+		fail(NULL, "ports", err);
+		goto unwind;
+	}
+	su.ports = true;
+	if (stage_ifaces(dp, err, sizeof(err)) != 0) {
+		fail(o.config, "ports", err);
+		goto unwind;
+	}
+
+	/* stage: one engine (and inbox, events ring) per worker */
+	for (i = 0; i < dp->nb_workers; i++) {
+		dp->workers[i] = hy_worker_create(dp, i, dp->worker_lcore[i], err,
+						  sizeof(err));
+		if (dp->workers[i] == NULL) {
+			fail(NULL, "sessions", err);
+			goto unwind;
+		}
+		su.workers_created++;
+	}
+
+	/* stage: rings to the control plane */
+	make_socket_dir(node.paths.ring_socket);
+	rc = hy_link_server_open(&dp->link, node.paths.ring_socket,
+				 node.dataplane.ring_slots,
+				 node.dataplane.ring_slots);
+	if (rc != 0) {
+		snprintf(err, sizeof(err), "%s: %s", node.paths.ring_socket,
+			 rc == -EADDRINUSE ? "another data plane listens there" :
+			 strerror(-rc));
+		fail(o.config, "paths.ring_socket", err);
+		dp->link = NULL;
+		goto unwind;
+	}
+
+	/* stage: stats region */
+	dp->stats = hy_stats_create(node.paths.stats_shm, RTE_MAX_LCORE,
+				    node.node.id, err, sizeof(err));
+	if (dp->stats == NULL) {
+		fail(o.config, "paths.stats_shm", err);
+		goto unwind;
+	}
+	for (i = 0; i < dp->nb_workers; i++)
+		hy_stats_claim(dp->stats, dp->worker_lcore[i],
+			       HY_STATS_ROLE_WORKER);
+
+	/* stage: telemetry (a failure costs observability, not service) */
+	if (hy_telemetry_init(dp) != 0)
+		printf(PROG ": telemetry commands not registered\n");
+	su.telemetry = true;
+
+	if (hy_ctrl_signals() != 0) {
+		ret = EXIT_SUCCESS;
+		goto unwind;
+	}
+
+	/* stage: workers */
+	for (i = 0; i < dp->nb_workers; i++) {
+		rc = rte_eal_remote_launch(hy_worker_main, dp->workers[i],
+					   dp->worker_lcore[i]);
+		if (rc != 0) {
+			fprintf(stderr, PROG ": launching worker on lcore %u: "
+				"%s\n", dp->worker_lcore[i], rte_strerror(-rc));
+			atomic_store(&dp->quit, true);
+			rte_eal_mp_wait_lcore();
+			goto unwind;
+		}
+	}
+	atomic_store(&hy_stats_hdr(dp->stats)->ready, 1);
+	print_ready(dp, o.config);
+
+	hy_ctrl_run(dp); /* until drained or stopped; workers are joined */
 	ret = EXIT_SUCCESS;
-	if (find_ports(&node, o.config, port_ids) != 0) {
-		ret = EXIT_CONFIG;
-		goto cleanup;
-	}
-	avail = rte_lcore_count() - 1; /* the main lcore does ring I/O */
-	workers = node.dataplane.workers ? node.dataplane.workers : avail;
-	if (workers > avail) {
-		fprintf(stderr, "%s: dataplane.workers: %u worker lcores "
-			"configured but EAL gives %u (see -l)\n", o.config,
-			workers, avail);
-		ret = EXIT_CONFIG;
-		goto cleanup;
-	}
-	if (force_quit)
-		goto cleanup;
+	printf(PROG ": stopped\n");
+	fflush(stdout);
 
-	ports[0] = '\0';
-	for (i = 0; i < node.dataplane.nb_ports && used < sizeof(ports); i++) {
-		const struct hy_conf_port *p = &node.dataplane.ports[i];
-
-		used += snprintf(ports + used, sizeof(ports) - used,
-				 "%s%s=port%u %s", i ? ", " : "", p->device,
-				 port_ids[i], endpoint(&p->ipv4, p->udp_port,
-						       ep, sizeof(ep)));
-		if (p->ipv6.family == AF_INET6 && used < sizeof(ports))
-			used += snprintf(ports + used, sizeof(ports) - used,
-					 " %s", endpoint(&p->ipv6, p->udp_port,
-							 ep, sizeof(ep)));
+unwind:
+	if (su.telemetry)
+		hy_telemetry_stop();
+	hy_stats_destroy(dp->stats);
+	hy_link_server_close(dp->link);
+	while (su.workers_created > 0) {
+		su.workers_created--;
+		hy_worker_free(dp, dp->workers[su.workers_created]);
 	}
-	printf(PROG ": node %u \"%s\" would run %u port%s [%s] on %u worker "
-	       "lcore%s, %u sessions, burst %u; poll loop not implemented yet, "
-	       "exiting\n", node.node.id, node.node.name,
-	       node.dataplane.nb_ports, node.dataplane.nb_ports == 1 ? "" : "s",
-	       ports, workers, workers == 1 ? "" : "s",
-	       node.dataplane.max_sessions, node.dataplane.burst);
-
-cleanup:
+	if (su.ports)
+		hy_ports_stop(&dp->ports);
+	rte_mempool_free(dp->mbox_pool);
+	if (su.pools)
+		hy_ports_free_pools(&dp->ports);
+	unwind_keys(&su);
 	rte_eal_cleanup();
 	return ret;
 }

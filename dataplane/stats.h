@@ -27,6 +27,8 @@
 #include <stdint.h>
 
 #include "common/reason.h"
+#include "net/net.h"
+#include "proto/seal.h"
 
 #define HY_STATS_MAGIC 0x4859535441543031ull /* "HYSTAT01" */
 #define HY_STATS_LAYOUT_VERSION 1u
@@ -36,8 +38,7 @@
 
 /*
  * Counters of this build, X(name, description).  Names are stable: the
- * control plane and tests look them up by name.  Drops by reason follow
- * these as "drop.<REASON>" (one per enum hy_reason, see hy_stats_name).
+ * control plane and tests look them up by name.
  */
 #define HY_STATS_COUNTERS(X) \
 	X(rx_packets,      "frames received from the ports") \
@@ -45,21 +46,22 @@
 	X(tx_packets,      "frames handed to the ports") \
 	X(tx_bytes,        "bytes handed to the ports") \
 	X(tx_dropped,      "frames the port refused (tx queue full)") \
-	X(drops,           "frames dropped, all reasons") \
-	X(arp_replies,     "ARP requests answered") \
-	X(icmp_replies,    "ICMP/ICMPv6 echo requests answered") \
-	X(nd_replies,      "neighbour solicitations answered") \
+	X(drops,           "received frames freed without an answer, all reasons") \
 	X(udp_in,          "UDP datagrams to the gateway port") \
+	X(net_replies,     "ARP, ICMP echo and NDP answers sent") \
 	X(engine_replies,  "datagrams the session engine answered in place") \
 	X(engine_consumed, "datagrams the session engine kept") \
 	X(engine_tx,       "datagrams the session engine originated") \
+	X(tx_no_mbuf,      "originated datagrams lost: mbuf pool empty") \
 	X(handoff_out,     "frames handed to the owning worker") \
 	X(handoff_in,      "frames received from another worker") \
 	X(handoff_full,    "frames dropped: owner's inbox full") \
 	X(inbox_msgs,      "control messages delivered to this worker") \
-	X(events_up,       "events queued for the control plane") \
-	X(events_full,     "events dropped: worker->main ring full") \
-	X(ring_full,       "messages dropped: ring to control plane full") \
+	X(down_refused,    "control messages the engine refused (unknown session...)") \
+	X(events_up,       "events queued for the control lcore") \
+	X(events_full,     "events dropped: worker->main ring or entry pool full") \
+	X(ring_up_msgs,    "messages sent to the control plane") \
+	X(ring_full,       "messages dropped: ring to the control plane full") \
 	X(ring_peer_gone,  "messages dropped: no control plane attached") \
 	X(ring_down_msgs,  "messages received from the control plane") \
 	X(ring_bad,        "messages from the control plane refused") \
@@ -68,16 +70,33 @@
 	X(sessions,        "sessions owned by this lcore (gauge)") \
 	X(sessions_opened, "sessions opened") \
 	X(sessions_closed, "sessions closed") \
-	X(connects,        "CONNECT packets answered with a CHALLENGE") \
-	X(auth_failures,   "packets whose AEAD tag or token did not verify") \
-	X(replays,         "packets refused by the replay window")
+	X(connects,        "CONNECT packets seen") \
+	X(challenges,      "CHALLENGE packets sent") \
+	X(responses,       "RESPONSE packets seen") \
+	X(accepts,         "ACCEPT packets sent (resends included)") \
+	X(auth_failures,   "token, cookie or packet tags that did not verify") \
+	X(replays,         "packets refused by the replay window") \
+	X(rebinds,         "sessions that moved to a new client address") \
+	X(idle_timeouts,   "sessions closed for silence") \
+	X(keepalives,      "keep-alive PINGs sent") \
+	X(echoes,          "ECHO commands answered in the data plane") \
+	X(commands,        "commands passed up to the control plane") \
+	X(used_sids,       "closed session ids remembered (gauge)")
 
+/* Counter ids: the list above, then the net layer's drops by reason
+ * ("net.<NAME>"), its answers by kind ("reply.<NAME>"), the engine's drops
+ * by enum hy_reason ("drop.<REASON>"), sessions closed and connects denied
+ * by enum hy_close_reason ("closed.<NAME>", "deny.<NAME>"). */
 enum hy_stats_id {
 #define HY_STATS_ENUM(name, text) HY_ST_##name,
 	HY_STATS_COUNTERS(HY_STATS_ENUM)
 #undef HY_STATS_ENUM
-	HY_ST_DROP_BASE, /* HY_ST_DROP_BASE + reason: drops by reason */
-	HY_ST_COUNT = HY_ST_DROP_BASE + HY_R_COUNT
+	HY_ST_NET_DROP_BASE,
+	HY_ST_NET_REPLY_BASE = HY_ST_NET_DROP_BASE + HY_NET_DROP_COUNT,
+	HY_ST_DROP_BASE = HY_ST_NET_REPLY_BASE + HY_NET_REPLY_COUNT,
+	HY_ST_CLOSED_BASE = HY_ST_DROP_BASE + HY_R_COUNT,
+	HY_ST_DENY_BASE = HY_ST_CLOSED_BASE + HY_CLOSE_REASON_MAX,
+	HY_ST_COUNT = HY_ST_DENY_BASE + HY_CLOSE_REASON_MAX
 };
 
 /* One lcore's counters, private to that lcore. */
@@ -166,5 +185,27 @@ bool hy_stats_snapshot(const struct hy_stats_region *r, unsigned int lcore_id,
 /* Sums every used block into out.  Returns the number of blocks read. */
 unsigned int hy_stats_sum(const struct hy_stats_region *r,
 	struct hy_stats_counters *out);
+
+/* ---- readers in another process (the control plane, hayate-dpstat) ---- */
+
+/*
+ * Maps an existing region read-only and checks its header (magic, layout
+ * version, sizes).  Counters are then read by index with the region's own
+ * names, which need not match this build's list.  Returns NULL with a
+ * reason in err.  Release with hy_stats_destroy (it does not unlink).
+ */
+struct hy_stats_region *hy_stats_attach(const char *shm_name, char *err,
+	size_t errlen);
+const struct hy_stats_shm_hdr *hy_stats_hdr_ro(const struct hy_stats_region *r);
+unsigned int hy_stats_blocks(const struct hy_stats_region *r);
+unsigned int hy_stats_counter_count(const struct hy_stats_region *r);
+/* Name of counter id as the region states it, copied into buf; NULL when
+ * id is out of range. */
+const char *hy_stats_counter_name(const struct hy_stats_region *r,
+	unsigned int id, char *buf, size_t len);
+/* Consistent copy of the first n (at most the region's count) values of
+ * block block_id; false when unused or never stable. */
+bool hy_stats_read(const struct hy_stats_region *r, unsigned int block_id,
+	uint64_t *values, unsigned int n, enum hy_stats_role *role);
 
 #endif /* HY_DP_STATS_H */

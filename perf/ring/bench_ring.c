@@ -84,7 +84,7 @@ static uint8_t *make_sources(unsigned size)
 	memset(src, 0, (size_t)BURST * HY_RING_SLOT_SIZE);
 	for (unsigned i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 7 + 1);
-	struct hy_msg m = {
+	struct hy_ring_msg m = {
 		.type = HY_MSG_COMMAND, .sid = 42,
 		.u.cmd = {.ver = 1, .cmd = 7, .payload = payload,
 			  .payload_len = size - HY_MSG_HDR_LEN - 8},
@@ -172,7 +172,7 @@ static void producer(const struct setup *st)
 	free(src);
 }
 
-static void check_msg(const struct hy_msg *m, uint32_t *expect)
+static void check_msg(const struct hy_ring_msg *m, uint32_t *expect)
 {
 	if (m->type != HY_MSG_COMMAND || m->seq != *expect)
 		die("message lost, reordered or corrupted");
@@ -183,7 +183,7 @@ static void check_msg(const struct hy_msg *m, uint32_t *expect)
 static double consumer(const struct setup *st)
 {
 	static uint8_t dst[BURST * HY_RING_SLOT_SIZE] __attribute__((aligned(64)));
-	struct hy_msg msgs[BURST];
+	struct hy_ring_msg msgs[BURST];
 	struct spsc_end e = {0};
 	uint32_t expect = 0;
 	uint64_t count = 0, base = 0;

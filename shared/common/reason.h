@@ -49,7 +49,10 @@
 	X(CONFIG_SYNTAX,      "config syntax error") \
 	X(CONFIG_UNKNOWN_KEY, "config key unknown") \
 	X(CONFIG_BAD_VALUE,   "config value invalid") \
-	X(CONFIG_MISSING,     "config key required but missing")
+	X(CONFIG_MISSING,     "config key required but missing") \
+	/* data plane session engine */ \
+	X(UNSUPPORTED,        "valid input this node does not handle yet") \
+	X(NONCES_EXHAUSTED,   "no unused nonce left in this second")
 
 enum hy_reason {
 #define HY_REASON_ENUM(name, text) HY_R_##name,

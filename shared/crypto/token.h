@@ -21,10 +21,6 @@
 #include "crypto/aead.h"
 #include "proto/limits.h"
 
-enum hy_transport {
-	HY_TRANSPORT_UDP = 1,
-	HY_TRANSPORT_TCP = 2,
-};
 
 /* Offsets inside the 152 bytes, for tools, tests and docs. */
 #define HY_TOKEN_OFF_PRIVATE HY_TOKEN_PUBLIC_LEN

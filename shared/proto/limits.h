@@ -22,6 +22,12 @@ enum hy_pkt_type {
 	HY_PKT_TYPE_MAX
 };
 
+/* Transport a token is for, and a session runs over. */
+enum hy_transport {
+	HY_TRANSPORT_UDP = 1,
+	HY_TRANSPORT_TCP = 2,
+};
+
 /* Largest UDP payload we send or accept: fits the IPv6 minimum MTU
  * (1280 - 40 IPv6 - 8 UDP = 1232) with room to spare for tunnels. */
 #define HY_MAX_DATAGRAM 1200u

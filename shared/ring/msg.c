@@ -58,7 +58,7 @@ unsigned hy_msg_parts(size_t body_len)
 #define SESSION_FIXED 23u
 #define HELLO_FIXED 21u
 
-size_t hy_msg_body_len(const struct hy_msg *m)
+size_t hy_msg_body_len(const struct hy_ring_msg *m)
 {
 	switch (m->type) {
 	case HY_MSG_HELLO:
@@ -104,7 +104,7 @@ static bool addr_ok(const struct hy_msg_addr *a)
 
 /* Checks the fields the wire format constrains; shared by both directions
  * of the codec so encode refuses exactly what decode refuses. */
-static enum hy_reason fields_check(const struct hy_msg *m)
+static enum hy_reason fields_check(const struct hy_ring_msg *m)
 {
 	switch (m->type) {
 	case HY_MSG_HELLO:
@@ -166,7 +166,7 @@ static enum hy_reason fields_check(const struct hy_msg *m)
 	}
 }
 
-enum hy_reason hy_msg_encode_body(const struct hy_msg *m, uint8_t *buf,
+enum hy_reason hy_msg_encode_body(const struct hy_ring_msg *m, uint8_t *buf,
 	size_t cap, size_t *len)
 {
 	enum hy_reason r = fields_check(m);
@@ -278,7 +278,7 @@ static void decode_session(struct hy_rd *r, struct hy_msg_session *s)
 }
 
 enum hy_reason hy_msg_decode_body(unsigned type, const uint8_t *body,
-	size_t len, struct hy_msg *m)
+	size_t len, struct hy_ring_msg *m)
 {
 	if (!hy_msg_type_dir(type, NULL))
 		return HY_R_BAD_TYPE;
@@ -440,7 +440,7 @@ size_t hy_msg_slot_used(const void *slot)
 	return HY_MSG_HDR_LEN + len;
 }
 
-enum hy_reason hy_msg_split(const struct hy_msg *m, const uint8_t *body,
+enum hy_reason hy_msg_split(const struct hy_ring_msg *m, const uint8_t *body,
 	size_t body_len, unsigned part, void *slot)
 {
 	if (body_len > HY_MSG_MAX_BODY)
@@ -464,7 +464,7 @@ enum hy_reason hy_msg_split(const struct hy_msg *m, const uint8_t *body,
 	return HY_R_OK;
 }
 
-enum hy_reason hy_msg_encode_slot(const struct hy_msg *m, void *slot,
+enum hy_reason hy_msg_encode_slot(const struct hy_ring_msg *m, void *slot,
 	size_t *used)
 {
 	size_t len;
@@ -490,7 +490,7 @@ enum hy_reason hy_msg_encode_slot(const struct hy_msg *m, void *slot,
 }
 
 enum hy_reason hy_msg_decode_slot(const void *slot, size_t len,
-	struct hy_msg *m)
+	struct hy_ring_msg *m)
 {
 	struct hy_msg_hdr h;
 	if (len < HY_MSG_HDR_LEN)
@@ -559,7 +559,7 @@ enum hy_reason hy_msg_reasm_push(struct hy_msg_reasm *ra, const void *slot,
 }
 
 enum hy_reason hy_msg_reasm_decode(const struct hy_msg_reasm *ra,
-	struct hy_msg *m)
+	struct hy_ring_msg *m)
 {
 	m->sid = ra->first.sid;
 	m->seq = ra->first.seq;

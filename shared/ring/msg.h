@@ -94,11 +94,6 @@ enum hy_msg_type {
 	HY_MSG_TYPE_MAX
 };
 
-enum hy_transport {
-	HY_TRANSPORT_UDP = 1,
-	HY_TRANSPORT_TCP = 2,
-};
-
 /* Delivery class of a command or push (the protocol's channels). */
 enum hy_delivery {
 	HY_DELIVERY_UNRELIABLE = 0,
@@ -205,7 +200,7 @@ struct hy_msg_resync_end {
 
 /* One decoded message (a typed mailbox entry): the type selects the union
  * member named in HY_MSG_TYPES.  RESYNC_REQUEST has no body. */
-struct hy_msg {
+struct hy_ring_msg {
 	uint16_t type; /* enum hy_msg_type */
 	uint32_t seq;  /* correlation: COMMAND seq is echoed by RESPOND */
 	uint64_t sid;
@@ -245,18 +240,18 @@ unsigned hy_msg_parts(size_t body_len);
 
 /* Body length hy_msg_encode_body would produce for m (0 for an unknown
  * type; does not validate the fields). */
-size_t hy_msg_body_len(const struct hy_msg *m);
+size_t hy_msg_body_len(const struct hy_ring_msg *m);
 
 /* Encodes the body of m (not the slot header) into buf.  On HY_R_OK *len
  * is the number of bytes written; on failure buf contents are undefined. */
-enum hy_reason hy_msg_encode_body(const struct hy_msg *m, uint8_t *buf,
+enum hy_reason hy_msg_encode_body(const struct hy_ring_msg *m, uint8_t *buf,
 	size_t cap, size_t *len);
 
 /* Decodes a body of the given type into m->u (m->type is set; m->sid and
  * m->seq are left alone).  Pointer fields of m point into body, which must
  * outlive their use.  The whole body must be consumed. */
 enum hy_reason hy_msg_decode_body(unsigned type, const uint8_t *body,
-	size_t len, struct hy_msg *m);
+	size_t len, struct hy_ring_msg *m);
 
 /* Writes a slot header into the first HY_MSG_HDR_LEN bytes of slot. */
 void hy_msg_hdr_write(const struct hy_msg_hdr *h, void *slot);
@@ -275,19 +270,19 @@ size_t hy_msg_slot_used(const void *slot);
  * HY_RING_SLOT_SIZE bytes.  Fails with HY_R_RING_BAD_MESSAGE when part is
  * beyond the last part, HY_R_MESSAGE_TOO_LARGE when body_len is over
  * HY_MSG_MAX_BODY. */
-enum hy_reason hy_msg_split(const struct hy_msg *m, const uint8_t *body,
+enum hy_reason hy_msg_split(const struct hy_ring_msg *m, const uint8_t *body,
 	size_t body_len, unsigned part, void *slot);
 
 /* Encodes m into one slot; HY_R_MESSAGE_TOO_LARGE if it needs more than
  * one (use hy_msg_split).  *used gets the header + body length. */
-enum hy_reason hy_msg_encode_slot(const struct hy_msg *m, void *slot,
+enum hy_reason hy_msg_encode_slot(const struct hy_ring_msg *m, void *slot,
 	size_t *used);
 
 /* Decodes a single-part message from one slot of `len` readable bytes
  * (len >= header + body; a multi-part slot is HY_R_RING_BAD_MESSAGE).
  * Pointer fields of m point into slot. */
 enum hy_reason hy_msg_decode_slot(const void *slot, size_t len,
-	struct hy_msg *m);
+	struct hy_ring_msg *m);
 
 /*
  * Reassembly of multi-part messages.  The caller owns buf (at least
@@ -318,7 +313,7 @@ enum hy_reason hy_msg_reasm_push(struct hy_msg_reasm *ra, const void *slot,
 
 /* Decodes the completed message of ra into m (pointers into ra->buf). */
 enum hy_reason hy_msg_reasm_decode(const struct hy_msg_reasm *ra,
-	struct hy_msg *m);
+	struct hy_ring_msg *m);
 
 /* i-th recipient of a decoded SEND (no bounds check beyond i < nsids). */
 uint64_t hy_msg_send_sid(const struct hy_msg_send *s, unsigned i);

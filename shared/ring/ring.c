@@ -403,7 +403,7 @@ void hy_ring_commit(struct hy_ring *r, unsigned n)
 	}
 }
 
-enum hy_reason hy_ring_send(struct hy_ring *r, const struct hy_msg *m)
+enum hy_reason hy_ring_send(struct hy_ring *r, const struct hy_ring_msg *m)
 {
 	struct hy_ring_span sp;
 	enum hy_reason why;
@@ -493,7 +493,7 @@ static void count_bad(struct hy_ring *r, enum hy_reason why)
 	r->stats.last_bad = why;
 }
 
-unsigned hy_ring_recv_burst(struct hy_ring *r, struct hy_msg *msgs,
+unsigned hy_ring_recv_burst(struct hy_ring *r, struct hy_ring_msg *msgs,
 	unsigned n)
 {
 	struct hy_ring_span sp;

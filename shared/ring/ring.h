@@ -200,7 +200,7 @@ void hy_ring_commit(struct hy_ring *r, unsigned n);
  * than one (all parts or none).  Returns HY_R_OK, HY_R_RING_FULL,
  * HY_R_RING_PEER_GONE, or an encoder reason.  Never blocks.
  */
-enum hy_reason hy_ring_send(struct hy_ring *r, const struct hy_msg *m);
+enum hy_reason hy_ring_send(struct hy_ring *r, const struct hy_ring_msg *m);
 
 /*
  * Copies up to n already encoded single-slot messages (the used bytes
@@ -228,7 +228,7 @@ void hy_ring_release(struct hy_ring *r, unsigned n);
  * valid until the next hy_ring_recv_burst/peek/close on this handle, which
  * also returns the slots to the producer.  Returns the number decoded.
  */
-unsigned hy_ring_recv_burst(struct hy_ring *r, struct hy_msg *msgs,
+unsigned hy_ring_recv_burst(struct hy_ring *r, struct hy_ring_msg *msgs,
 	unsigned n);
 
 /*

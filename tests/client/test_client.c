@@ -10,6 +10,8 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "check_run.h"
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,9 +439,5 @@ int main(void)
 	tcase_add_test(tc, test_ticket_json_round_trip);
 	tcase_add_test(tc, test_ticket_json_refusals);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hy_check_run(s);
 }

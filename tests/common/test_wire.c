@@ -2,6 +2,8 @@
  * Byte cursors: big-endian round trips, bounds, sticky failure; reason names.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "common/reason.h"
@@ -89,9 +91,5 @@ int main(void)
 	tcase_add_test(tc, test_writer_bounds_are_sticky);
 	tcase_add_test(tc, test_reason_names);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hy_check_run(s);
 }

@@ -4,6 +4,8 @@
  * write and read back.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,11 +235,5 @@ static Suite *modules_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(modules_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return hy_check_run(modules_suite());
 }

@@ -5,6 +5,8 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,11 +455,5 @@ static Suite *node_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(node_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return hy_check_run(node_suite());
 }

@@ -3,6 +3,8 @@
  * random inputs (in place too), and refusal of every kind of tampering.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -257,9 +259,5 @@ static Suite *aead_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(aead_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return hy_check_run(aead_suite());
 }

@@ -3,6 +3,8 @@
  * expiry edges, lengths.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "crypto/cookie.h"
@@ -206,9 +208,5 @@ static Suite *cookie_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cookie_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return hy_check_run(cookie_suite());
 }

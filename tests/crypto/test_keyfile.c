@@ -3,6 +3,8 @@
  * that no key byte ever appears in an error.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,9 +84,5 @@ int main(void)
 	tcase_add_test(tc, test_valid_file);
 	tcase_add_test(tc, test_refusals);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hy_check_run(s);
 }

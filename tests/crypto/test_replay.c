@@ -3,6 +3,8 @@
  * jumps, 64-bit extremes, and a comparison with a plain reference model.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "crypto/replay.h"
@@ -165,9 +167,5 @@ static Suite *replay_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(replay_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return hy_check_run(replay_suite());
 }

@@ -3,6 +3,8 @@
  * refusal in the protocol's check order; random bytes.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "crypto/random.h"
@@ -398,9 +400,5 @@ static Suite *token_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(token_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return hy_check_run(token_suite());
 }

@@ -4,6 +4,8 @@
  * found through HAYATE_SOURCE_ROOT.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -242,9 +244,5 @@ int main(void)
 	TCase *tc = tcase_create("doc");
 	tcase_add_test(tc, test_document_vectors);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return hy_check_run(s);
 }

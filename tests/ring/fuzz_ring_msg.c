@@ -23,7 +23,7 @@ static uint8_t rbuf[HY_MSG_MAX_BODY];
 
 static void body_round_trip(unsigned type, const uint8_t *b, size_t len)
 {
-	struct hy_msg m;
+	struct hy_ring_msg m;
 	size_t out;
 	if (hy_msg_decode_body(type, b, len, &m) != HY_R_OK)
 		return;
@@ -35,7 +35,7 @@ static void body_round_trip(unsigned type, const uint8_t *b, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct hy_msg m;
+	struct hy_ring_msg m;
 	size_t used;
 
 	if (size > HY_RING_SLOT_SIZE * 4)

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 	for (unsigned t = 1; t < HY_MSG_TYPE_MAX; t++) {
 		if (!hy_msg_type_dir(t, NULL))
 			continue;
-		struct hy_msg m = {.type = (uint16_t)t, .seq = t, .sid = 100 + t};
+		struct hy_ring_msg m = {.type = (uint16_t)t, .seq = t, .sid = 100 + t};
 		switch (t) {
 		case HY_MSG_HELLO:
 			m.u.hello.node_len = 2;
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "slot_%s", hy_msg_type_name(t));
 		put(argv[1], name, slot, used);
 	}
-	struct hy_msg big = {.type = HY_MSG_COMMAND, .seq = 9, .sid = 9,
+	struct hy_ring_msg big = {.type = HY_MSG_COMMAND, .seq = 9, .sid = 9,
 		.u.cmd = {.ver = 1, .cmd = 1, .payload = payload, .payload_len = 5000}};
 	size_t len, off = 0;
 	if (hy_msg_encode_body(&big, body, sizeof(body), &len) != HY_R_OK)

@@ -3,6 +3,8 @@
  * reassembly including malformed and misordered continuations.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +22,9 @@ static void fill_payload(void)
 }
 
 /* One valid example of each type. */
-static struct hy_msg example(unsigned type)
+static struct hy_ring_msg example(unsigned type)
 {
-	struct hy_msg m = {.type = (uint16_t)type, .seq = 77, .sid = 0x1122334455667788ull};
+	struct hy_ring_msg m = {.type = (uint16_t)type, .seq = 77, .sid = 0x1122334455667788ull};
 	switch (type) {
 	case HY_MSG_HELLO:
 		m.sid = 0;
@@ -89,7 +91,7 @@ START_TEST(test_every_type_round_trips)
 			continue;
 		seen++;
 		ck_assert_str_ne(hy_msg_type_name(t), "UNKNOWN");
-		struct hy_msg m = example(t), d;
+		struct hy_ring_msg m = example(t), d;
 		size_t used, used2;
 		ck_assert_int_eq(hy_msg_encode_slot(&m, slot, &used), HY_R_OK);
 		ck_assert_uint_eq(used, HY_MSG_HDR_LEN + hy_msg_body_len(&m));
@@ -114,7 +116,7 @@ END_TEST
 START_TEST(test_decoded_fields)
 {
 	static uint8_t slot[HY_RING_SLOT_SIZE];
-	struct hy_msg m = example(HY_MSG_SESSION_OPENED), d;
+	struct hy_ring_msg m = example(HY_MSG_SESSION_OPENED), d;
 	ck_assert_int_eq(hy_msg_encode_slot(&m, slot, NULL), HY_R_OK);
 	ck_assert_int_eq(hy_msg_decode_slot(slot, sizeof(slot), &d), HY_R_OK);
 	ck_assert_str_eq(d.u.session.uid, "u-42");
@@ -134,7 +136,7 @@ END_TEST
 START_TEST(test_encoder_refuses_bad_fields)
 {
 	static uint8_t slot[HY_RING_SLOT_SIZE];
-	struct hy_msg m = example(HY_MSG_COMMAND);
+	struct hy_ring_msg m = example(HY_MSG_COMMAND);
 	m.sid = 0;
 	ck_assert_int_eq(hy_msg_encode_slot(&m, slot, NULL), HY_R_RING_BAD_MESSAGE);
 	m = example(HY_MSG_COMMAND);
@@ -170,7 +172,7 @@ END_TEST
 START_TEST(test_decoder_refuses_malformed)
 {
 	static uint8_t slot[HY_RING_SLOT_SIZE], bad[HY_RING_SLOT_SIZE];
-	struct hy_msg m = example(HY_MSG_COMMAND), d;
+	struct hy_ring_msg m = example(HY_MSG_COMMAND), d;
 	size_t used;
 	ck_assert_int_eq(hy_msg_encode_slot(&m, slot, &used), HY_R_OK);
 
@@ -208,7 +210,7 @@ END_TEST
 static unsigned split_big(uint8_t *slots, uint32_t payload_len, uint32_t seq)
 {
 	static uint8_t body[HY_MSG_MAX_BODY];
-	struct hy_msg m = example(HY_MSG_COMMAND);
+	struct hy_ring_msg m = example(HY_MSG_COMMAND);
 	size_t len;
 	m.seq = seq;
 	m.u.cmd.payload_len = payload_len;
@@ -234,7 +236,7 @@ START_TEST(test_split_and_reassemble_64k)
 	unsigned parts = split_big(slots, HY_MAX_MESSAGE, 5);
 	ck_assert_uint_eq(parts, (HY_MAX_MESSAGE + 8 + HY_MSG_SLOT_BODY - 1) / HY_MSG_SLOT_BODY);
 	struct hy_msg_reasm ra;
-	struct hy_msg d;
+	struct hy_ring_msg d;
 	bool done = false;
 	hy_msg_reasm_init(&ra, rbuf, sizeof(rbuf));
 	for (unsigned p = 0; p < parts; p++) {
@@ -248,7 +250,7 @@ START_TEST(test_split_and_reassemble_64k)
 	ck_assert_uint_eq(d.u.cmd.payload_len, HY_MAX_MESSAGE);
 	ck_assert_mem_eq(d.u.cmd.payload, payload, HY_MAX_MESSAGE);
 	/* A single-slot message goes through the same path. */
-	struct hy_msg s = example(HY_MSG_KICK);
+	struct hy_ring_msg s = example(HY_MSG_KICK);
 	ck_assert_int_eq(hy_msg_encode_slot(&s, slot_at(0), NULL), HY_R_OK);
 	ck_assert_int_eq(hy_msg_reasm_push(&ra, slot_at(0), &done), HY_R_OK);
 	ck_assert(done);
@@ -287,7 +289,7 @@ START_TEST(test_reassembly_refuses_misordered)
 	ck_assert(!ra.active);
 
 	/* Lost tail: a new single-slot message arrives instead of part 2. */
-	struct hy_msg s = example(HY_MSG_SESSION_CLOSED), d;
+	struct hy_ring_msg s = example(HY_MSG_SESSION_CLOSED), d;
 	ck_assert_int_eq(hy_msg_encode_slot(&s, slot_at(6), NULL), HY_R_OK);
 	ck_assert_int_eq(hy_msg_reasm_push(&ra, slot_at(0), &done), HY_R_OK);
 	ck_assert_int_eq(hy_msg_reasm_push(&ra, slot_at(1), &done), HY_R_OK);
@@ -345,9 +347,5 @@ int main(void)
 	tcase_add_test(tc, test_reassembly_refuses_misordered);
 	tcase_add_test(tc, test_header_limits);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hy_check_run(s);
 }

@@ -4,6 +4,8 @@
  * wake-up arming, peer-gone reporting.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -44,15 +46,15 @@ static void pair_close(struct pair *p)
 	hy_ring_close(p->cons);
 }
 
-static struct hy_msg cmd(uint32_t seq, uint32_t len)
+static struct hy_ring_msg cmd(uint32_t seq, uint32_t len)
 {
-	struct hy_msg m = {.type = HY_MSG_COMMAND, .seq = seq, .sid = 1000 + seq,
+	struct hy_ring_msg m = {.type = HY_MSG_COMMAND, .seq = seq, .sid = 1000 + seq,
 		.u.cmd = {.ver = 1, .cmd = 9, .payload = payload + (seq % 251),
 			  .payload_len = len}};
 	return m;
 }
 
-static void expect_cmd(const struct hy_msg *m, uint32_t seq, uint32_t len)
+static void expect_cmd(const struct hy_ring_msg *m, uint32_t seq, uint32_t len)
 {
 	ck_assert_uint_eq(m->type, HY_MSG_COMMAND);
 	ck_assert_uint_eq(m->seq, seq);
@@ -64,15 +66,15 @@ static void expect_cmd(const struct hy_msg *m, uint32_t seq, uint32_t len)
 START_TEST(test_full_and_empty_edges)
 {
 	struct pair p = pair_open(SLOTS);
-	struct hy_msg out[64];
+	struct hy_ring_msg out[64];
 	ck_assert_uint_eq(hy_ring_capacity(p.prod), SLOTS - 1);
 	ck_assert_uint_eq(hy_ring_recv_burst(p.cons, out, 64), 0); /* empty */
 	for (uint32_t i = 0; i < SLOTS - 1; i++) {
-		struct hy_msg m = {.type = HY_MSG_KICK, .sid = i + 1, .seq = i};
+		struct hy_ring_msg m = {.type = HY_MSG_KICK, .sid = i + 1, .seq = i};
 		ck_assert_int_eq(hy_ring_send(p.prod, &m), HY_R_OK);
 	}
 	ck_assert_uint_eq(hy_ring_count(p.cons), SLOTS - 1);
-	struct hy_msg k = {.type = HY_MSG_KICK, .sid = 99};
+	struct hy_ring_msg k = {.type = HY_MSG_KICK, .sid = 99};
 	ck_assert_int_eq(hy_ring_send(p.prod, &k), HY_R_RING_FULL);
 	ck_assert_uint_eq(hy_ring_stats(p.prod)->full, 1);
 	/* Free exactly one slot: exactly one more fits. */
@@ -92,7 +94,7 @@ END_TEST
 START_TEST(test_wrap_around_with_odd_bursts)
 {
 	struct pair p = pair_open(SLOTS);
-	struct hy_msg out[SLOTS];
+	struct hy_ring_msg out[SLOTS];
 	uint32_t sent = 0, got = 0;
 	static uint8_t slotbuf[7][HY_RING_SLOT_SIZE];
 	const void *ptrs[7];
@@ -100,7 +102,7 @@ START_TEST(test_wrap_around_with_odd_bursts)
 	/* 1000 rounds of 7-in / 5-out cross the end of the ring many times. */
 	for (int round = 0; round < 1000; round++) {
 		for (unsigned i = 0; i < 7; i++) {
-			struct hy_msg m = cmd(sent + i, (sent + i) % 300);
+			struct hy_ring_msg m = cmd(sent + i, (sent + i) % 300);
 			ck_assert_int_eq(hy_msg_encode_slot(&m, slotbuf[i], NULL), HY_R_OK);
 			ptrs[i] = slotbuf[i];
 		}
@@ -124,13 +126,13 @@ END_TEST
 START_TEST(test_multi_part_across_wrap)
 {
 	struct pair p = pair_open(64);
-	struct hy_msg out[4];
+	struct hy_ring_msg out[4];
 	uint32_t seq = 0, got = 0;
 	/* Sizes chosen so messages straddle the ring's end. */
 	const uint32_t sizes[] = {HY_MAX_MESSAGE, 10, 5000, 2016, 2009, 40000, 0};
 	for (int round = 0; round < 40; round++) {
 		for (unsigned i = 0; i < 7; i++) {
-			struct hy_msg m = cmd(seq, sizes[(seq) % 7]);
+			struct hy_ring_msg m = cmd(seq, sizes[(seq) % 7]);
 			enum hy_reason r = hy_ring_send(p.prod, &m);
 			if (r == HY_R_RING_FULL)
 				break;
@@ -146,7 +148,7 @@ START_TEST(test_multi_part_across_wrap)
 	ck_assert_uint_eq(hy_ring_stats(p.cons)->bad, 0);
 	/* Larger than the whole ring: refused, not RING_FULL forever. */
 	struct pair small = pair_open(8);
-	struct hy_msg big = cmd(0, HY_MAX_MESSAGE);
+	struct hy_ring_msg big = cmd(0, HY_MAX_MESSAGE);
 	ck_assert_int_eq(hy_ring_send(small.prod, &big), HY_R_MESSAGE_TOO_LARGE);
 	pair_close(&small);
 	pair_close(&p);
@@ -157,10 +159,10 @@ START_TEST(test_malformed_slots_are_dropped_and_counted)
 {
 	struct pair p = pair_open(SLOTS);
 	struct hy_ring_span sp;
-	struct hy_msg out[8];
+	struct hy_ring_msg out[8];
 	enum hy_reason why;
 	ck_assert_uint_eq(hy_ring_reserve(p.prod, 3, true, &sp, &why), 3);
-	struct hy_msg good = cmd(1, 10);
+	struct hy_ring_msg good = cmd(1, 10);
 	ck_assert_int_eq(hy_msg_encode_slot(&good, hy_ring_span_slot(&sp, 0), NULL), HY_R_OK);
 	memset(hy_ring_span_slot(&sp, 1), 0xee, 64); /* garbage */
 	ck_assert_int_eq(hy_msg_encode_slot(&good, hy_ring_span_slot(&sp, 2), NULL), HY_R_OK);
@@ -237,7 +239,7 @@ static bool efd_readable(const struct hy_ring *r)
 START_TEST(test_wakeup_only_for_armed_consumer)
 {
 	struct pair p = pair_open(SLOTS);
-	struct hy_msg out[SLOTS], k = {.type = HY_MSG_KICK, .sid = 1};
+	struct hy_ring_msg out[SLOTS], k = {.type = HY_MSG_KICK, .sid = 1};
 	/* Not armed: no eventfd writes at all. */
 	ck_assert_int_eq(hy_ring_send(p.prod, &k), HY_R_OK);
 	ck_assert(!efd_readable(p.cons));
@@ -263,7 +265,7 @@ END_TEST
 START_TEST(test_peer_gone)
 {
 	struct pair p = pair_open(SLOTS);
-	struct hy_msg k = {.type = HY_MSG_KICK, .sid = 1};
+	struct hy_ring_msg k = {.type = HY_MSG_KICK, .sid = 1};
 	ck_assert(hy_ring_peer_alive(p.prod));
 	ck_assert(hy_ring_peer_alive(p.cons));
 	ck_assert(hy_ring_shared(p.prod)->consumer_generation == 1);
@@ -301,9 +303,5 @@ int main(void)
 	tcase_add_test(tc, test_wakeup_only_for_armed_consumer);
 	tcase_add_test(tc, test_peer_gone);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hy_check_run(s);
 }

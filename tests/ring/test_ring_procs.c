@@ -10,6 +10,8 @@
  * speed.
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
@@ -118,18 +120,18 @@ static void guard(double deadline, const char *what)
 
 /* Message number seq: payload length and contents derive from seq, and
  * every 50,000th message is large enough to take three slots. */
-static struct hy_msg numbered(uint32_t seq)
+static struct hy_ring_msg numbered(uint32_t seq)
 {
 	uint32_t len = seq % 50000 == 7 ? 5000 : seq % 97;
-	struct hy_msg m = {.type = HY_MSG_COMMAND, .seq = seq, .sid = seq + 1ull,
+	struct hy_ring_msg m = {.type = HY_MSG_COMMAND, .seq = seq, .sid = seq + 1ull,
 		.u.cmd = {.ver = 1, .cmd = (uint16_t)seq, .payload_len = len,
 			  .payload = pattern + seq % 251}};
 	return m;
 }
 
-static bool numbered_ok(const struct hy_msg *m, uint32_t seq)
+static bool numbered_ok(const struct hy_ring_msg *m, uint32_t seq)
 {
-	struct hy_msg e = numbered(seq);
+	struct hy_ring_msg e = numbered(seq);
 	return m->type == HY_MSG_COMMAND && m->seq == seq && m->sid == e.sid &&
 		m->u.cmd.cmd == e.u.cmd.cmd && m->u.cmd.payload_len == e.u.cmd.payload_len &&
 		memcmp(m->u.cmd.payload, e.u.cmd.payload, e.u.cmd.payload_len) == 0;
@@ -156,7 +158,7 @@ static int stream_producer(void *p)
 	hy_ring_watch_peer(r);
 	uint64_t fulls = 0;
 	for (uint32_t seq = 0; seq < TOTAL;) {
-		struct hy_msg m = numbered(seq);
+		struct hy_ring_msg m = numbered(seq);
 		why = hy_ring_send(r, &m);
 		if (why == HY_R_OK) {
 			seq++;
@@ -179,7 +181,7 @@ static int stream_producer(void *p)
 START_TEST(test_ten_million_messages)
 {
 	struct stream_arg a;
-	struct hy_msg msgs[32];
+	struct hy_ring_msg msgs[32];
 	uint64_t empties = 0, sleeps = 0, missed = 0;
 	ck_assert_int_eq(hy_ring_create(&a.cons, HY_RING_UP, HY_RING_CONSUMER, 64), 0);
 	pid_t pid = spawn(stream_producer, &a);
@@ -251,7 +253,7 @@ static int cp_receiver(void *p)
 {
 	(void)p;
 	struct hy_link_client *c = connect_retry(now_s() + HANG_GUARD_S);
-	struct hy_msg msgs[32];
+	struct hy_ring_msg msgs[32];
 	if (!c)
 		return 2;
 	struct hy_ring *up = hy_link_client_up(c);
@@ -270,7 +272,7 @@ static int cp_receiver(void *p)
 
 static void dp_send_stats(struct hy_link_server *s, enum hy_reason *why)
 {
-	struct hy_msg m = {.type = HY_MSG_STATS, .u.stats = {.generation = 1}};
+	struct hy_ring_msg m = {.type = HY_MSG_STATS, .u.stats = {.generation = 1}};
 	*why = hy_ring_send(hy_link_server_up(s), &m);
 }
 
@@ -333,14 +335,14 @@ static int dp_streamer(void *p)
 			usleep(1000);
 			continue;
 		}
-		struct hy_msg m = {.type = HY_MSG_STATS, .seq = seq,
+		struct hy_ring_msg m = {.type = HY_MSG_STATS, .seq = seq,
 			.u.stats = {.generation = generation}};
 		if (hy_ring_send(hy_link_server_up(s), &m) == HY_R_OK)
 			seq++;
 		else
 			sched_yield();
 		/* Answer any RESPOND from the control plane by counting it. */
-		struct hy_msg in[8];
+		struct hy_ring_msg in[8];
 		unsigned n = hy_ring_recv_burst(hy_link_server_down(s), in, 8);
 		atomic_fetch_add(&ctl->received, n);
 	}
@@ -350,7 +352,7 @@ static int dp_streamer(void *p)
 static void cp_session(struct hy_link_client *c, uint32_t generation,
 	double deadline)
 {
-	struct hy_msg msgs[32];
+	struct hy_ring_msg msgs[32];
 	uint32_t expect = 0;
 	bool first = true;
 	struct hy_ring *up = hy_link_client_up(c);
@@ -368,7 +370,7 @@ static void cp_session(struct hy_link_client *c, uint32_t generation,
 		ck_assert(hy_link_client_alive(c));
 		guard(deadline, "control plane receive");
 	}
-	struct hy_msg r = {.type = HY_MSG_RESPOND, .sid = 5,
+	struct hy_ring_msg r = {.type = HY_MSG_RESPOND, .sid = 5,
 		.u.cmd = {.ver = 1, .cmd = 2, .status = 0}};
 	ck_assert_int_eq(hy_ring_send(hy_link_client_down(c), &r), HY_R_OK);
 }
@@ -385,12 +387,12 @@ START_TEST(test_producer_killed_then_new_data_plane)
 	cp_session(c, 1, deadline);
 
 	kill(dp, SIGKILL);
-	struct hy_msg msgs[32];
+	struct hy_ring_msg msgs[32];
 	while (hy_link_client_alive(c)) {
 		hy_ring_recv_burst(hy_link_client_up(c), msgs, 32);
 		guard(deadline, "noticing the dead data plane");
 	}
-	struct hy_msg r = {.type = HY_MSG_KICK, .sid = 5};
+	struct hy_ring_msg r = {.type = HY_MSG_KICK, .sid = 5};
 	ck_assert_int_eq(hy_ring_send(hy_link_client_down(c), &r), HY_R_RING_PEER_GONE);
 	hy_link_client_close(c);
 	reap(dp);
@@ -417,7 +419,7 @@ static int cp_once(void *p)
 	(void)p;
 	double deadline = now_s() + HANG_GUARD_S;
 	struct hy_link_client *c = connect_retry(deadline);
-	struct hy_msg msgs[32];
+	struct hy_ring_msg msgs[32];
 	if (!c)
 		return 2;
 	uint32_t got = 0;
@@ -430,7 +432,7 @@ static int cp_once(void *p)
 		if (now_s() > deadline || !hy_link_client_alive(c))
 			return 5;
 	}
-	struct hy_msg r = {.type = HY_MSG_RESPOND, .sid = 5,
+	struct hy_ring_msg r = {.type = HY_MSG_RESPOND, .sid = 5,
 		.u.cmd = {.ver = 1, .cmd = 2}};
 	if (hy_ring_send(hy_link_client_down(c), &r) != HY_R_OK)
 		return 6;
@@ -455,7 +457,7 @@ static int cp_refused(void *p)
 static void serve_until_exit(struct hy_link_server *s, pid_t pid,
 	bool may_stop, uint64_t *responds, double deadline)
 {
-	struct hy_msg in[8];
+	struct hy_ring_msg in[8];
 	enum hy_reason why;
 	int status;
 	for (;;) {
@@ -532,9 +534,5 @@ int main(void)
 	tcase_add_test(tc, test_producer_killed_then_new_data_plane);
 	tcase_add_test(tc, test_control_plane_restart);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hy_check_run(s);
 }

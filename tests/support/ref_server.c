@@ -51,6 +51,8 @@ struct ref_server {
 	struct ref_session sessions[REF_SERVER_MAX_SESSIONS];
 	uint64_t used_sids[USED_SIDS];
 	unsigned used_next;
+	uint64_t deny_ms;     /* DENY packet numbers: current ms ... */
+	uint32_t deny_count;  /* ... and how many this ms */
 	struct ref_server_stats stats;
 };
 
@@ -211,6 +213,19 @@ static struct ref_session *find_session(struct ref_server *s, uint64_t sid)
 	return NULL;
 }
 
+/* 2^63 | unix ms << 12 | n, n < 4096 per ms (docs/protocol.md, DENY). */
+static uint64_t deny_packet_number(struct ref_server *s)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	if (ms != s->deny_ms) {
+		s->deny_ms = ms;
+		s->deny_count = 0;
+	}
+	return 1ull << 63 | ms << 12 | (s->deny_count++ & 0xfffu);
+}
+
 static bool sid_was_used(const struct ref_server *s, uint64_t sid)
 {
 	for (unsigned i = 0; i < USED_SIDS; i++)
@@ -293,6 +308,10 @@ static void on_connect(struct ref_server *s, const uint8_t *buf, size_t len,
 		if (deny) {
 			uint8_t body[HY_DENY_BODY_LEN];
 			size_t n = hy_close_encode(body, sizeof(body), (enum hy_close_reason)deny);
+			/* The session key may already have sealed packets from 0
+			 * up (a closed session, a reused token): a DENY takes its
+			 * number from the top half so no nonce is used twice. */
+			target->next_pn = deny_packet_number(s);
 			if (n) {
 				s->stats.denies++;
 				send_sealed(s, target, HY_PKT_DENY, body, n);

@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Control lcore loop and mailbox entries (see ctrl.h, dp.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_launch.h>
+#include <rte_malloc.h>
+
+#include "ctrl.h"
+#include "engine.h"
+#include "proto/packet.h"
+#include "ring/link.h"
+#include "ring/ring.h"
+#include "stats.h"
+#include "worker.h"
+
+#define EVENTS_BURST 64u
+#define DOWN_BURST 32u
+#define LINK_POLL_MS 10u
+
+static atomic_uint signals_seen;
+
+void hy_ctrl_on_signal(int signum)
+{
+	(void)signum;
+	atomic_fetch_add(&signals_seen, 1);
+}
+
+unsigned int hy_ctrl_signals(void)
+{
+	return atomic_load(&signals_seen);
+}
+
+/* ---- mailbox entries ---------------------------------------------------- */
+
+struct hy_mbox *hy_mbox_alloc(struct hy_dp *dp, size_t body)
+{
+	struct hy_mbox *e;
+
+	if (rte_mempool_get(dp->mbox_pool, (void **)&e) != 0)
+		return NULL;
+	e->op = 0;
+	e->worker = 0;
+	e->arg = 0;
+	e->heap = NULL;
+	e->query = NULL;
+	memset(&e->msg, 0, sizeof(e->msg));
+	if (body > HY_MBOX_INLINE) {
+		e->heap = rte_malloc("hy_mbox_body", body, 0);
+		if (e->heap == NULL) {
+			rte_mempool_put(dp->mbox_pool, e);
+			return NULL;
+		}
+	}
+	return e;
+}
+
+uint8_t *hy_mbox_buf(struct hy_mbox *e)
+{
+	return e->heap != NULL ? e->heap : e->data;
+}
+
+void hy_mbox_free(struct hy_dp *dp, struct hy_mbox *e)
+{
+	rte_free(e->heap);
+	e->heap = NULL;
+	rte_mempool_put(dp->mbox_pool, e);
+}
+
+struct hy_mbox *hy_mbox_from_msg(struct hy_dp *dp, const struct hy_ring_msg *m)
+{
+	size_t body = 0;
+	struct hy_mbox *e;
+	uint8_t *buf;
+
+	switch (m->type) {
+	case HY_MSG_COMMAND:
+	case HY_MSG_RESPOND:
+	case HY_MSG_PUSH:
+		body = m->u.cmd.payload_len;
+		break;
+	case HY_MSG_SEND:
+		body = 8u * m->u.send.nsids + m->u.send.payload_len;
+		break;
+	case HY_MSG_TABLE_UPDATE:
+		body = m->u.table.body_len;
+		break;
+	default:
+		break;
+	}
+	e = hy_mbox_alloc(dp, body);
+	if (e == NULL)
+		return NULL;
+	e->op = HY_MBOX_MSG;
+	e->msg = *m;
+	buf = hy_mbox_buf(e);
+	switch (m->type) {
+	case HY_MSG_COMMAND:
+	case HY_MSG_RESPOND:
+	case HY_MSG_PUSH:
+		memcpy(buf, m->u.cmd.payload, m->u.cmd.payload_len);
+		e->msg.u.cmd.payload = buf;
+		break;
+	case HY_MSG_SEND:
+		memcpy(buf, m->u.send.sids, 8u * m->u.send.nsids);
+		memcpy(buf + 8u * m->u.send.nsids, m->u.send.payload,
+		       m->u.send.payload_len);
+		e->msg.u.send.sids = buf;
+		e->msg.u.send.payload = buf + 8u * m->u.send.nsids;
+		break;
+	case HY_MSG_TABLE_UPDATE:
+		memcpy(buf, m->u.table.body, m->u.table.body_len);
+		e->msg.u.table.body = buf;
+		break;
+	default:
+		break;
+	}
+	return e;
+}
+
+/* ---- control loop ------------------------------------------------------- */
+
+struct ctrl {
+	struct hy_dp *dp;
+	struct hy_stats_counters st;
+	unsigned int lcore_id;
+	uint64_t now_ms;           /* CLOCK_MONOTONIC */
+	uint64_t next_link_ms;
+	uint64_t next_stats_ms;
+	uint64_t next_rotate_ms;
+	unsigned int signals;
+	bool draining;
+	bool closing;
+	bool stop;
+	uint64_t drain_deadline_ms;
+	uint64_t close_deadline_ms;
+	/* resync in progress */
+	bool resync;
+	uint32_t resync_seq;
+	uint32_t resync_pending;   /* workers yet to report */
+	uint32_t resync_count;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool attached(const struct ctrl *c)
+{
+	return c->dp->link != NULL && hy_link_server_attached(c->dp->link);
+}
+
+/* Sends m on the up ring and counts the outcome. */
+static void send_up(struct ctrl *c, const struct hy_ring_msg *m)
+{
+	enum hy_reason r;
+
+	if (!attached(c)) {
+		c->st.v[HY_ST_ring_peer_gone]++;
+		return;
+	}
+	r = hy_ring_send(hy_link_server_up(c->dp->link), m);
+	if (r == HY_R_OK)
+		c->st.v[HY_ST_ring_up_msgs]++;
+	else if (r == HY_R_RING_FULL)
+		c->st.v[HY_ST_ring_full]++;
+	else if (r == HY_R_RING_PEER_GONE)
+		c->st.v[HY_ST_ring_peer_gone]++;
+	else
+		c->st.v[HY_ST_ring_bad]++;
+}
+
+static uint32_t total_sessions(const struct hy_dp *dp)
+{
+	uint32_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < dp->nb_workers; i++)
+		n += hy_worker_sessions(dp->workers[i]);
+	return n;
+}
+
+static void send_hello(struct ctrl *c)
+{
+	struct hy_ring_msg m = { .type = HY_MSG_HELLO };
+	const struct hy_node_config *conf = c->dp->conf;
+	size_t len = strnlen(conf->node.name, HY_MSG_NODE_MAX);
+
+	m.u.hello.generation = c->dp->generation;
+	m.u.hello.pid = (uint32_t)getpid();
+	m.u.hello.session_capacity = conf->dataplane.max_sessions;
+	m.u.hello.worker_lcores = (uint16_t)c->dp->nb_workers;
+	m.u.hello.ring_lcore = (uint16_t)c->lcore_id;
+	m.u.hello.node_len = (uint8_t)len;
+	memcpy(m.u.hello.node, conf->node.name, len);
+	m.u.hello.node[len] = '\0';
+	send_up(c, &m);
+}
+
+static void send_stats(struct ctrl *c)
+{
+	struct hy_stats_counters sum;
+	struct hy_ring_msg m = { .type = HY_MSG_STATS };
+
+	hy_stats_sum(c->dp->stats, &sum);
+	m.u.stats.generation = c->dp->generation;
+	m.u.stats.now_ns = mono_ns();
+	m.u.stats.sessions = total_sessions(c->dp);
+	m.u.stats.session_capacity = c->dp->conf->dataplane.max_sessions;
+	m.u.stats.rx_packets = sum.v[HY_ST_rx_packets];
+	m.u.stats.tx_packets = sum.v[HY_ST_tx_packets];
+	m.u.stats.drops = sum.v[HY_ST_drops];
+	m.u.stats.ring_full = sum.v[HY_ST_ring_full] + sum.v[HY_ST_events_full];
+	send_up(c, &m);
+}
+
+static void link_poll(struct ctrl *c)
+{
+	switch (hy_link_server_poll(c->dp->link)) {
+	case HY_LINK_ATTACHED:
+		printf("hayate-dataplane: control plane attached (pid %d)\n",
+		       (int)hy_link_server_peer_pid(c->dp->link));
+		fflush(stdout);
+		send_hello(c);
+		break;
+	case HY_LINK_DETACHED:
+		printf("hayate-dataplane: control plane detached; forwarding "
+		       "goes on\n");
+		fflush(stdout);
+		break;
+	default:
+		break;
+	}
+}
+
+/* One worker's events, up to a burst.  Returns how many. */
+static unsigned int forward_events(struct ctrl *c, struct hy_worker *w)
+{
+	void *objs[EVENTS_BURST];
+	unsigned int n, i;
+
+	n = rte_ring_sc_dequeue_burst(hy_worker_events(w), objs, EVENTS_BURST,
+				      NULL);
+	for (i = 0; i < n; i++) {
+		struct hy_mbox *e = objs[i];
+
+		if (e->op == HY_MBOX_MSG) {
+			send_up(c, &e->msg);
+		} else if (e->op == HY_MBOX_RESYNC_DONE && c->resync &&
+			   e->msg.seq == c->resync_seq) {
+			c->resync_count += e->arg;
+			if (--c->resync_pending == 0) {
+				struct hy_ring_msg m = { .type = HY_MSG_RESYNC_END,
+						    .seq = c->resync_seq };
+
+				m.u.resync_end.count = c->resync_count;
+				send_up(c, &m);
+				c->resync = false;
+			}
+		}
+		hy_mbox_free(c->dp, e);
+	}
+	return n;
+}
+
+static void post(struct ctrl *c, unsigned int worker, struct hy_mbox *e)
+{
+	if (hy_worker_post(c->dp->workers[worker], e) != 0) {
+		hy_mbox_free(c->dp, e);
+		c->st.v[HY_ST_down_refused]++;
+	}
+}
+
+/* A copy of m to worker (when entries are available). */
+static void post_msg(struct ctrl *c, unsigned int worker, const struct hy_ring_msg *m)
+{
+	struct hy_mbox *e = hy_mbox_from_msg(c->dp, m);
+
+	if (e == NULL) {
+		c->st.v[HY_ST_down_refused]++;
+		return;
+	}
+	e->worker = (uint16_t)worker;
+	post(c, worker, e);
+}
+
+static void start_drain(struct ctrl *c, uint64_t grace_ms, const char *why)
+{
+	struct hy_dp *dp = c->dp;
+
+	if (c->draining)
+		return;
+	c->draining = true;
+	c->drain_deadline_ms = c->now_ms + grace_ms;
+	atomic_store(&dp->node_state, HY_NODE_OFFLINE);
+	hy_engine_shared_set_state(dp->shared, HY_NODE_OFFLINE);
+	atomic_store(&hy_stats_hdr(dp->stats)->node_state, 1);
+	printf("hayate-dataplane: state draining (%s): %u sessions, closing "
+	       "what is left in %llu ms\n", why, total_sessions(dp),
+	       (unsigned long long)grace_ms);
+	fflush(stdout);
+}
+
+static void dispatch_down(struct ctrl *c, const struct hy_ring_msg *m)
+{
+	struct hy_dp *dp = c->dp;
+	uint16_t nw = (uint16_t)dp->nb_workers;
+	enum hy_ring_dir dir;
+	unsigned int i;
+
+	c->st.v[HY_ST_ring_down_msgs]++;
+	if (!hy_msg_type_dir(m->type, &dir) || dir != HY_RING_DOWN) {
+		c->st.v[HY_ST_ring_bad]++;
+		return;
+	}
+	switch (m->type) {
+	case HY_MSG_RESPOND:
+	case HY_MSG_PUSH:
+	case HY_MSG_KICK:
+		post_msg(c, hy_engine_owner(m->sid, nw), m);
+		break;
+	case HY_MSG_SEND: {
+		bool want[RTE_MAX_LCORE] = { false };
+
+		for (i = 0; i < m->u.send.nsids; i++)
+			want[hy_engine_owner(hy_msg_send_sid(&m->u.send, i), nw)] = true;
+		for (i = 0; i < dp->nb_workers; i++)
+			if (want[i])
+				post_msg(c, i, m);
+		break;
+	}
+	case HY_MSG_DRAIN:
+		start_drain(c, m->u.drain.grace_ms, "DRAIN from the control plane");
+		break;
+	case HY_MSG_RESYNC_REQUEST:
+		c->resync = true;
+		c->resync_seq = m->seq;
+		c->resync_pending = dp->nb_workers;
+		c->resync_count = 0;
+		for (i = 0; i < dp->nb_workers; i++)
+			post_msg(c, i, m);
+		break;
+	default:
+		/* TABLE_UPDATE: rooms are not in this release */
+		c->st.v[HY_ST_down_refused]++;
+		break;
+	}
+}
+
+static unsigned int receive_down(struct ctrl *c)
+{
+	struct hy_ring_msg msgs[DOWN_BURST];
+	unsigned int n, i;
+
+	if (!attached(c))
+		return 0;
+	n = hy_ring_recv_burst(hy_link_server_down(c->dp->link), msgs, DOWN_BURST);
+	for (i = 0; i < n; i++)
+		dispatch_down(c, &msgs[i]);
+	return n;
+}
+
+static void close_all(struct ctrl *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->dp->nb_workers; i++) {
+		struct hy_mbox *e = hy_mbox_alloc(c->dp, 0);
+
+		if (e == NULL)
+			continue;
+		e->op = HY_MBOX_CLOSE_ALL;
+		e->worker = (uint16_t)i;
+		e->arg = HY_CLOSE_NODE_DRAINING;
+		post(c, i, e);
+	}
+}
+
+/* Drain and signals: decides when the loop ends. */
+static void run_state(struct ctrl *c)
+{
+	struct hy_dp *dp = c->dp;
+	unsigned int sig = hy_ctrl_signals();
+
+	if (sig != c->signals) {
+		if (c->signals == 0 && sig == 1) {
+			start_drain(c, (uint64_t)dp->conf->dataplane.drain_timeout_s *
+				    1000, "signal");
+		} else {
+			printf("hayate-dataplane: second signal, stopping now\n");
+			c->stop = true;
+		}
+		c->signals = sig;
+	}
+	if (!c->draining || c->stop)
+		return;
+	if (total_sessions(dp) == 0) {
+		printf("hayate-dataplane: drained, no session left\n");
+		c->stop = true;
+	} else if (!c->closing && c->now_ms >= c->drain_deadline_ms) {
+		printf("hayate-dataplane: drain timeout, closing %u sessions\n",
+		       total_sessions(dp));
+		close_all(c);
+		c->closing = true;
+		c->close_deadline_ms = c->now_ms + HY_CTRL_CLOSE_WAIT_MS;
+	} else if (c->closing && c->now_ms >= c->close_deadline_ms) {
+		c->stop = true;
+	}
+	fflush(stdout);
+}
+
+static void timers(struct ctrl *c)
+{
+	struct hy_dp *dp = c->dp;
+
+	if (c->now_ms >= c->next_link_ms) {
+		link_poll(c);
+		c->next_link_ms = c->now_ms + LINK_POLL_MS;
+	}
+	if (c->now_ms >= c->next_stats_ms) {
+		struct hy_stats_shm_hdr *h = hy_stats_hdr(dp->stats);
+
+		atomic_store(&h->heartbeat_ns, mono_ns());
+		if (attached(c)) {
+			hy_ring_heartbeat(hy_link_server_up(dp->link));
+			hy_ring_heartbeat(hy_link_server_down(dp->link));
+			send_stats(c);
+		}
+		c->st.v[HY_ST_sessions] = 0; /* the workers own the gauge */
+		hy_stats_publish(dp->stats, c->lcore_id, &c->st, mono_ns());
+		c->next_stats_ms = c->now_ms + HY_CTRL_STATS_MS;
+	}
+	if (c->now_ms >= c->next_rotate_ms) {
+		/* refused when too soon after the last rotation: try later */
+		hy_engine_shared_rotate_cookie_key(dp->shared, dp->backend,
+						   wall_ms());
+		c->next_rotate_ms = c->now_ms + HY_CTRL_COOKIE_ROTATE_MS;
+	}
+}
+
+int hy_ctrl_run(struct hy_dp *dp)
+{
+	struct ctrl c = { .dp = dp };
+	unsigned int i, work, idle = 0;
+
+	c.lcore_id = rte_lcore_id();
+	c.now_ms = mono_ms();
+	c.next_rotate_ms = c.now_ms + HY_CTRL_COOKIE_ROTATE_MS;
+	c.signals = 0;
+	hy_stats_claim(dp->stats, c.lcore_id, HY_STATS_ROLE_MAIN);
+
+	while (!c.stop && !atomic_load(&dp->quit)) {
+		c.now_ms = mono_ms();
+		work = 0;
+		for (i = 0; i < dp->nb_workers; i++)
+			work += forward_events(&c, dp->workers[i]);
+		work += receive_down(&c);
+		timers(&c);
+		run_state(&c);
+		if (work != 0) {
+			idle = 0;
+			continue;
+		}
+		/* a quiet control lcore yields its core: up to 1 ms of delay
+		 * for control messages, none for packets */
+		if (++idle > 16) {
+			struct timespec ts = { 0, idle > 64 ? 1000000 : 100000 };
+
+			c.st.v[HY_ST_idle_sleeps]++;
+			nanosleep(&ts, NULL);
+		}
+	}
+
+	atomic_store(&dp->quit, true);
+	rte_eal_mp_wait_lcore();
+	/* the workers' last events (sessions closed by the drain) */
+	for (i = 0; i < dp->nb_workers; i++)
+		while (forward_events(&c, dp->workers[i]) != 0)
+			;
+	hy_stats_publish(dp->stats, c.lcore_id, &c.st, mono_ns());
+	return 0;
+}

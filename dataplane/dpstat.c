@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * hayate-dpstat: prints the data plane's counters from its shared-memory
+ * stats region (paths.stats_shm) without starting EAL.
+ *
+ *   hayate-dpstat [--shm NAME] [--lcore N] [--all] [NAME...]
+ *   hayate-dpstat [--shm NAME] --summary
+ *   hayate-dpstat [--shm NAME] --wait-ready SECONDS
+ *
+ * Default output: "name value" per non-zero counter, summed over lcores
+ * (--all: every counter).  With NAMEs: exactly those, in that order, 0 for
+ * a name the region does not have.  The region's own names are used, so
+ * this tool reads any layout-1 region whatever its counter list.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "stats.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: hayate-dpstat [--shm NAME] [--lcore N] [--all] [COUNTER...]\n"
+		"       hayate-dpstat [--shm NAME] --summary\n"
+		"       hayate-dpstat [--shm NAME] --wait-ready SECONDS\n"
+		"NAME defaults to $HAYATE_STATS_SHM, else /hayate-stats.\n");
+}
+
+static const char *find_value(const struct hy_stats_region *r,
+			      const uint64_t *v, const char *want,
+			      unsigned long long *out)
+{
+	unsigned int i, n = hy_stats_counter_count(r);
+	char name[HY_STATS_NAME_LEN];
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(hy_stats_counter_name(r, i, name, sizeof(name)),
+			   want) == 0) {
+			*out = v[i];
+			return want;
+		}
+	}
+	*out = 0;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "shm", required_argument, NULL, 's' },
+		{ "lcore", required_argument, NULL, 'l' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "summary", no_argument, NULL, 'S' },
+		{ "wait-ready", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *shm = getenv("HAYATE_STATS_SHM");
+	const struct hy_stats_shm_hdr *h;
+	struct hy_stats_region *r = NULL;
+	uint64_t *sum, *one;
+	unsigned int i, b, n;
+	long lcore = -1;
+	double wait_s = -1;
+	int opt, all = 0, summary = 0;
+	char err[256], name[HY_STATS_NAME_LEN];
+
+	if (shm == NULL || shm[0] == '\0')
+		shm = "/hayate-stats";
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (opt) {
+		case 's': shm = optarg; break;
+		case 'l': lcore = strtol(optarg, NULL, 10); break;
+		case 'a': all = 1; break;
+		case 'S': summary = 1; break;
+		case 'w': wait_s = strtod(optarg, NULL); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+
+	if (wait_s >= 0) {
+		/* until the region exists and its workers run */
+		struct timespec ts = { 0, 50000000 };
+		double waited = 0;
+
+		for (;;) {
+			r = hy_stats_attach(shm, err, sizeof(err));
+			if (r != NULL && hy_stats_hdr_ro(r)->ready)
+				break;
+			hy_stats_destroy(r);
+			r = NULL;
+			if (waited >= wait_s) {
+				fprintf(stderr, "hayate-dpstat: %s not ready after "
+					"%.0f s\n", shm, wait_s);
+				return 1;
+			}
+			nanosleep(&ts, NULL);
+			waited += 0.05;
+		}
+		hy_stats_destroy(r);
+		return 0;
+	}
+
+	r = hy_stats_attach(shm, err, sizeof(err));
+	if (r == NULL) {
+		fprintf(stderr, "hayate-dpstat: %s\n", err);
+		return 1;
+	}
+	h = hy_stats_hdr_ro(r);
+	n = hy_stats_counter_count(r);
+	sum = calloc(n, sizeof(*sum));
+	one = calloc(n, sizeof(*one));
+	if (sum == NULL || one == NULL) {
+		fprintf(stderr, "hayate-dpstat: out of memory\n");
+		return 1;
+	}
+	for (b = 0; b < hy_stats_blocks(r); b++) {
+		if (lcore >= 0 && b != (unsigned long)lcore)
+			continue;
+		if (!hy_stats_read(r, b, one, n, NULL))
+			continue;
+		for (i = 0; i < n; i++)
+			sum[i] += one[i];
+	}
+
+	if (summary) {
+		unsigned long long rx, tx, drops, sess;
+
+		find_value(r, sum, "rx_packets", &rx);
+		find_value(r, sum, "tx_packets", &tx);
+		find_value(r, sum, "drops", &drops);
+		find_value(r, sum, "sessions", &sess);
+		printf("node %u pid %u %s%s: sessions %llu rx %llu tx %llu "
+		       "drops %llu\n", h->node_id, h->pid,
+		       atomic_load(&h->node_state) ? "draining" : "online",
+		       atomic_load(&h->ready) ? "" : " (starting)", sess, rx, tx,
+		       drops);
+	} else if (optind < argc) {
+		for (i = (unsigned int)optind; i < (unsigned int)argc; i++) {
+			unsigned long long v;
+
+			find_value(r, sum, argv[i], &v);
+			printf("%s %llu\n", argv[i], v);
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			if (all || sum[i] != 0)
+				printf("%s %llu\n",
+				       hy_stats_counter_name(r, i, name, sizeof(name)),
+				       (unsigned long long)sum[i]);
+	}
+	free(sum);
+	free(one);
+	hy_stats_destroy(r);
+	return 0;
+}

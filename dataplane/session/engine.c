@@ -1,0 +1,990 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Per-lcore session engine (engine.h).
+ *
+ * Checks run in the order docs/protocol.md lists them; every refusal is
+ * counted under its reason and answered with silence unless the token has
+ * authenticated (then DENY).  Tables, all sized at create time:
+ *   - tab: the session entries, one rte_zmalloc'd array; expanded AEAD keys
+ *     live in the entry (2 x struct hy_aead_ctx);
+ *   - sessions_h: rte_hash sid -> index into tab; free indices on a LIFO
+ *     stack, so live entries stay packed low and the timer scan stops at
+ *     the high-water mark;
+ *   - used_h + used_fifo: sids of closed sessions, kept until their token
+ *     expires (one token, one session).  Admission keeps live + remembered
+ *     within the FIFO's capacity, so every close can be remembered.
+ */
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
+
+#include "engine.h"
+
+#include "common/wire.h"
+#include "crypto/cookie.h"
+#include "crypto/replay.h"
+#include "crypto/token.h"
+#include "proto/frame.h"
+#include "proto/message.h"
+#include "proto/packet.h"
+#include "proto/seal.h"
+
+#define DEFAULT_TICK_BUDGET 256u
+/* Largest message that fits one frame of any kind in one DATA packet,
+ * advertised until fragments are reassembled. */
+#define DEFAULT_MAX_MESSAGE HY_FRAME_MAX_SEQUENCED
+#define SEQ_STREAMS 8u          /* SEQUENCED streams tracked per session */
+#define KICK_COPIES 3u          /* DISCONNECTs per kick: any copy may be lost */
+#define SERIAL_WORKER_SHIFT 24u /* cookie serial = worker id | counter */
+#define SERIAL_COUNT_MAX (1u << SERIAL_WORKER_SHIFT)
+#define DENY_PN_BASE (1ull << 63)
+#define DENY_PER_MS 4096u
+
+_Static_assert(HY_ENGINE_MAX_WORKERS <= (1u << (32 - SERIAL_WORKER_SHIFT)),
+	       "worker id must fit the top bits of a cookie serial");
+
+enum sess_state {
+	SESS_FREE = 0,
+	SESS_ACCEPTED,    /* ACCEPT sent, nothing authenticated from the client yet */
+	SESS_ESTABLISHED, /* a packet from the client authenticated */
+};
+
+/* One session.  The first cache line holds what every packet touches. */
+struct hy_session {
+	uint64_t sid;
+	uint64_t next_pn;    /* server -> client */
+	uint64_t last_rx_ms;
+	uint64_t last_tx_ms;
+	uint8_t state;       /* enum sess_state */
+	uint8_t transport;
+	uint8_t uid_len;
+	uint8_t seq_seen;    /* bit n: stream n has delivered a message */
+	uint32_t reserved;
+	uint64_t rx_packets;
+	uint64_t tx_packets;
+	struct hy_replay replay;
+	uint32_t seq_newest[SEQ_STREAMS];
+	struct hy_peer peer;
+	uint64_t created_ms;
+	uint64_t expire_at;  /* token expiry, unix seconds */
+	char uid[HY_UID_MAX + 1];
+	struct hy_aead_ctx rx_key; /* client -> server */
+	struct hy_aead_ctx tx_key; /* server -> client */
+} __rte_cache_aligned;
+
+struct used_ent {
+	uint64_t sid;
+	uint64_t expire_at;
+};
+
+struct hy_engine {
+	struct hy_engine_stats stats;
+	struct hy_engine_config cfg;
+	struct hy_engine_shared *sh;
+	uint64_t now_ms;
+
+	struct hy_session *tab;
+	struct rte_hash *sessions_h;
+	uint32_t *free_stack;
+	uint32_t n_free;
+	uint32_t high_water; /* no index at or above it was ever handed out */
+	uint32_t live;
+	uint32_t scan_pos;
+
+	struct rte_hash *used_h;
+	struct used_ent *used_fifo;
+	uint32_t used_cap, used_head, used_count;
+
+	uint32_t ck_time, ck_gen, ck_count; /* cookie serials */
+	uint64_t deny_ms;
+	uint32_t deny_count;                /* DENY packet numbers */
+
+	size_t mem_bytes;
+	struct hy_aead_ctx tmp_key;         /* DENY before a session exists */
+	uint8_t pt[HY_MAX_PAYLOAD];         /* plaintext being built */
+	uint8_t out[HY_MAX_DATAGRAM];       /* packets for ops->tx */
+} __rte_cache_aligned;
+
+static uint32_t engine_serial; /* unique rte_hash names */
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static enum hy_engine_action drop(struct hy_engine *e, struct hy_engine_result *res,
+				  enum hy_reason r)
+{
+	e->stats.drops[r]++;
+	res->action = HY_ENGINE_DROP;
+	res->why = r;
+	res->reply_len = 0;
+	return HY_ENGINE_DROP;
+}
+
+static enum hy_engine_action reply(struct hy_engine *e, struct hy_engine_result *res, size_t n)
+{
+	e->stats.tx++;
+	res->action = HY_ENGINE_REPLY;
+	res->why = HY_R_OK;
+	res->reply_len = (uint16_t)n;
+	return HY_ENGINE_REPLY;
+}
+
+static enum hy_engine_action consumed(struct hy_engine_result *res)
+{
+	res->action = HY_ENGINE_CONSUMED;
+	res->why = HY_R_OK;
+	res->reply_len = 0;
+	return HY_ENGINE_CONSUMED;
+}
+
+static void up_count(struct hy_engine *e, int rc)
+{
+	if (rc == 0)
+		e->stats.up_events++;
+	else
+		e->stats.up_dropped++;
+}
+
+static int tx(struct hy_engine *e, const struct hy_peer *to, const uint8_t *pkt, size_t len)
+{
+	int rc = e->cfg.ops->tx ? e->cfg.ops->tx(e->cfg.ops_arg, to, pkt, (uint16_t)len) : -1;
+
+	if (rc == 0)
+		e->stats.tx++;
+	else
+		e->stats.tx_refused++;
+	return rc;
+}
+
+static uint8_t node_state(const struct hy_engine *e)
+{
+	return __atomic_load_n(&e->sh->node_state, __ATOMIC_ACQUIRE);
+}
+
+static bool same_address(const struct hy_peer *a, const struct hy_peer *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+static void cookie_addr(const struct hy_peer *p, struct hy_cookie_addr *ca)
+{
+	ca->family = p->family;
+	memcpy(ca->addr, p->addr, sizeof(ca->addr));
+	ca->port = p->port;
+}
+
+static void session_info(const struct hy_session *s, struct hy_engine_session_info *out)
+{
+	out->sid = s->sid;
+	out->created_ms = s->created_ms;
+	out->last_rx_ms = s->last_rx_ms;
+	out->rx_packets = s->rx_packets;
+	out->tx_packets = s->tx_packets;
+	out->peer = s->peer;
+	out->transport = s->transport;
+	out->uid_len = s->uid_len;
+	memcpy(out->uid, s->uid, sizeof(out->uid));
+}
+
+/* Seals a packet of this session into out; 0 if it does not fit. */
+static size_t seal_for(struct hy_engine *e, struct hy_session *s, enum hy_pkt_type type,
+		       const uint8_t *pt, size_t len, uint8_t *out, size_t cap)
+{
+	size_t n = hy_pkt_seal(&s->tx_key, type, s->sid, s->next_pn, pt, len, out, cap);
+
+	if (n != 0) {
+		s->next_pn++;
+		s->last_tx_ms = e->now_ms;
+		s->tx_packets++;
+	}
+	return n;
+}
+
+static int send_sealed(struct hy_engine *e, struct hy_session *s, enum hy_pkt_type type,
+		       const uint8_t *pt, size_t len)
+{
+	size_t n = seal_for(e, s, type, pt, len, e->out, sizeof(e->out));
+
+	return n ? tx(e, &s->peer, e->out, n) : -1;
+}
+
+static struct hy_session *find(const struct hy_engine *e, uint64_t sid, uint32_t *idx)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(e->sessions_h, &sid, &data) < 0)
+		return NULL;
+	*idx = (uint32_t)(uintptr_t)data;
+	return &e->tab[*idx];
+}
+
+/* ---- memory accounting ------------------------------------------------ */
+
+static size_t heap_allocated(void)
+{
+	size_t total = 0;
+
+	for (unsigned i = 0; i < rte_socket_count(); i++) {
+		struct rte_malloc_socket_stats st;
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &st) == 0)
+			total += st.heap_allocsz_bytes;
+	}
+	return total;
+}
+
+size_t hy_engine_session_entry_size(void)
+{
+	return sizeof(struct hy_session);
+}
+
+size_t hy_engine_memory(const struct hy_engine *e)
+{
+	return e->mem_bytes;
+}
+
+/* ---- create / destroy ------------------------------------------------- */
+
+static struct rte_hash *make_hash(const char *what, uint16_t worker, uint32_t entries,
+				  int socket)
+{
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters p = {
+		.name = name,
+		/* rte_hash wants at least one bucket's worth */
+		.entries = RTE_MAX(entries, 16u),
+		.key_len = sizeof(uint64_t),
+		.hash_func = rte_hash_crc,
+		.hash_func_init_val = 0,
+		.socket_id = socket,
+		/* Extendable buckets: an insert fails only when all entries are
+		 * in use, never because cuckoo displacement gave up. */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	snprintf(name, sizeof(name), "hy_%s%u_%u", what, worker,
+		 __atomic_fetch_add(&engine_serial, 1, __ATOMIC_RELAXED));
+	return rte_hash_create(&p);
+}
+
+#define FAIL(...) do { snprintf(err, err_len, __VA_ARGS__); goto fail; } while (0)
+
+struct hy_engine *hy_engine_create(const struct hy_engine_config *cfg, char *err, size_t err_len)
+{
+	struct hy_engine *e = NULL;
+	size_t heap0 = heap_allocated();
+	int socket;
+
+	if (cfg == NULL || cfg->shared == NULL || cfg->ops == NULL)
+		FAIL("engine: config, shared state and ops are required");
+	if (cfg->n_workers == 0 || cfg->n_workers > HY_ENGINE_MAX_WORKERS)
+		FAIL("engine: n_workers %u not in 1..%u", cfg->n_workers, HY_ENGINE_MAX_WORKERS);
+	if (cfg->worker_id >= cfg->n_workers)
+		FAIL("engine: worker_id %u not below n_workers %u", cfg->worker_id, cfg->n_workers);
+	if (cfg->max_sessions == 0 || cfg->max_sessions > HY_ENGINE_MAX_SESSIONS)
+		FAIL("engine: max_sessions %u not in 1..%u", cfg->max_sessions,
+		     HY_ENGINE_MAX_SESSIONS);
+	if (cfg->max_used_sids > 2u * HY_ENGINE_MAX_SESSIONS)
+		FAIL("engine: max_used_sids %u over %u", cfg->max_used_sids,
+		     2u * HY_ENGINE_MAX_SESSIONS);
+	if (cfg->max_message > HY_MAX_MESSAGE)
+		FAIL("engine: max_message %u over %u", cfg->max_message, HY_MAX_MESSAGE);
+	if (hy_aead_backend_available(cfg->backend) < 0)
+		FAIL("engine: AEAD backend %s unavailable", hy_aead_backend_name(cfg->backend));
+
+	socket = cfg->socket_id;
+	e = rte_zmalloc_socket("hy_engine", sizeof(*e), RTE_CACHE_LINE_SIZE, socket);
+	if (e == NULL)
+		FAIL("engine: no memory for the engine");
+	e->cfg = *cfg;
+	e->sh = cfg->shared;
+	if (e->cfg.tick_budget == 0)
+		e->cfg.tick_budget = DEFAULT_TICK_BUDGET;
+	if (e->cfg.max_message == 0)
+		e->cfg.max_message = DEFAULT_MAX_MESSAGE;
+	/* Every live session may become a remembered one: at least as many
+	 * slots as sessions, so admission always leaves room. */
+	e->used_cap = cfg->max_used_sids ? cfg->max_used_sids : 2u * cfg->max_sessions;
+	if (e->used_cap < cfg->max_sessions)
+		e->used_cap = cfg->max_sessions;
+
+	/* size_t all the way: 2^24 entries of a few KiB exceed 32 bits. */
+	e->tab = rte_zmalloc_socket("hy_sessions", (size_t)cfg->max_sessions * sizeof(*e->tab),
+				    RTE_CACHE_LINE_SIZE, socket);
+	e->free_stack = rte_malloc_socket("hy_sess_free",
+					  (size_t)cfg->max_sessions * sizeof(*e->free_stack), 0,
+					  socket);
+	e->used_fifo = rte_malloc_socket("hy_used_sids", (size_t)e->used_cap * sizeof(*e->used_fifo),
+					 0, socket);
+	if (e->tab == NULL || e->free_stack == NULL || e->used_fifo == NULL)
+		FAIL("engine: no memory for %u sessions (%zu bytes each)", cfg->max_sessions,
+		     sizeof(*e->tab));
+	/* LIFO: index 0 is handed out first. */
+	for (uint32_t i = 0; i < cfg->max_sessions; i++)
+		e->free_stack[i] = cfg->max_sessions - 1 - i;
+	e->n_free = cfg->max_sessions;
+
+	e->sessions_h = make_hash("s", cfg->worker_id, cfg->max_sessions, socket);
+	if (e->sessions_h == NULL)
+		FAIL("engine: session hash: %s", rte_strerror(rte_errno));
+	e->used_h = make_hash("u", cfg->worker_id, e->used_cap, socket);
+	if (e->used_h == NULL)
+		FAIL("engine: used-sid hash: %s", rte_strerror(rte_errno));
+
+	e->mem_bytes = heap_allocated() - heap0;
+	return e;
+fail:
+	hy_engine_destroy(e);
+	return NULL;
+}
+
+void hy_engine_destroy(struct hy_engine *e)
+{
+	if (e == NULL)
+		return;
+	if (e->tab != NULL) {
+		for (uint32_t i = 0; i < e->high_water; i++) {
+			hy_aead_key_wipe(&e->tab[i].rx_key);
+			hy_aead_key_wipe(&e->tab[i].tx_key);
+		}
+	}
+	rte_hash_free(e->sessions_h);
+	rte_hash_free(e->used_h);
+	rte_free(e->tab);
+	rte_free(e->free_stack);
+	rte_free(e->used_fifo);
+	hy_aead_key_wipe(&e->tmp_key);
+	rte_free(e);
+}
+
+/* ---- remembered sids (one token, one session) ------------------------- */
+
+static void used_add(struct hy_engine *e, uint64_t sid, uint64_t expire_at)
+{
+	/* A token that can no longer open anything need not be remembered. */
+	if (expire_at <= e->now_ms / 1000u || e->used_count >= e->used_cap)
+		return;
+	if (rte_hash_add_key(e->used_h, &sid) < 0)
+		return;
+	e->used_fifo[(e->used_head + e->used_count) % e->used_cap] =
+		(struct used_ent){.sid = sid, .expire_at = expire_at};
+	e->used_count++;
+	e->stats.used_sids = e->used_count;
+}
+
+/* Forgets expired sids from the FIFO's head, at most budget of them.  The
+ * FIFO is in closing order, not expiry order: an entry with a later expiry
+ * holds back those behind it, which only keeps them longer (safe). */
+static void used_expire(struct hy_engine *e, unsigned budget)
+{
+	uint64_t now_s = e->now_ms / 1000u;
+
+	while (budget-- && e->used_count) {
+		struct used_ent *u = &e->used_fifo[e->used_head];
+		if (u->expire_at > now_s)
+			break;
+		rte_hash_del_key(e->used_h, &u->sid);
+		e->used_head = (e->used_head + 1) % e->used_cap;
+		e->used_count--;
+	}
+	e->stats.used_sids = e->used_count;
+}
+
+/* ---- sessions --------------------------------------------------------- */
+
+/* Ends a session: optional DISCONNECTs, remembered sid, event, slot freed. */
+static void close_session(struct hy_engine *e, struct hy_session *s, uint32_t idx,
+			  enum hy_close_reason reason, unsigned copies)
+{
+	uint8_t body[HY_DISCONNECT_BODY_LEN];
+	uint64_t sid = s->sid;
+
+	if (copies && hy_close_encode(body, sizeof(body), reason) == sizeof(body))
+		for (unsigned i = 0; i < copies; i++)
+			send_sealed(e, s, HY_PKT_DISCONNECT, body, sizeof(body));
+	used_add(e, sid, s->expire_at);
+	rte_hash_del_key(e->sessions_h, &sid);
+	hy_aead_key_wipe(&s->rx_key);
+	hy_aead_key_wipe(&s->tx_key);
+	s->state = SESS_FREE;
+	s->sid = 0;
+	e->free_stack[e->n_free++] = idx;
+	e->live--;
+	e->stats.sessions = e->live;
+	e->stats.closed++;
+	if ((unsigned)reason < HY_CLOSE_REASON_MAX)
+		e->stats.closed_by[reason]++;
+	up_count(e, e->cfg.ops->session_closed
+			    ? e->cfg.ops->session_closed(e->cfg.ops_arg, sid, reason)
+			    : -1);
+}
+
+/* ---- handshake -------------------------------------------------------- */
+
+/* The next cookie serial: worker id in the top bits, a counter that
+ * restarts whenever issued_at or the key changes.  The GCM nonce is
+ * issued_at | serial, so it never repeats under one key while this
+ * lcore's issued_at never goes backwards. */
+static int cookie_serial(struct hy_engine *e, uint32_t gen, uint32_t *issued_at,
+			 uint32_t *serial)
+{
+	uint32_t t = (uint32_t)(e->now_ms / 1000u);
+
+	if (t < e->ck_time)
+		t = e->ck_time;
+	if (t != e->ck_time || gen != e->ck_gen) {
+		e->ck_time = t;
+		e->ck_gen = gen;
+		e->ck_count = 0;
+	}
+	if (e->ck_count >= SERIAL_COUNT_MAX)
+		return -1;
+	*issued_at = t;
+	*serial = (uint32_t)e->cfg.worker_id << SERIAL_WORKER_SHIFT | e->ck_count++;
+	return 0;
+}
+
+/* Packet number for a DENY: sealed under a session key that may also have
+ * carried (or will carry) a session, so it must never meet a session's pn.
+ * Sessions count up from 0; DENYs take 2^63 | now_ms << 12 | n. */
+static int deny_pn(struct hy_engine *e, uint64_t *pn)
+{
+	if (e->now_ms != e->deny_ms) {
+		e->deny_ms = e->now_ms;
+		e->deny_count = 0;
+	}
+	if (e->deny_count >= DENY_PER_MS)
+		return -1;
+	*pn = DENY_PN_BASE | e->now_ms << 12 | e->deny_count++;
+	return 0;
+}
+
+static enum hy_engine_action send_deny(struct hy_engine *e, const struct hy_token_private *priv,
+				       enum hy_close_reason why, uint8_t *buf, uint16_t cap,
+				       struct hy_engine_result *res)
+{
+	uint8_t body[HY_DENY_BODY_LEN];
+	uint64_t pn;
+	size_t n;
+
+	if (deny_pn(e, &pn) < 0)
+		return drop(e, res, HY_R_NONCES_EXHAUSTED);
+	if (hy_aead_key_init(&e->tmp_key, e->cfg.backend, priv->s2c_key) < 0)
+		return drop(e, res, HY_R_AUTH_FAILED);
+	hy_close_encode(body, sizeof(body), why);
+	n = hy_pkt_seal(&e->tmp_key, HY_PKT_DENY, priv->sid, pn, body, sizeof(body), buf, cap);
+	hy_aead_key_wipe(&e->tmp_key);
+	if (n == 0)
+		return drop(e, res, HY_R_OUT_OF_SPACE);
+	e->stats.denies[why]++;
+	return reply(e, res, n);
+}
+
+static size_t accept_body(const struct hy_engine *e, uint8_t body[HY_ACCEPT_BODY_LEN])
+{
+	struct hy_accept a = {
+		.keepalive_ms = e->cfg.keepalive_ms,
+		.idle_timeout_ms = e->cfg.idle_timeout_ms,
+		.max_message = e->cfg.max_message,
+		.node_state = node_state(e),
+	};
+	return hy_accept_encode(body, HY_ACCEPT_BODY_LEN, &a);
+}
+
+/* A RESPONSE for a session that exists: our ACCEPT was lost. */
+static enum hy_engine_action resend_accept(struct hy_engine *e, struct hy_session *s,
+					   const struct hy_peer *from, uint8_t *buf, uint16_t cap,
+					   struct hy_engine_result *res)
+{
+	uint8_t body[HY_ACCEPT_BODY_LEN];
+	size_t n;
+
+	/* Once the client has spoken inside the session it has the ACCEPT;
+	 * the token has done its one job. */
+	if (s->state == SESS_ESTABLISHED)
+		return drop(e, res, HY_R_TOKEN_REUSED);
+	accept_body(e, body);
+	e->stats.accepts++;
+	e->stats.accept_resends++;
+	/* The cookie proves `from` holds the token, but a RESPONSE never moves
+	 * a session: the ACCEPT goes where the session lives. */
+	if (!same_address(from, &s->peer)) {
+		send_sealed(e, s, HY_PKT_ACCEPT, body, sizeof(body));
+		return consumed(res);
+	}
+	n = seal_for(e, s, HY_PKT_ACCEPT, body, sizeof(body), buf, cap);
+	if (n == 0)
+		return drop(e, res, HY_R_OUT_OF_SPACE);
+	return reply(e, res, n);
+}
+
+static enum hy_engine_action open_session(struct hy_engine *e, const struct hy_peer *from,
+					  const struct hy_token_public *pub,
+					  const struct hy_token_private *priv, uint8_t *buf,
+					  uint16_t cap, struct hy_engine_result *res)
+{
+	uint8_t body[HY_ACCEPT_BODY_LEN];
+	struct hy_engine_session_info info;
+	struct hy_session *s;
+	uint32_t idx;
+	size_t n;
+
+	if (cap < HY_ACCEPT_PKT_LEN)
+		return drop(e, res, HY_R_OUT_OF_SPACE);
+	idx = e->free_stack[--e->n_free];
+	s = &e->tab[idx];
+	if (rte_hash_add_key_data(e->sessions_h, &priv->sid, (void *)(uintptr_t)idx) < 0) {
+		e->n_free++;
+		return send_deny(e, priv, HY_CLOSE_SERVER_FULL, buf, cap, res);
+	}
+	if (idx >= e->high_water)
+		e->high_water = idx + 1;
+	memset(s, 0, offsetof(struct hy_session, rx_key));
+	if (hy_aead_key_init(&s->rx_key, e->cfg.backend, priv->c2s_key) < 0 ||
+	    hy_aead_key_init(&s->tx_key, e->cfg.backend, priv->s2c_key) < 0) {
+		rte_hash_del_key(e->sessions_h, &priv->sid);
+		e->n_free++;
+		return drop(e, res, HY_R_AUTH_FAILED);
+	}
+	s->sid = priv->sid;
+	s->state = SESS_ACCEPTED;
+	s->transport = priv->transport;
+	s->uid_len = priv->uid_len;
+	memcpy(s->uid, priv->uid, sizeof(s->uid));
+	s->peer = *from;
+	s->created_ms = e->now_ms;
+	s->last_rx_ms = e->now_ms;
+	s->expire_at = pub->expire_at;
+	hy_replay_init(&s->replay);
+	e->live++;
+	e->stats.sessions = e->live;
+	e->stats.opened++;
+
+	accept_body(e, body);
+	n = seal_for(e, s, HY_PKT_ACCEPT, body, sizeof(body), buf, cap);
+	e->stats.accepts++;
+	session_info(s, &info);
+	up_count(e, e->cfg.ops->session_opened
+			    ? e->cfg.ops->session_opened(e->cfg.ops_arg, &info)
+			    : -1);
+	return reply(e, res, n);
+}
+
+static enum hy_engine_action handshake(struct hy_engine *e, const struct hy_peer *from,
+				       uint8_t *buf, uint16_t len, uint16_t cap,
+				       struct hy_engine_result *res)
+{
+	struct hy_pkt_connect p;
+	struct hy_token_public pub;
+	struct hy_token_private priv;
+	struct hy_cookie_addr ca;
+	enum hy_engine_action act;
+	uint64_t now_s = e->now_ms / 1000u;
+	enum hy_reason r;
+
+	r = hy_pkt_connect_decode(buf, len, &p);
+	if (r != HY_R_OK)
+		return drop(e, res, r);
+	if (p.type == HY_PKT_CONNECT)
+		e->stats.connects++;
+	else
+		e->stats.responses++;
+	/* The token is opened before anything is sent: no answer on the
+	 * strength of bytes that do not authenticate. */
+	r = hy_token_open(e->sh->cluster_keys, HY_ENGINE_KEY_IDS, e->cfg.node_id, now_s, p.token,
+			  &pub, &priv);
+	if (r != HY_R_OK) {
+		if (r == HY_R_AUTH_FAILED)
+			e->stats.auth_failures++;
+		return drop(e, res, r);
+	}
+	cookie_addr(from, &ca);
+	uint32_t gen = __atomic_load_n(&e->sh->cookie_gen, __ATOMIC_ACQUIRE);
+
+	if (p.type == HY_PKT_CONNECT) {
+		struct hy_pkt_challenge ch;
+		uint32_t issued_at, serial;
+		size_t n;
+
+		explicit_bzero(&priv, sizeof(priv));
+		if (cookie_serial(e, gen, &issued_at, &serial) < 0)
+			return drop(e, res, HY_R_NONCES_EXHAUSTED);
+		if (hy_cookie_make(&e->sh->cookie_keys[gen % HY_ENGINE_COOKIE_SLOTS], issued_at,
+				   serial, &ca, pub.nonce, pub.node_id, ch.cookie) < 0)
+			return drop(e, res, HY_R_BAD_TYPE); /* address family */
+		n = hy_pkt_challenge_encode(buf, cap, &ch);
+		if (n == 0)
+			return drop(e, res, HY_R_OUT_OF_SPACE);
+		e->stats.challenges++;
+		return reply(e, res, n);
+	}
+
+	/* RESPONSE: the cookie under the current key, then the previous one. */
+	r = hy_cookie_check(&e->sh->cookie_keys[gen % HY_ENGINE_COOKIE_SLOTS],
+			    HY_COOKIE_LIFETIME_S, now_s, p.cookie, HY_COOKIE_LEN, &ca, pub.nonce,
+			    pub.node_id);
+	if (r == HY_R_COOKIE_BAD)
+		r = hy_cookie_check(&e->sh->cookie_keys[(gen + HY_ENGINE_COOKIE_SLOTS - 1) %
+							 HY_ENGINE_COOKIE_SLOTS],
+				    HY_COOKIE_LIFETIME_S, now_s, p.cookie, HY_COOKIE_LEN, &ca,
+				    pub.nonce, pub.node_id);
+	if (r != HY_R_OK) {
+		if (r == HY_R_COOKIE_BAD)
+			e->stats.auth_failures++;
+		act = drop(e, res, r);
+		goto wipe;
+	}
+	if (e->cfg.n_workers > 1) {
+		uint16_t owner = hy_engine_owner(priv.sid, e->cfg.n_workers);
+		if (owner != e->cfg.worker_id) {
+			e->stats.handoffs++;
+			res->action = HY_ENGINE_HANDOFF;
+			res->why = HY_R_OK;
+			res->reply_len = 0;
+			res->owner = owner;
+			act = HY_ENGINE_HANDOFF;
+			goto wipe;
+		}
+	}
+	uint32_t idx;
+	struct hy_session *s = find(e, priv.sid, &idx);
+	if (s != NULL)
+		act = resend_accept(e, s, from, buf, cap, res);
+	else if (rte_hash_lookup(e->used_h, &priv.sid) >= 0)
+		act = send_deny(e, &priv, HY_CLOSE_TOKEN_REUSED, buf, cap, res);
+	else if (e->n_free == 0 || e->live + e->used_count >= e->used_cap)
+		act = send_deny(e, &priv, HY_CLOSE_SERVER_FULL, buf, cap, res);
+	else if (node_state(e) == HY_NODE_OFFLINE)
+		act = send_deny(e, &priv, HY_CLOSE_NODE_DRAINING, buf, cap, res);
+	else
+		act = open_session(e, from, &pub, &priv, buf, cap, res);
+wipe:
+	explicit_bzero(&priv, sizeof(priv));
+	return act;
+}
+
+/* ---- sealed packets --------------------------------------------------- */
+
+/* Appends the ECHO response (or a BAD one for a malformed request). */
+static void echo_answer(struct hy_engine *e, const struct hy_session *s,
+			const struct hy_msg *m, struct hy_wr *w)
+{
+	struct hy_echo_resp er = {.node_state = node_state(e)};
+	uint8_t payload[HY_ECHO_RESP_V6_LEN];
+	uint8_t msg[HY_MSG_RESP_HDR + HY_ECHO_RESP_V6_LEN];
+	size_t plen = 0, mlen;
+	uint8_t status = HY_STATUS_BAD;
+
+	if (hy_echo_req_decode(m->payload, m->len, &er.client_time) == HY_R_OK) {
+		er.addr.family = s->peer.family;
+		memcpy(er.addr.addr, s->peer.addr, sizeof(er.addr.addr));
+		er.addr.port = s->peer.port;
+		plen = hy_echo_resp_encode(payload, sizeof(payload), &er);
+		status = plen ? HY_STATUS_OK : HY_STATUS_BAD;
+	}
+	mlen = hy_msg_resp_encode(msg, sizeof(msg), m->ver, m->cmd, status, payload, plen);
+	if (mlen && hy_frame_put_unreliable(w, msg, mlen))
+		e->stats.echoes++;
+}
+
+/* Newest wins per stream: false for a message not newer than the last
+ * one delivered on its stream. */
+static bool sequenced_fresh(struct hy_session *s, uint8_t stream, uint32_t seq)
+{
+	uint8_t bit = (uint8_t)(1u << stream);
+
+	if ((s->seq_seen & bit) && (int32_t)(seq - s->seq_newest[stream]) <= 0)
+		return false;
+	s->seq_seen |= bit;
+	s->seq_newest[stream] = seq;
+	return true;
+}
+
+static enum hy_engine_action data_frames(struct hy_engine *e, struct hy_session *s,
+					 uint8_t *buf, size_t pt_len, uint16_t cap,
+					 struct hy_engine_result *res)
+{
+	const uint8_t *pt = buf + HY_DATA_HEADER_LEN;
+	enum hy_reason r = hy_frames_validate(pt, pt_len);
+	struct hy_frame f;
+	struct hy_rd rd;
+	struct hy_wr w;
+
+	if (r != HY_R_OK)
+		return drop(e, res, r);
+	hy_wr_init(&w, e->pt, sizeof(e->pt));
+	hy_rd_init(&rd, pt, pt_len);
+	while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK) {
+		enum hy_engine_delivery d;
+		struct hy_msg m;
+
+		switch (f.type) {
+		case HY_FRAME_ACK: /* reliability milestone */
+		case HY_FRAME_PING: /* keep-alive is time-based on our side */
+			continue;
+		case HY_FRAME_FRAGMENT:
+			e->stats.drops[HY_R_UNSUPPORTED]++;
+			continue;
+		case HY_FRAME_SEQUENCED:
+			if (f.stream >= SEQ_STREAMS) {
+				e->stats.drops[HY_R_BAD_CHANNEL]++;
+				continue;
+			}
+			if (!sequenced_fresh(s, f.stream, f.seq)) {
+				e->stats.drops[HY_R_TOO_OLD]++;
+				continue;
+			}
+			d = HY_ENGINE_SEQUENCED;
+			break;
+		case HY_FRAME_RELIABLE:
+			d = HY_ENGINE_RELIABLE;
+			break;
+		case HY_FRAME_UNRELIABLE:
+			d = HY_ENGINE_UNRELIABLE;
+			break;
+		default:
+			e->stats.drops[HY_R_BAD_TYPE]++;
+			continue;
+		}
+		r = hy_msg_cmd_decode(f.data, f.len, &m);
+		if (r != HY_R_OK) {
+			e->stats.drops[r]++;
+			continue;
+		}
+		if (m.ver == HY_MSG_VER_TRANSPORT && m.cmd == HY_CMD_ECHO) {
+			echo_answer(e, s, &m, &w);
+			continue;
+		}
+		e->stats.commands++;
+		up_count(e, e->cfg.ops->command
+				    ? e->cfg.ops->command(e->cfg.ops_arg, s->sid, m.ver, m.cmd, d,
+							  m.payload, (uint32_t)m.len)
+				    : -1);
+	}
+	if (w.off == 0)
+		return consumed(res);
+	/* The request's plaintext is no longer needed: seal over it. */
+	size_t n = seal_for(e, s, HY_PKT_DATA, e->pt, w.off, buf, cap);
+	if (n == 0)
+		return drop(e, res, HY_R_OUT_OF_SPACE);
+	return reply(e, res, n);
+}
+
+static enum hy_engine_action sealed(struct hy_engine *e, const struct hy_peer *from,
+				    uint8_t *buf, uint16_t len, uint16_t cap,
+				    struct hy_engine_result *res)
+{
+	struct hy_pkt_header h;
+	struct hy_session *s;
+	uint32_t idx;
+	size_t pt_len;
+	enum hy_reason r = hy_pkt_header_decode(buf, len, &h);
+
+	if (r != HY_R_OK)
+		return drop(e, res, r);
+	if (e->cfg.n_workers > 1) {
+		uint16_t owner = hy_engine_owner(h.sid, e->cfg.n_workers);
+		if (owner != e->cfg.worker_id) {
+			e->stats.handoffs++;
+			res->action = HY_ENGINE_HANDOFF;
+			res->why = HY_R_OK;
+			res->reply_len = 0;
+			res->owner = owner;
+			return HY_ENGINE_HANDOFF;
+		}
+	}
+	s = find(e, h.sid, &idx);
+	if (s == NULL)
+		return drop(e, res, HY_R_UNKNOWN_SESSION);
+	r = hy_replay_check(&s->replay, h.pn);
+	if (r != HY_R_OK) {
+		e->stats.replays++;
+		return drop(e, res, r);
+	}
+	r = hy_pkt_open_body(&s->rx_key, &h, buf, len, &pt_len);
+	if (r != HY_R_OK) {
+		if (r == HY_R_AUTH_FAILED)
+			e->stats.auth_failures++;
+		return drop(e, res, r);
+	}
+	/* Authenticated from here on. */
+	hy_replay_mark(&s->replay, h.pn);
+	s->last_rx_ms = e->now_ms;
+	s->rx_packets++;
+	s->state = SESS_ESTABLISHED;
+	if (memcmp(from, &s->peer, sizeof(*from)) != 0) {
+		/* NAT rebinding (or a new return path): follow the client. */
+		if (!same_address(from, &s->peer))
+			e->stats.rebinds++;
+		s->peer = *from;
+	}
+	if (h.type == HY_PKT_DISCONNECT) {
+		enum hy_close_reason why;
+		if (hy_close_decode(buf + HY_DATA_HEADER_LEN, pt_len, &why) != HY_R_OK)
+			why = HY_CLOSE_PROTOCOL_ERROR;
+		close_session(e, s, idx, why, 0);
+		return consumed(res);
+	}
+	return data_frames(e, s, buf, pt_len, cap, res);
+}
+
+/* ---- public entry points ---------------------------------------------- */
+
+static void clock_advance(struct hy_engine *e, uint64_t now_ms)
+{
+	if (now_ms > e->now_ms)
+		e->now_ms = now_ms;
+}
+
+enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer *from,
+				      uint8_t *buf, uint16_t len, uint16_t cap, uint64_t now_ms,
+				      struct hy_engine_result *res)
+{
+	enum hy_pkt_type type;
+	enum hy_reason r;
+
+	res->owner = 0;
+	clock_advance(e, now_ms);
+	e->stats.rx++;
+	if (len > HY_MAX_DATAGRAM)
+		return drop(e, res, HY_R_OVERSIZED);
+	r = hy_pkt_classify(buf, len, &type);
+	if (r != HY_R_OK)
+		return drop(e, res, r);
+	switch (type) {
+	case HY_PKT_CONNECT:
+	case HY_PKT_RESPONSE:
+		return handshake(e, from, buf, len, cap, res);
+	case HY_PKT_DISCONNECT:
+	case HY_PKT_DATA:
+		return sealed(e, from, buf, len, cap, res);
+	default:
+		/* CHALLENGE, ACCEPT and DENY only travel towards clients. */
+		return drop(e, res, HY_R_BAD_TYPE);
+	}
+}
+
+unsigned hy_engine_tick(struct hy_engine *e, uint64_t now_ms)
+{
+	static const uint8_t ping = HY_FRAME_PING;
+	unsigned sent = 0;
+	uint32_t n;
+
+	clock_advance(e, now_ms);
+	n = RTE_MIN(e->cfg.tick_budget, e->high_water);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t idx = e->scan_pos;
+		struct hy_session *s = &e->tab[idx];
+
+		e->scan_pos = idx + 1 < e->high_water ? idx + 1 : 0;
+		if (s->state == SESS_FREE)
+			continue;
+		if (e->cfg.idle_timeout_ms && e->now_ms - s->last_rx_ms >= e->cfg.idle_timeout_ms) {
+			e->stats.idle_timeouts++;
+			close_session(e, s, idx, HY_CLOSE_IDLE_TIMEOUT, 1);
+			sent++;
+		} else if (e->cfg.keepalive_ms &&
+			   e->now_ms - s->last_tx_ms >= e->cfg.keepalive_ms) {
+			if (send_sealed(e, s, HY_PKT_DATA, &ping, sizeof(ping)) == 0) {
+				e->stats.keepalives++;
+				sent++;
+			}
+		}
+	}
+	used_expire(e, RTE_MAX(e->cfg.tick_budget / 4u, 1u));
+	return sent;
+}
+
+enum hy_reason hy_engine_send(struct hy_engine *e, uint64_t sid, uint8_t ver, uint16_t cmd,
+			      uint8_t status, const void *payload, uint32_t len)
+{
+	uint8_t msg[HY_FRAME_MAX_UNRELIABLE];
+	struct hy_session *s;
+	struct hy_wr w;
+	uint32_t idx;
+	size_t mlen;
+
+	s = find(e, sid, &idx);
+	if (s == NULL)
+		return HY_R_UNKNOWN_SESSION;
+	if (status != HY_STATUS_OK && status != HY_STATUS_BAD && status != HY_STATUS_ERR &&
+	    status != HY_STATUS_PUSH)
+		return HY_R_BAD_MESSAGE_KIND;
+	if (len > sizeof(msg) - HY_MSG_RESP_HDR)
+		return HY_R_MESSAGE_TOO_LARGE;
+	mlen = hy_msg_resp_encode(msg, sizeof(msg), ver, cmd, status, payload, len);
+	hy_wr_init(&w, e->pt, sizeof(e->pt));
+	if (mlen == 0 || !hy_frame_put_unreliable(&w, msg, mlen))
+		return HY_R_MESSAGE_TOO_LARGE;
+	return send_sealed(e, s, HY_PKT_DATA, e->pt, w.off) == 0 ? HY_R_OK : HY_R_OUT_OF_SPACE;
+}
+
+enum hy_reason hy_engine_kick(struct hy_engine *e, uint64_t sid, enum hy_close_reason reason)
+{
+	struct hy_session *s;
+	uint32_t idx;
+
+	s = find(e, sid, &idx);
+	if (s == NULL)
+		return HY_R_UNKNOWN_SESSION;
+	close_session(e, s, idx, reason, KICK_COPIES);
+	return HY_R_OK;
+}
+
+uint32_t hy_engine_close_all(struct hy_engine *e, enum hy_close_reason reason)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < e->high_water; i++) {
+		if (e->tab[i].state == SESS_FREE)
+			continue;
+		close_session(e, &e->tab[i], i, reason, KICK_COPIES);
+		n++;
+	}
+	return n;
+}
+
+uint32_t hy_engine_sessions(const struct hy_engine *e)
+{
+	return e->live;
+}
+
+uint32_t hy_engine_foreach_session(const struct hy_engine *e,
+				   int (*cb)(void *arg, const struct hy_engine_session_info *s),
+				   void *arg)
+{
+	struct hy_engine_session_info info;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < e->high_water; i++) {
+		if (e->tab[i].state == SESS_FREE)
+			continue;
+		session_info(&e->tab[i], &info);
+		n++;
+		if (cb(arg, &info) != 0)
+			break;
+	}
+	return n;
+}
+
+enum hy_reason hy_engine_session_get(const struct hy_engine *e, uint64_t sid,
+				     struct hy_engine_session_info *out)
+{
+	const struct hy_session *s;
+	uint32_t idx;
+
+	s = find(e, sid, &idx);
+	if (s == NULL)
+		return HY_R_UNKNOWN_SESSION;
+	session_info(s, out);
+	return HY_R_OK;
+}
+
+const struct hy_engine_stats *hy_engine_stats(const struct hy_engine *e)
+{
+	return &e->stats;
+}

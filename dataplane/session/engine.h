@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Per-lcore session engine: everything between "a UDP payload arrived from
+ * address A" and "send these bytes to address B".
+ *
+ * One engine per worker lcore, share-nothing: an engine is used only by the
+ * lcore that created it (no locks inside).  What the workers share is the
+ * node-wide struct hy_engine_shared (cluster keys, cookie keys, node
+ * state), written only by the main lcore through the functions below.
+ *
+ * Sessions are owned by session id, not by 5-tuple: hy_engine_owner(sid)
+ * names the worker that holds a session, so a client whose NAT rebinds
+ * keeps its session.  RSS spreads packets by 5-tuple, so an engine returns
+ * HY_ENGINE_HANDOFF for a packet that belongs to another worker; the worker
+ * forwards the datagram (and its struct hy_peer) there, and the owner calls
+ * hy_engine_input() with it again.  The control plane's messages for a
+ * session must likewise go to the owner's engine.
+ *
+ * Time: every call takes or reuses now_ms, unix time in milliseconds that
+ * never goes backwards on one lcore (the worker derives it from the TSC
+ * and a wall-clock base taken at start).  Token expiry and cookie times
+ * use now_ms / 1000.
+ */
+#ifndef HY_DATAPLANE_SESSION_ENGINE_H
+#define HY_DATAPLANE_SESSION_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/reason.h"
+#include "crypto/aead.h"
+#include "proto/limits.h"
+#include "proto/packet.h"
+#include "proto/seal.h"
+
+#define HY_ENGINE_MAX_WORKERS 256u         /* the worker id takes 8 bits of a cookie serial */
+#define HY_ENGINE_MAX_SESSIONS (1u << 24)  /* per worker */
+#define HY_ENGINE_KEY_IDS 256u             /* cluster keys, by token key_id */
+#define HY_ENGINE_COOKIE_SLOTS 3u          /* current, previous, next being written */
+/* Smallest interval between two cookie-key rotations: the previous key must
+ * stay valid for a whole cookie lifetime, and the slot being overwritten
+ * must be two generations old. */
+#define HY_ENGINE_COOKIE_ROTATE_MIN_MS 11000u /* HY_COOKIE_LIFETIME_S + 1 s */
+#define HY_PEER_L2_LEN 16u
+
+/* A client's transport address as the node saw it, plus an area the engine
+ * never reads and copies along with the address (the worker's return path:
+ * MAC to send to, port, VLAN...). */
+struct hy_peer {
+	uint8_t family;   /* 4 or 6 */
+	uint8_t reserved; /* zero */
+	uint16_t port;    /* UDP source port, host order */
+	uint8_t addr[16]; /* IPv4 in addr[0..3] (network order), rest zero */
+	uint8_t l2[HY_PEER_L2_LEN];
+};
+
+/*
+ * Node-wide state every engine reads and only the main lcore writes.
+ * Allocate it 64-byte aligned (static, rte_zmalloc or aligned_alloc) and
+ * keep it alive until every engine using it is destroyed.
+ *
+ * Cookie keys: three slots and a generation number.  The current key is
+ * slot gen % 3, the previous one slot (gen + 2) % 3.  Rotation writes the
+ * new key into slot (gen + 1) % 3, which no engine reads (it is two
+ * generations old), then publishes gen + 1 with a release store.  Engines
+ * load gen once per datagram, so a rotation never changes a key under a
+ * reader as long as rotations are HY_ENGINE_COOKIE_ROTATE_MIN_MS apart
+ * (enforced).  Cookie serials are (worker id << 24 | counter), and the
+ * counter restarts every second (the GCM nonce is issued_at | serial), so
+ * a serial never repeats under one key; rotation is key hygiene only.
+ */
+struct hy_engine_shared {
+	struct hy_aead_ctx cookie_keys[HY_ENGINE_COOKIE_SLOTS];
+	/* Cluster keys by key_id; NULL: unknown id.  Publish with
+	 * hy_engine_shared_set_cluster_key(); a removed key's context must stay
+	 * readable until every worker has finished its current burst. */
+	const struct hy_aead_ctx *cluster_keys[HY_ENGINE_KEY_IDS];
+	uint32_t cookie_gen;        /* atomic */
+	uint8_t node_state;         /* atomic; enum hy_node_state */
+	uint64_t cookie_rotated_ms; /* main lcore only */
+};
+
+/* Fills every cookie slot with a random key for backend b, gen 0, node
+ * state ONLINE, no cluster keys.  Returns 0, or -1 if the backend or the
+ * random source failed (sh is then wiped). */
+int hy_engine_shared_init(struct hy_engine_shared *sh, enum hy_aead_backend b, uint64_t now_ms);
+/* Installs a fresh random cookie key as the current one; the old current
+ * key becomes the previous one.  Returns 0, or -1 if the last rotation was
+ * less than HY_ENGINE_COOKIE_ROTATE_MIN_MS ago or the key setup failed
+ * (nothing changed). */
+int hy_engine_shared_rotate_cookie_key(struct hy_engine_shared *sh, enum hy_aead_backend b,
+				       uint64_t now_ms);
+/* Publishes key (already expanded; NULL removes) under key_id. */
+void hy_engine_shared_set_cluster_key(struct hy_engine_shared *sh, uint8_t key_id,
+				      const struct hy_aead_ctx *key);
+/* ONLINE or OFFLINE (draining: RESPONSE gets DENY NODE_DRAINING, ECHO and
+ * ACCEPT report OFFLINE).  Takes effect at each engine's next datagram. */
+void hy_engine_shared_set_state(struct hy_engine_shared *sh, enum hy_node_state state);
+/* Zeroes the cookie keys (cluster keys belong to the caller). */
+void hy_engine_shared_wipe(struct hy_engine_shared *sh);
+
+/* Channel a command arrived on; same numbers as enum hy_delivery in
+ * ring/msg.h, so the value can be passed up as is. */
+enum hy_engine_delivery {
+	HY_ENGINE_UNRELIABLE = 0,
+	HY_ENGINE_SEQUENCED = 1,
+	HY_ENGINE_RELIABLE = 2,
+};
+
+/* A session as reported to the control plane (opened events, resync). */
+struct hy_engine_session_info {
+	uint64_t sid;
+	uint64_t created_ms;
+	uint64_t last_rx_ms; /* last packet that authenticated */
+	uint64_t rx_packets; /* authenticated packets received */
+	uint64_t tx_packets; /* packets sealed for this session */
+	struct hy_peer peer;
+	uint8_t transport;   /* 1 UDP, 2 TCP (from the token) */
+	uint8_t uid_len;
+	char uid[HY_UID_MAX + 1]; /* NUL-terminated */
+};
+
+/*
+ * What the engine hands to its worker besides in-place replies.  Called on
+ * the engine's lcore, synchronously, from inside hy_engine_input(),
+ * hy_engine_tick(), hy_engine_send(), hy_engine_kick() and
+ * hy_engine_close_all().  Pointers are valid only during the call: copy
+ * what you keep.  Each returns 0 if it took the item, or a negative value
+ * (ring or TX queue full): the engine counts it and carries on; it never
+ * retries.  Any member may be NULL (counted as refused).
+ */
+struct hy_engine_ops {
+	/* A session was created (ACCEPT sent). */
+	int (*session_opened)(void *arg, const struct hy_engine_session_info *s);
+	/* A session ended: client DISCONNECT (its reason), idle timeout, kick. */
+	int (*session_closed)(void *arg, uint64_t sid, enum hy_close_reason reason);
+	/* A client command other than ECHO, decrypted; payload excludes the
+	 * 3-byte command header. */
+	int (*command)(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+		       enum hy_engine_delivery delivery, const uint8_t *payload, uint32_t len);
+	/* Send pkt (a whole UDP payload) to peer: packets the engine originates
+	 * (keep-alive PINGs, DISCONNECTs, responses and pushes, an ACCEPT
+	 * resent to a session's own address). */
+	int (*tx)(void *arg, const struct hy_peer *to, const uint8_t *pkt, uint16_t len);
+};
+
+struct hy_engine_config {
+	uint32_t node_id;        /* tokens for other nodes are dropped */
+	uint16_t worker_id;      /* 0 .. n_workers - 1 */
+	uint16_t n_workers;      /* 1 .. HY_ENGINE_MAX_WORKERS, the same for every engine */
+	int socket_id;           /* NUMA socket of the tables, or SOCKET_ID_ANY (-1) */
+	uint32_t max_sessions;   /* this worker's table, 1 .. HY_ENGINE_MAX_SESSIONS */
+	uint32_t max_used_sids;  /* closed sids remembered; 0: 2 x max_sessions */
+	uint32_t idle_timeout_ms; /* silent sessions are closed; 0: never */
+	uint32_t keepalive_ms;   /* PING after this long without sending; 0: never */
+	uint32_t max_message;    /* told in ACCEPT; 0: the largest single-frame message */
+	uint32_t tick_budget;    /* table entries examined per hy_engine_tick(); 0: 256 */
+	enum hy_aead_backend backend; /* for session keys: HY_AEAD_IPSECMB in production */
+	struct hy_engine_shared *shared;
+	const struct hy_engine_ops *ops;
+	void *ops_arg;           /* first argument of every ops call */
+};
+
+/* Per-engine counters, written only by the engine's lcore; other threads
+ * may read them (64-bit loads, possibly a packet stale). */
+struct hy_engine_stats {
+	uint64_t rx;              /* datagrams given to hy_engine_input() */
+	uint64_t tx;              /* replies returned plus packets ops->tx took */
+	uint64_t tx_refused;      /* ops->tx refused */
+	uint64_t drops[HY_R_COUNT]; /* refused datagrams, frames and messages, by reason */
+	uint64_t sessions;        /* live now */
+	uint64_t opened, closed;
+	uint64_t closed_by[HY_CLOSE_REASON_MAX]; /* by enum hy_close_reason */
+	uint64_t connects;        /* CONNECTs seen (before any check) */
+	uint64_t challenges;      /* CHALLENGEs sent */
+	uint64_t responses;       /* RESPONSEs seen */
+	uint64_t accepts;         /* ACCEPTs sent, resends included */
+	uint64_t accept_resends;
+	uint64_t denies[HY_CLOSE_REASON_MAX]; /* DENYs sent, by reason */
+	uint64_t auth_failures;   /* token, cookie or packet tag that did not verify */
+	uint64_t replays;         /* REPLAYED + TOO_OLD */
+	uint64_t handoffs;        /* HY_ENGINE_HANDOFF returned */
+	uint64_t rebinds;         /* session moved to a new address after authenticating */
+	uint64_t idle_timeouts;
+	uint64_t keepalives;      /* PINGs sent */
+	uint64_t up_events;       /* ops calls (opened, closed, command) accepted */
+	uint64_t up_dropped;      /* ops calls refused */
+	uint64_t commands;        /* commands passed up */
+	uint64_t echoes;          /* ECHOs answered */
+	uint64_t used_sids;       /* closed sids remembered now */
+} __attribute__((aligned(64)));
+
+enum hy_engine_action {
+	HY_ENGINE_DROP = 0,   /* nothing to send; res->why says why (counted) */
+	HY_ENGINE_REPLY,      /* send res->reply_len bytes at buf back to from */
+	HY_ENGINE_CONSUMED,   /* handled, nothing to send back */
+	HY_ENGINE_HANDOFF,    /* belongs to worker res->owner: forward buf, len and from there */
+};
+
+struct hy_engine_result {
+	enum hy_engine_action action;
+	enum hy_reason why;  /* DROP: the reason; HY_R_OK otherwise */
+	uint16_t reply_len;  /* REPLY only */
+	uint16_t owner;      /* HANDOFF only */
+};
+
+struct hy_engine;
+
+/* Allocates the session table (rte_zmalloc_socket + rte_hash: EAL must be
+ * up) and checks cfg.  cfg->shared and cfg->ops must outlive the engine.
+ * Returns the engine, or NULL with a one-line reason in err. */
+struct hy_engine *hy_engine_create(const struct hy_engine_config *cfg, char *err, size_t err_len);
+
+/* Frees everything and wipes session keys; sends nothing and calls no ops
+ * (use hy_engine_close_all() first for a clean shutdown).  NULL is fine. */
+void hy_engine_destroy(struct hy_engine *e);
+
+/*
+ * Processes one datagram (the UDP payload, len bytes at buf, cap bytes
+ * writable there) received from `from`.  The datagram is decrypted in place
+ * and a reply, if any, is written over it.  Ops may be called before it
+ * returns.  Never reads past len; never writes past cap (cap should be at
+ * least HY_MAX_DATAGRAM; a reply that does not fit is a drop,
+ * OUT_OF_SPACE).  For a datagram that did not authenticate, reply_len is
+ * never larger than len.  Returns res->action.
+ */
+enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer *from,
+				      uint8_t *buf, uint16_t len, uint16_t cap, uint64_t now_ms,
+				      struct hy_engine_result *res);
+
+/*
+ * Timers: idle timeouts, keep-alive PINGs and expiry of remembered sids.
+ * Examines at most tick_budget table entries per call, resuming where the
+ * previous call stopped, so a full pass over the table takes
+ * max_sessions / tick_budget calls; call it often enough that a pass is
+ * well under keepalive_ms.  Returns the number of packets it sent.
+ */
+unsigned hy_engine_tick(struct hy_engine *e, uint64_t now_ms);
+
+/*
+ * Seals a DATA packet with one UNRELIABLE frame carrying the response or
+ * push (ver, cmd, status, payload) and sends it through ops->tx to the
+ * session's address.  Uses the time of the last input/tick.  Returns OK,
+ * UNKNOWN_SESSION (not here: route by hy_engine_owner()),
+ * MESSAGE_TOO_LARGE (does not fit one datagram; fragmentation comes with
+ * the reliability milestone), BAD_MESSAGE_KIND (unknown status) or
+ * OUT_OF_SPACE (ops->tx refused it).
+ */
+enum hy_reason hy_engine_send(struct hy_engine *e, uint64_t sid, uint8_t ver, uint16_t cmd,
+			      uint8_t status, const void *payload, uint32_t len);
+
+/* Closes a session: sends DISCONNECT(reason) three times (any copy may be
+ * lost), calls ops->session_closed and remembers the sid.  Returns OK or
+ * UNKNOWN_SESSION. */
+enum hy_reason hy_engine_kick(struct hy_engine *e, uint64_t sid, enum hy_close_reason reason);
+
+/* Kicks every session (end of a drain, shutdown).  Returns how many. */
+uint32_t hy_engine_close_all(struct hy_engine *e, enum hy_close_reason reason);
+
+/* Live sessions. */
+uint32_t hy_engine_sessions(const struct hy_engine *e);
+
+/* Calls cb for each live session until it returns nonzero (resync,
+ * telemetry).  Owning lcore only.  Returns the number of calls made. */
+uint32_t hy_engine_foreach_session(const struct hy_engine *e,
+				   int (*cb)(void *arg, const struct hy_engine_session_info *s),
+				   void *arg);
+
+/* Fills *out for sid.  Returns OK or UNKNOWN_SESSION.  Owning lcore only. */
+enum hy_reason hy_engine_session_get(const struct hy_engine *e, uint64_t sid,
+				     struct hy_engine_session_info *out);
+
+/* The engine's counters; valid as long as the engine. */
+const struct hy_engine_stats *hy_engine_stats(const struct hy_engine *e);
+
+/* Bytes this engine allocated (session array, free list and both hash
+ * tables, from the allocator's own accounting), and bytes per session
+ * slot: for sizing. */
+size_t hy_engine_memory(const struct hy_engine *e);
+size_t hy_engine_session_entry_size(void);
+
+/*
+ * The worker that owns sid: a fixed mix of the sid's bits mapped onto
+ * 0 .. n_workers - 1 (multiply-shift, no division).  Every engine, and
+ * whoever routes control-plane messages, must use this same function.
+ */
+static inline uint16_t hy_engine_owner(uint64_t sid, uint16_t n_workers)
+{
+	uint64_t x = sid;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return (uint16_t)(((x & 0xffffffffu) * (uint64_t)n_workers) >> 32);
+}
+
+#endif /* HY_DATAPLANE_SESSION_ENGINE_H */

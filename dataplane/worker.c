@@ -1,0 +1,826 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Worker lcore poll loop (see worker.h).
+ *
+ * Loop shape, in order: timed tx drain; 1 ms housekeeping (engine timers,
+ * counters published); rx bursts on each owned queue, each frame through
+ * the net layer and, for our UDP port, the session engine; the inbox
+ * (frames handed off by other workers, messages from the control lcore);
+ * idle back-off.  Every frame ends in exactly one of: sent, handed off,
+ * dropped and counted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "dp.h"
+#include "engine.h"
+#include "proto/message.h"
+#include "stats.h"
+#include "worker.h"
+
+#define PREFETCH_OFFSET 3
+#define MAX_BURST 256u
+
+/* Per-frame metadata in the mbuf's private area: the net layer's verdict
+ * and the peer, so a frame handed to another worker needs no second
+ * parse. */
+struct frame_meta {
+	struct hy_net_pkt pkt;
+	struct hy_peer peer;
+	uint8_t handed;   /* came through the inbox */
+};
+
+_Static_assert(sizeof(struct frame_meta) <= HY_MBUF_PRIV_SIZE,
+	       "frame metadata must fit the mbuf private area");
+
+/* hy_peer.l2 layout: the return path of a session. */
+#define L2_PORT 0      /* index into dp->ports / dp->ifc */
+#define L2_LOCAL 1     /* index of our address the peer sent to */
+#define L2_MAC 2       /* peer (next hop) MAC, 6 bytes */
+
+struct tx_buf {
+	uint16_t queue;
+	uint16_t n;
+	struct rte_mbuf *m[MAX_BURST];
+};
+
+struct hy_worker {
+	struct hy_stats_counters st; /* first: hot, private */
+	struct hy_net_stats net;
+	struct hy_dp *dp;
+	struct hy_engine *engine;
+	struct rte_mempool *pool;
+	struct rte_ring *inbox;
+	struct rte_ring *events;
+	unsigned int worker_id;
+	unsigned int lcore_id;
+	unsigned int burst;
+	unsigned int n_rxq;
+	struct {
+		uint16_t port;   /* index into dp->ports.port[] */
+		uint16_t queue;
+	} rxq[HY_CONF_MAX_PORTS];
+	struct tx_buf tx[HY_CONF_MAX_PORTS];
+	uint64_t now_ms;
+	/* wall clock from the TSC: now_ms = base_ms + (tsc - base_tsc) / tsc_per_ms */
+	uint64_t base_ms;
+	uint64_t base_tsc;
+	uint64_t tsc_per_ms;
+	uint32_t resync_seq;
+	uint32_t resync_count;
+} __rte_cache_aligned;
+
+static inline struct frame_meta *meta_of(struct rte_mbuf *m)
+{
+	return rte_mbuf_to_priv(m);
+}
+
+/* ---- transmit ----------------------------------------------------------- */
+
+static void tx_flush(struct hy_worker *w, unsigned int p)
+{
+	struct tx_buf *b = &w->tx[p];
+	struct hy_port *port = &w->dp->ports.port[p];
+	uint32_t len[MAX_BURST];
+	uint16_t sent, i;
+
+	if (b->n == 0)
+		return;
+	/* the driver may free what it sent: lengths are taken before */
+	for (i = 0; i < b->n; i++)
+		len[i] = b->m[i]->pkt_len;
+	if (port->tx_shared)
+		rte_spinlock_lock(&port->txq_lock[b->queue]);
+	sent = rte_eth_tx_burst(port->port_id, b->queue, b->m, b->n);
+	if (port->tx_shared)
+		rte_spinlock_unlock(&port->txq_lock[b->queue]);
+	w->st.v[HY_ST_tx_packets] += sent;
+	for (i = 0; i < sent; i++)
+		w->st.v[HY_ST_tx_bytes] += len[i];
+	if (unlikely(sent < b->n)) {
+		w->st.v[HY_ST_tx_dropped] += b->n - sent;
+		rte_pktmbuf_free_bulk(&b->m[sent], b->n - sent);
+	}
+	b->n = 0;
+}
+
+static void tx_flush_all(struct hy_worker *w)
+{
+	unsigned int p;
+
+	for (p = 0; p < w->dp->ports.nb_ports; p++)
+		tx_flush(w, p);
+}
+
+static inline void tx_enqueue(struct hy_worker *w, unsigned int p,
+			      struct rte_mbuf *m)
+{
+	struct tx_buf *b = &w->tx[p];
+
+	b->m[b->n++] = m;
+	if (b->n >= w->burst)
+		tx_flush(w, p);
+}
+
+static inline void drop_frame(struct hy_worker *w, struct rte_mbuf *m)
+{
+	w->st.v[HY_ST_drops]++;
+	rte_pktmbuf_free(m);
+}
+
+/* ---- peers ---------------------------------------------------------------- */
+
+static void peer_from_flow(const struct hy_net_iface *ifc, unsigned int p,
+			   const struct hy_net_flow *f, struct hy_peer *peer)
+{
+	unsigned int i, local = 0;
+
+	memset(peer, 0, sizeof(*peer));
+	peer->family = f->family;
+	peer->port = rte_be_to_cpu_16(f->peer_port);
+	if (f->family == HY_NET_IPV4) {
+		memcpy(peer->addr, &f->peer_ip.v4, 4);
+		for (i = 0; i < ifc->n_ipv4; i++)
+			if (ifc->ipv4[i] == f->local_ip.v4)
+				local = i;
+	} else {
+		memcpy(peer->addr, f->peer_ip.v6, 16);
+		for (i = 0; i < ifc->n_ipv6; i++)
+			if (memcmp(ifc->ipv6[i], f->local_ip.v6, 16) == 0)
+				local = i;
+	}
+	peer->l2[L2_PORT] = (uint8_t)p;
+	peer->l2[L2_LOCAL] = (uint8_t)local;
+	memcpy(&peer->l2[L2_MAC], f->peer_mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+}
+
+static void flow_from_peer(const struct hy_net_iface *ifc,
+			   const struct hy_peer *peer, struct hy_net_flow *f)
+{
+	unsigned int local = peer->l2[L2_LOCAL];
+
+	memset(f, 0, sizeof(*f));
+	f->family = peer->family;
+	f->peer_port = rte_cpu_to_be_16(peer->port);
+	memcpy(f->peer_mac.addr_bytes, &peer->l2[L2_MAC], RTE_ETHER_ADDR_LEN);
+	if (peer->family == HY_NET_IPV4) {
+		memcpy(&f->peer_ip.v4, peer->addr, 4);
+		f->local_ip.v4 = ifc->ipv4[local < ifc->n_ipv4 ? local : 0];
+	} else {
+		memcpy(f->peer_ip.v6, peer->addr, 16);
+		memcpy(f->local_ip.v6,
+		       ifc->ipv6[local < ifc->n_ipv6 ? local : 0], 16);
+	}
+}
+
+/* ---- engine callbacks ------------------------------------------------------ */
+
+static int post_event(struct hy_worker *w, struct hy_mbox *e)
+{
+	if (unlikely(rte_ring_sp_enqueue(w->events, e) != 0)) {
+		hy_mbox_free(w->dp, e);
+		w->st.v[HY_ST_events_full]++;
+		return -ENOBUFS;
+	}
+	w->st.v[HY_ST_events_up]++;
+	return 0;
+}
+
+static struct hy_mbox *event_alloc(struct hy_worker *w, uint16_t type,
+				   uint64_t sid, size_t body)
+{
+	struct hy_mbox *e = hy_mbox_alloc(w->dp, body);
+
+	if (unlikely(e == NULL)) {
+		w->st.v[HY_ST_events_full]++;
+		return NULL;
+	}
+	e->op = HY_MBOX_MSG;
+	e->worker = (uint16_t)w->worker_id;
+	e->msg.type = type;
+	e->msg.sid = sid;
+	return e;
+}
+
+static void session_to_msg(const struct hy_worker *w,
+			   const struct hy_engine_session_info *s,
+			   struct hy_msg_session *m)
+{
+	m->transport = s->transport;
+	m->lcore = (uint16_t)w->lcore_id;
+	m->addr.family = s->peer.family;
+	m->addr.port = s->peer.port;
+	memcpy(m->addr.addr, s->peer.addr, 16);
+	if (s->peer.family == 4)
+		memset(m->addr.addr + 4, 0, 12);
+	m->uid_len = s->uid_len;
+	memcpy(m->uid, s->uid, s->uid_len);
+	m->uid[s->uid_len] = '\0';
+}
+
+static int op_session_opened(void *arg, const struct hy_engine_session_info *s)
+{
+	struct hy_worker *w = arg;
+	struct hy_mbox *e = event_alloc(w, HY_MSG_SESSION_OPENED, s->sid, 0);
+
+	if (e == NULL)
+		return -ENOBUFS;
+	session_to_msg(w, s, &e->msg.u.session);
+	return post_event(w, e);
+}
+
+static int op_session_closed(void *arg, uint64_t sid,
+			     enum hy_close_reason reason)
+{
+	struct hy_worker *w = arg;
+	struct hy_mbox *e = event_alloc(w, HY_MSG_SESSION_CLOSED, sid, 0);
+
+	if (e == NULL)
+		return -ENOBUFS;
+	e->msg.u.closed.reason = (uint16_t)reason;
+	return post_event(w, e);
+}
+
+static int op_command(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+		      enum hy_engine_delivery delivery, const uint8_t *payload,
+		      uint32_t len)
+{
+	struct hy_worker *w = arg;
+	struct hy_mbox *e = event_alloc(w, HY_MSG_COMMAND, sid, len);
+	uint8_t *buf;
+
+	if (e == NULL)
+		return -ENOBUFS;
+	buf = hy_mbox_buf(e);
+	memcpy(buf, payload, len);
+	e->msg.u.cmd.ver = ver;
+	e->msg.u.cmd.delivery = (uint8_t)delivery;
+	e->msg.u.cmd.cmd = cmd;
+	e->msg.u.cmd.status = 0;
+	e->msg.u.cmd.payload_len = len;
+	e->msg.u.cmd.payload = buf;
+	return post_event(w, e);
+}
+
+static int op_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt,
+		 uint16_t len)
+{
+	struct hy_worker *w = arg;
+	unsigned int p = to->l2[L2_PORT];
+	const struct hy_net_iface *ifc;
+	struct hy_net_flow flow;
+	struct rte_mbuf *m;
+	uint16_t hdr;
+
+	if (unlikely(p >= w->dp->ports.nb_ports))
+		return -EINVAL;
+	ifc = &w->dp->ifc[p];
+	hdr = hy_net_udp_hdr_len(to->family);
+	m = rte_pktmbuf_alloc(w->pool);
+	if (unlikely(m == NULL)) {
+		w->st.v[HY_ST_tx_no_mbuf]++;
+		return -ENOBUFS;
+	}
+	if (unlikely(hdr == 0 || hdr + len > rte_pktmbuf_tailroom(m))) {
+		rte_pktmbuf_free(m);
+		return -EMSGSIZE;
+	}
+	memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, hdr), pkt, len);
+	flow_from_peer(ifc, to, &flow);
+	if (unlikely(hy_net_udp_prepare_mbuf(ifc, m, &flow, len) != 0)) {
+		rte_pktmbuf_free(m);
+		return -EINVAL;
+	}
+	w->st.v[HY_ST_engine_tx]++;
+	tx_enqueue(w, p, m);
+	return 0;
+}
+
+static const struct hy_engine_ops worker_ops = {
+	.session_opened = op_session_opened,
+	.session_closed = op_session_closed,
+	.command = op_command,
+	.tx = op_tx,
+};
+
+/* ---- receive -------------------------------------------------------------- */
+
+static inline uint64_t worker_now_ms(const struct hy_worker *w, uint64_t tsc)
+{
+	return w->base_ms + (tsc - w->base_tsc) / w->tsc_per_ms;
+}
+
+/* A UDP datagram for us (meta filled): through the engine. */
+static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
+			 struct frame_meta *fm)
+{
+	struct hy_engine_result res;
+	unsigned int p = fm->peer.l2[L2_PORT];
+	uint8_t *buf = rte_pktmbuf_mtod_offset(m, uint8_t *, fm->pkt.payload_off);
+	uint32_t room = (uint32_t)m->buf_len - m->data_off - fm->pkt.payload_off;
+	uint16_t cap = room > UINT16_MAX ? UINT16_MAX : (uint16_t)room;
+
+	switch (hy_engine_input(w->engine, &fm->peer, buf, fm->pkt.payload_len,
+				cap, w->now_ms, &res)) {
+	case HY_ENGINE_REPLY:
+		if (unlikely(hy_net_udp_reply_mbuf(&w->dp->ifc[p], m, &fm->pkt,
+						   res.reply_len) != 0)) {
+			w->st.v[HY_ST_DROP_BASE + HY_R_OUT_OF_SPACE]++;
+			drop_frame(w, m);
+			return;
+		}
+		w->st.v[HY_ST_engine_replies]++;
+		tx_enqueue(w, p, m);
+		return;
+	case HY_ENGINE_CONSUMED:
+		w->st.v[HY_ST_engine_consumed]++;
+		rte_pktmbuf_free(m);
+		return;
+	case HY_ENGINE_HANDOFF:
+		/* The owner's engine answers HANDOFF only for a sid it does
+		 * not own, which cannot happen twice: guard against loops. */
+		if (likely(!fm->handed && res.owner < w->dp->nb_workers)) {
+			fm->handed = 1;
+			if (likely(rte_ring_mp_enqueue(
+				   hy_worker_inbox_of(w->dp, res.owner), m) == 0)) {
+				w->st.v[HY_ST_handoff_out]++;
+				return;
+			}
+			w->st.v[HY_ST_handoff_full]++;
+		}
+		drop_frame(w, m);
+		return;
+	case HY_ENGINE_DROP:
+	default:
+		drop_frame(w, m); /* the engine counted res.why */
+		return;
+	}
+}
+
+static inline void rx_one(struct hy_worker *w, unsigned int p,
+			  struct rte_mbuf *m)
+{
+	struct frame_meta *fm = meta_of(m);
+	const struct hy_net_iface *ifc = &w->dp->ifc[p];
+	enum hy_net_verdict v;
+
+	w->st.v[HY_ST_rx_packets]++;
+	w->st.v[HY_ST_rx_bytes] += m->pkt_len;
+	v = hy_net_classify_mbuf(ifc, m, &fm->pkt);
+	hy_net_stats_count(&w->net, v, &fm->pkt);
+	if (likely(v == HY_NET_UDP_FOR_US)) {
+		w->st.v[HY_ST_udp_in]++;
+		peer_from_flow(ifc, p, &fm->pkt.flow, &fm->peer);
+		fm->handed = 0;
+		engine_input(w, m, fm);
+	} else if (v == HY_NET_REPLY) {
+		w->st.v[HY_ST_net_replies]++;
+		tx_enqueue(w, p, m);
+	} else {
+		drop_frame(w, m);
+	}
+}
+
+static unsigned int rx_queue(struct hy_worker *w, unsigned int i)
+{
+	struct rte_mbuf *pkts[MAX_BURST];
+	unsigned int p = w->rxq[i].port;
+	uint16_t n, k;
+
+	n = rte_eth_rx_burst(w->dp->ports.port[p].port_id, w->rxq[i].queue,
+			     pkts, (uint16_t)w->burst);
+	if (n == 0)
+		return 0;
+	for (k = 0; k < PREFETCH_OFFSET && k < n; k++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+	for (k = 0; k + PREFETCH_OFFSET < n; k++) {
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[k + PREFETCH_OFFSET], void *));
+		rx_one(w, p, pkts[k]);
+	}
+	for (; k < n; k++)
+		rx_one(w, p, pkts[k]);
+	return n;
+}
+
+/* ---- inbox ---------------------------------------------------------------- */
+
+struct resync_ctx {
+	struct hy_worker *w;
+	uint32_t seq;
+	uint32_t sent;
+};
+
+static int resync_one(void *arg, const struct hy_engine_session_info *s)
+{
+	struct resync_ctx *c = arg;
+	struct hy_mbox *e = event_alloc(c->w, HY_MSG_RESYNC_ENTRY, s->sid, 0);
+
+	if (e == NULL)
+		return 1; /* out of entries: stop, RESYNC_END says how many */
+	e->msg.seq = c->seq;
+	session_to_msg(c->w, s, &e->msg.u.session);
+	if (post_event(c->w, e) != 0)
+		return 1;
+	c->sent++;
+	return 0;
+}
+
+struct query_ctx {
+	struct hy_mbox_query *q;
+};
+
+static int query_one(void *arg, const struct hy_engine_session_info *s)
+{
+	struct hy_mbox_query *q = ((struct query_ctx *)arg)->q;
+
+	if (q->n >= HY_QUERY_MAX)
+		return 1;
+	q->s[q->n].sid = s->sid;
+	q->s[q->n].created_ms = s->created_ms;
+	q->s[q->n].last_rx_ms = s->last_rx_ms;
+	q->s[q->n].family = s->peer.family;
+	q->s[q->n].port = s->peer.port;
+	memcpy(q->s[q->n].addr, s->peer.addr, 16);
+	memcpy(q->s[q->n].uid, s->uid, sizeof(q->s[q->n].uid));
+	q->n++;
+	return 0;
+}
+
+static void down_result(struct hy_worker *w, enum hy_reason r)
+{
+	if (r != HY_R_OK)
+		w->st.v[HY_ST_down_refused]++;
+}
+
+/* A close reason from a KICK: the catalogue carries a u16; values that
+ * are not a close reason become KICKED. */
+static enum hy_close_reason kick_reason(uint16_t v)
+{
+	return v > 0 && v < HY_CLOSE_REASON_MAX ? (enum hy_close_reason)v :
+		HY_CLOSE_KICKED;
+}
+
+static void handle_msg(struct hy_worker *w, struct hy_mbox *e)
+{
+	const struct hy_ring_msg *m = &e->msg;
+	unsigned int i;
+
+	w->st.v[HY_ST_inbox_msgs]++;
+	switch (m->type) {
+	case HY_MSG_RESPOND:
+		down_result(w, hy_engine_send(w->engine, m->sid, m->u.cmd.ver,
+			m->u.cmd.cmd, m->u.cmd.status, m->u.cmd.payload,
+			m->u.cmd.payload_len));
+		break;
+	case HY_MSG_PUSH:
+		down_result(w, hy_engine_send(w->engine, m->sid, m->u.cmd.ver,
+			m->u.cmd.cmd, HY_STATUS_PUSH, m->u.cmd.payload,
+			m->u.cmd.payload_len));
+		break;
+	case HY_MSG_SEND:
+		for (i = 0; i < m->u.send.nsids; i++) {
+			uint64_t sid = hy_msg_send_sid(&m->u.send, i);
+
+			if (hy_engine_owner(sid, (uint16_t)w->dp->nb_workers) !=
+			    w->worker_id)
+				continue;
+			down_result(w, hy_engine_send(w->engine, sid,
+				m->u.send.ver, m->u.send.cmd, HY_STATUS_PUSH,
+				m->u.send.payload, m->u.send.payload_len));
+		}
+		break;
+	case HY_MSG_KICK:
+		down_result(w, hy_engine_kick(w->engine, m->sid,
+					      kick_reason(m->u.closed.reason)));
+		break;
+	case HY_MSG_RESYNC_REQUEST: {
+		struct resync_ctx c = { .w = w, .seq = m->seq };
+		struct hy_mbox *done;
+
+		hy_engine_foreach_session(w->engine, resync_one, &c);
+		done = hy_mbox_alloc(w->dp, 0);
+		if (done != NULL) {
+			done->op = HY_MBOX_RESYNC_DONE;
+			done->worker = (uint16_t)w->worker_id;
+			done->arg = c.sent;
+			done->msg.seq = m->seq;
+			post_event(w, done);
+		} else {
+			w->st.v[HY_ST_events_full]++;
+		}
+		break;
+	}
+	default:
+		w->st.v[HY_ST_down_refused]++;
+		break;
+	}
+}
+
+static void handle_mbox(struct hy_worker *w, struct hy_mbox *e)
+{
+	struct hy_mbox_query *q;
+	uint32_t expect = 0;
+
+	switch (e->op) {
+	case HY_MBOX_MSG:
+		handle_msg(w, e);
+		break;
+	case HY_MBOX_CLOSE_ALL:
+		hy_engine_close_all(w->engine, (enum hy_close_reason)e->arg);
+		break;
+	case HY_MBOX_QUERY_SESSIONS: {
+		struct query_ctx c = { .q = e->query };
+
+		q = e->query;
+		q->total = hy_engine_sessions(w->engine);
+		hy_engine_foreach_session(w->engine, query_one, &c);
+		/* the asker may have given up: then the answer is ours to free */
+		if (!atomic_compare_exchange_strong(&q->state, &expect, 1))
+			rte_free(q);
+		break;
+	}
+	default:
+		break;
+	}
+	hy_mbox_free(w->dp, e);
+}
+
+static unsigned int drain_inbox(struct hy_worker *w)
+{
+	void *objs[MAX_BURST];
+	unsigned int n, i;
+
+	n = rte_ring_sc_dequeue_burst(w->inbox, objs, w->burst, NULL);
+	for (i = 0; i < n; i++) {
+		uintptr_t v = (uintptr_t)objs[i];
+
+		if (v & HY_INBOX_TAG_MBOX) {
+			handle_mbox(w, (struct hy_mbox *)(v & ~HY_INBOX_TAG_MBOX));
+		} else {
+			struct rte_mbuf *m = objs[i];
+
+			w->st.v[HY_ST_handoff_in]++;
+			engine_input(w, m, meta_of(m));
+		}
+	}
+	return n;
+}
+
+/* ---- counters ------------------------------------------------------------- */
+
+static void publish(struct hy_worker *w, uint64_t tsc)
+{
+	const struct hy_engine_stats *es = hy_engine_stats(w->engine);
+	struct hy_stats_counters *c = &w->st;
+	unsigned int i;
+
+	for (i = 0; i < HY_NET_DROP_COUNT; i++)
+		c->v[HY_ST_NET_DROP_BASE + i] = w->net.drops[i];
+	for (i = 0; i < HY_NET_REPLY_COUNT; i++)
+		c->v[HY_ST_NET_REPLY_BASE + i] = w->net.replies[i];
+	/* engine drops, plus what this loop counted under a reason itself */
+	for (i = 0; i < HY_R_COUNT; i++)
+		c->v[HY_ST_DROP_BASE + i] = es->drops[i] +
+			(i == HY_R_OUT_OF_SPACE ? w->st.v[HY_ST_tx_no_mbuf] : 0);
+	for (i = 0; i < HY_CLOSE_REASON_MAX; i++) {
+		c->v[HY_ST_CLOSED_BASE + i] = es->closed_by[i];
+		c->v[HY_ST_DENY_BASE + i] = es->denies[i];
+	}
+	c->v[HY_ST_sessions] = es->sessions;
+	c->v[HY_ST_sessions_opened] = es->opened;
+	c->v[HY_ST_sessions_closed] = es->closed;
+	c->v[HY_ST_connects] = es->connects;
+	c->v[HY_ST_challenges] = es->challenges;
+	c->v[HY_ST_responses] = es->responses;
+	c->v[HY_ST_accepts] = es->accepts;
+	c->v[HY_ST_auth_failures] = es->auth_failures;
+	c->v[HY_ST_replays] = es->replays;
+	c->v[HY_ST_rebinds] = es->rebinds;
+	c->v[HY_ST_idle_timeouts] = es->idle_timeouts;
+	c->v[HY_ST_keepalives] = es->keepalives;
+	c->v[HY_ST_echoes] = es->echoes;
+	c->v[HY_ST_commands] = es->commands;
+	c->v[HY_ST_used_sids] = es->used_sids;
+	hy_stats_publish(w->dp->stats, w->lcore_id, c,
+			 (tsc - w->base_tsc) * 1000000ull / w->tsc_per_ms);
+}
+
+/* ---- loop ------------------------------------------------------------------- */
+
+static void idle_sleep(struct hy_worker *w, unsigned int us)
+{
+	struct timespec ts = { 0, (long)us * 1000 };
+
+	tx_flush_all(w);
+	w->st.v[HY_ST_idle_sleeps]++;
+	nanosleep(&ts, NULL);
+}
+
+int hy_worker_main(void *arg)
+{
+	struct hy_worker *w = arg;
+	struct hy_dp *dp = w->dp;
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t drain_tsc = (hz + 1000000 - 1) / 1000000 * HY_TX_DRAIN_US;
+	uint64_t tick_tsc = (hz + 1000000 - 1) / 1000000 * HY_TICK_US;
+	uint64_t prev_drain, prev_tick, tsc;
+	unsigned int idle = 0, sleep_us = HY_IDLE_SLEEP_MIN_US, i, work;
+
+	/* Short sleeps should be short: the default 50 us slack would
+	 * dominate the back-off's latency cost. */
+	prctl(PR_SET_TIMERSLACK, 1000ul, 0, 0, 0);
+	prev_drain = prev_tick = rte_rdtsc();
+	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
+		tsc = rte_rdtsc();
+		w->now_ms = worker_now_ms(w, tsc);
+		if (unlikely(tsc - prev_drain > drain_tsc)) {
+			tx_flush_all(w);
+			prev_drain = tsc;
+		}
+		if (unlikely(tsc - prev_tick > tick_tsc)) {
+			hy_engine_tick(w->engine, w->now_ms);
+			publish(w, tsc);
+			prev_tick = tsc;
+		}
+		work = 0;
+		for (i = 0; i < w->n_rxq; i++)
+			work += rx_queue(w, i);
+		work += drain_inbox(w);
+		if (likely(work != 0)) {
+			w->st.v[HY_ST_busy_polls]++;
+			idle = 0;
+			sleep_us = HY_IDLE_SLEEP_MIN_US;
+			continue;
+		}
+		if (++idle < HY_IDLE_SPIN)
+			continue;
+		if (idle < HY_IDLE_SPIN + HY_IDLE_PAUSE) {
+			rte_pause();
+			continue;
+		}
+		idle_sleep(w, sleep_us);
+		if (sleep_us < HY_IDLE_SLEEP_MAX_US)
+			sleep_us = RTE_MIN(sleep_us * 2, HY_IDLE_SLEEP_MAX_US);
+	}
+	/* Final pass: what the loop buffered, and the last counters. */
+	drain_inbox(w);
+	tx_flush_all(w);
+	publish(w, rte_rdtsc());
+	return 0;
+}
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+struct rte_ring *hy_worker_inbox_of(struct hy_dp *dp, unsigned int worker_id)
+{
+	return dp->workers[worker_id]->inbox;
+}
+
+int hy_worker_post(struct hy_worker *w, struct hy_mbox *e)
+{
+	void *obj = (void *)((uintptr_t)e | HY_INBOX_TAG_MBOX);
+
+	return rte_ring_mp_enqueue(w->inbox, obj) == 0 ? 0 : -ENOBUFS;
+}
+
+struct rte_ring *hy_worker_events(const struct hy_worker *w)
+{
+	return w->events;
+}
+
+uint32_t hy_worker_sessions(const struct hy_worker *w)
+{
+	return (uint32_t)hy_engine_stats(w->engine)->sessions;
+}
+
+/* Engine timers: a full pass over the table well within a keep-alive
+ * interval, with one tick a millisecond. */
+static uint32_t tick_budget(uint32_t max_sessions, uint32_t keepalive_ms)
+{
+	uint32_t ticks = keepalive_ms / 4 ? keepalive_ms / 4 : 1;
+	uint32_t b = (max_sessions + ticks - 1) / ticks;
+
+	return b < 256 ? 256 : b;
+}
+
+struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
+	unsigned int lcore_id, char *err, size_t errlen)
+{
+	const struct hy_node_config *c = dp->conf;
+	struct hy_engine_config ec = { 0 };
+	int socket = (int)rte_lcore_to_socket_id(lcore_id);
+	struct hy_worker *w;
+	char name[RTE_RING_NAMESIZE];
+	struct timespec ts;
+	unsigned int p;
+
+	w = rte_zmalloc_socket("hy_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+			       socket);
+	if (w == NULL) {
+		snprintf(err, errlen, "worker %u: out of memory", worker_id);
+		return NULL;
+	}
+	w->dp = dp;
+	w->worker_id = worker_id;
+	w->lcore_id = lcore_id;
+	w->burst = RTE_MIN(c->dataplane.burst, MAX_BURST);
+	w->pool = hy_ports_pool(&dp->ports, socket);
+
+	for (p = 0; p < dp->ports.nb_ports; p++) {
+		const struct hy_port *port = &dp->ports.port[p];
+
+		if (port->rss || worker_id == 0) {
+			w->rxq[w->n_rxq].port = (uint16_t)p;
+			w->rxq[w->n_rxq].queue = port->rss ? (uint16_t)worker_id : 0;
+			w->n_rxq++;
+		}
+		w->tx[p].queue = (uint16_t)(worker_id % port->nb_txq);
+	}
+
+	snprintf(name, sizeof(name), "hy_inbox_%u", worker_id);
+	w->inbox = rte_ring_create(name, HY_INBOX_SLOTS, socket, RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "hy_events_%u", worker_id);
+	w->events = rte_ring_create(name, HY_EVENTS_SLOTS, socket,
+				    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->inbox == NULL || w->events == NULL) {
+		snprintf(err, errlen, "worker %u: rings: %s", worker_id,
+			 rte_strerror(rte_errno));
+		goto fail;
+	}
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	w->base_tsc = rte_rdtsc();
+	w->base_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
+	w->now_ms = w->base_ms;
+
+	ec.node_id = c->node.id;
+	ec.worker_id = (uint16_t)worker_id;
+	ec.n_workers = (uint16_t)dp->nb_workers;
+	ec.socket_id = socket;
+	/* each worker holds the sessions its share of sids maps to; hashing
+	 * is even but not exact, so leave an eighth of headroom */
+	ec.max_sessions = c->dataplane.max_sessions / dp->nb_workers;
+	if (dp->nb_workers > 1)
+		ec.max_sessions += ec.max_sessions / 8;
+	if (ec.max_sessions > HY_ENGINE_MAX_SESSIONS)
+		ec.max_sessions = HY_ENGINE_MAX_SESSIONS;
+	ec.idle_timeout_ms = c->dataplane.idle_timeout_ms;
+	ec.keepalive_ms = c->dataplane.keepalive_ms;
+	ec.tick_budget = tick_budget(ec.max_sessions, c->dataplane.keepalive_ms);
+	ec.backend = dp->backend;
+	ec.shared = dp->shared;
+	ec.ops = &worker_ops;
+	ec.ops_arg = w;
+	w->engine = hy_engine_create(&ec, err, errlen);
+	if (w->engine == NULL)
+		goto fail;
+	return w;
+
+fail:
+	rte_ring_free(w->events);
+	rte_ring_free(w->inbox);
+	rte_free(w);
+	return NULL;
+}
+
+void hy_worker_free(struct hy_dp *dp, struct hy_worker *w)
+{
+	void *obj;
+
+	if (w == NULL)
+		return;
+	while (rte_ring_dequeue(w->inbox, &obj) == 0) {
+		uintptr_t v = (uintptr_t)obj;
+
+		if (v & HY_INBOX_TAG_MBOX) {
+			struct hy_mbox *e = (struct hy_mbox *)(v & ~HY_INBOX_TAG_MBOX);
+
+			if (e->op == HY_MBOX_QUERY_SESSIONS) {
+				uint32_t expect = 0;
+
+				if (!atomic_compare_exchange_strong(
+					    &e->query->state, &expect, 1))
+					rte_free(e->query);
+			}
+			hy_mbox_free(dp, e);
+		} else {
+			rte_pktmbuf_free(obj);
+		}
+	}
+	while (rte_ring_dequeue(w->events, &obj) == 0)
+		hy_mbox_free(dp, obj);
+	hy_engine_destroy(w->engine);
+	rte_ring_free(w->events);
+	rte_ring_free(w->inbox);
+	rte_free(w);
+}
