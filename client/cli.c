@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * hayate-cli: talk to a Hayate node from a shell.
  *
- * Development form: it mints its own ticket from the cluster key file (as
- * the HTTP tier will), or reads one as JSON.  Defaults come from the
- * environment that `scripts/devnet env` prints.
+ * The ticket comes from the HTTP tier (POST /v1/auth with an app key), from
+ * a JSON file, or, for development, is minted here from the cluster key
+ * file.  Defaults come from the environment that `scripts/devnet env`
+ * prints.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +34,9 @@ enum {
 	OPT_INTERVAL,
 	OPT_TIMEOUT,
 	OPT_TTL,
+	OPT_HTTP,
+	OPT_APP_KEY,
+	OPT_TRANSPORT,
 	OPT_HELP,
 };
 
@@ -47,12 +51,17 @@ static const struct option options[] = {
 	{"interval-ms", required_argument, NULL, OPT_INTERVAL},
 	{"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
 	{"ttl", required_argument, NULL, OPT_TTL},
+	{"http", required_argument, NULL, OPT_HTTP},
+	{"app-key", required_argument, NULL, OPT_APP_KEY},
+	{"transport", required_argument, NULL, OPT_TRANSPORT},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
 
 struct cli {
-	const char *key_file, *host, *uid, *ticket_file;
+	const char *key_file, *host, *uid, *ticket_file, *http, *app_key, *text;
+	bool key_file_given, http_given; /* on the command line, not from the environment */
+	unsigned transport;              /* 0: not given (the ticket's, else UDP) */
 	unsigned long node_id, port, count, interval_ms, timeout_ms, ttl_s;
 };
 
@@ -62,27 +71,37 @@ static void usage(FILE *f)
 		"usage: hayate-cli [options] COMMAND\n"
 		"\n"
 		"Commands:\n"
-		"  echo          connect over UDP, send --count ECHO commands, print each round trip,\n"
-		"                the public address the node saw and its state; then disconnect\n"
+		"  echo [TEXT]   connect (--transport), send --count ECHO commands, print each round\n"
+		"                trip, the address the node saw and its state; then disconnect.  ECHO\n"
+		"                carries a timestamp, not text: TEXT is only printed with each line\n"
+		"  auth          fetch a ticket over HTTP (--http) and print it as JSON (the form\n"
+		"                --ticket reads); the token in it opens one session only\n"
 		"  mint          print a ticket (JSON) minted from the cluster key file\n"
 		"\n"
-		"Where the ticket comes from (one of):\n"
+		"Where the ticket comes from: --ticket, --http or --key-file as given on the\n"
+		"command line; without them $HAYATE_HTTP_URL, else $HAYATE_CLUSTER_KEY_FILE:\n"
 		"  --ticket FILE       a ticket as JSON (FILE '-' reads standard input)\n"
+		"  --http URL          POST URL/v1/auth, the HTTP tier            [$HAYATE_HTTP_URL]\n"
+		"    --app-key KEY     the game's app key (Authorization: Bearer) [$HAYATE_APP_KEY]\n"
+		"    --uid UID         user id                                    [cli-user]\n"
 		"  --key-file FILE     mint one from the cluster key file  [$HAYATE_CLUSTER_KEY_FILE]\n"
 		"    --node-id N       node the token is for               [$HAYATE_NODE_ID, else 1]\n"
-		"    --host ADDR       node address                        [$HAYATE_UDP_HOST]\n"
-		"    --port N          node UDP port                       [$HAYATE_UDP_PORT]\n"
+		"    --host ADDR       node address          [$HAYATE_UDP_HOST or $HAYATE_TCP_HOST]\n"
+		"    --port N          node port             [$HAYATE_UDP_PORT or $HAYATE_TCP_PORT]\n"
 		"    --uid UID         user id                             [cli-user]\n"
 		"    --ttl SECONDS     token lifetime                      [60]\n"
 		"\n"
 		"Other options:\n"
+		"  --transport udp|tcp transport to ask for, mint or use     [the ticket's, else udp]\n"
+		"                      (tcp: records on one TCP connection to the node's TCP port)\n"
 		"  --count N           echoes to send                      [3]\n"
 		"  --interval-ms MS    pause between echoes                [200]\n"
-		"  --timeout-ms MS     give up on connect or a reply after [5000]\n"
+		"  --timeout-ms MS     give up on HTTP, connect or a reply after [5000]\n"
 		"  --help              this text\n"
 		"\n"
-		"Exit status: 0 success, 1 the node refused, timed out or a reply was wrong, 2 usage.\n"
-		"Not yet: tickets from the HTTP tier (--http), the TCP transport, rooms.\n");
+		"Exit status: 0 success; 1 the HTTP tier or the node refused, timed out or answered\n"
+		"wrongly; 2 usage (bad options, no ticket source, unreadable ticket or key file).\n"
+		"Not yet: rooms.\n");
 }
 
 static int parse_ulong(const char *name, const char *s, unsigned long min, unsigned long max,
@@ -129,10 +148,38 @@ static char *read_all(FILE *f)
 	return buf;
 }
 
+static const char *transport_name(unsigned t)
+{
+	return t == HY_TRANSPORT_TCP ? "tcp" : "udp";
+}
+
+/* Ticket over HTTP.  Returns 0, 1 (the HTTP tier failed or refused) or 2. */
+static int fetch_ticket(const struct cli *o, struct hy_ticket *t)
+{
+	struct hy_auth_options ao = {.connect_timeout_ms = (uint32_t)o->timeout_ms,
+				     .timeout_ms = (uint32_t)o->timeout_ms};
+	char err[768];
+
+	if (o->app_key == NULL) {
+		fprintf(stderr, "hayate-cli: --http needs --app-key (or $HAYATE_APP_KEY)\n");
+		return 2;
+	}
+	if (hy_auth_fetch_with(&ao, o->http, o->app_key, o->uid,
+			       o->transport ? o->transport : HY_TRANSPORT_UDP, t, err,
+			       sizeof(err)) < 0) {
+		fprintf(stderr, "hayate-cli: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* The ticket from one of the sources.  Returns 0, 1 (remote refusal) or 2. */
 static int get_ticket(const struct cli *o, struct hy_ticket *t)
 {
 	char err[512];
 
+	if (o->ticket_file == NULL && o->http != NULL && (o->http_given || !o->key_file_given))
+		return fetch_ticket(o, t);
 	if (o->ticket_file) {
 		FILE *f = strcmp(o->ticket_file, "-") ? fopen(o->ticket_file, "r") : stdin;
 		if (f == NULL) {
@@ -146,30 +193,31 @@ static int get_ticket(const struct cli *o, struct hy_ticket *t)
 		free(json);
 		if (rc < 0) {
 			fprintf(stderr, "hayate-cli: %s: %s\n", o->ticket_file, json ? err : "read failed");
-			return -1;
+			return 2;
 		}
 		return 0;
 	}
 	if (o->key_file == NULL || o->host == NULL || o->port == 0) {
-		fprintf(stderr, "hayate-cli: need --ticket, or --key-file with --host and --port "
-				"(or the HAYATE_* variables from 'scripts/devnet env')\n");
-		return -1;
+		fprintf(stderr, "hayate-cli: need --ticket, --http with --app-key, or --key-file with "
+				"--host and --port (or the HAYATE_* variables from 'scripts/devnet env')\n");
+		return 2;
 	}
 	struct hy_keyring ring;
 	struct hy_aead_ctx key;
 	if (hy_keyfile_load(o->key_file, &ring, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hayate-cli: %s\n", err);
-		return -1;
+		return 2;
 	}
 	int rc = hy_aead_key_init(&key, HY_AEAD_OPENSSL, ring.key[ring.newest_id]);
 	if (rc == 0)
 		rc = hy_token_mint(&key, ring.newest_id, (uint32_t)o->node_id,
-				   (uint64_t)time(NULL) + o->ttl_s, o->uid, HY_TRANSPORT_UDP, &t->cred);
+				   (uint64_t)time(NULL) + o->ttl_s, o->uid,
+				   o->transport ? o->transport : HY_TRANSPORT_UDP, &t->cred);
 	hy_aead_key_wipe(&key);
 	hy_keyring_wipe(&ring);
 	if (rc < 0) {
 		fprintf(stderr, "hayate-cli: cannot mint a token for uid '%s'\n", o->uid);
-		return -1;
+		return 2;
 	}
 	snprintf(t->host, sizeof(t->host), "%s", o->host);
 	t->port = (uint16_t)o->port;
@@ -188,7 +236,7 @@ static bool wait_for(struct hy_client *c, bool (*pred)(struct hy_client *, void 
 		if (hy_client_state(c) >= HY_CLIENT_DISCONNECTED ||
 		    hy_client_now_ms() - start >= timeout_ms)
 			return false;
-		struct pollfd p = {.fd = hy_client_fd(c), .events = POLLIN};
+		struct pollfd p = {.fd = hy_client_fd(c), .events = hy_client_poll_events(c)};
 		poll(&p, 1, 5);
 	}
 }
@@ -224,9 +272,19 @@ static void format_addr(const struct hy_echo_addr *a, char *out, size_t cap)
 		snprintf(out + n, cap - n, "]:%u", a->port);
 }
 
+/* Why the client stopped, for an error line: state, close reason, detail. */
+static void print_end(struct hy_client *c)
+{
+	unsigned why = hy_client_close_reason(c);
+	fprintf(stderr, "%s%s%s%s%s\n", hy_client_state_name(hy_client_state(c)), why ? " " : "",
+		why ? hy_close_reason_name(why) : "", *hy_client_error(c) ? ": " : "",
+		hy_client_error(c));
+}
+
 static int cmd_echo(const struct cli *o, const struct hy_ticket *t)
 {
-	struct hy_client_options copt = {.connect_timeout_ms = (uint32_t)o->timeout_ms};
+	struct hy_client_options copt = {.connect_timeout_ms = (uint32_t)o->timeout_ms,
+					 .transport = o->transport};
 	char err[256];
 	struct hy_client *c = hy_client_create(t, &copt, err, sizeof(err));
 	int rc = 1;
@@ -237,14 +295,14 @@ static int cmd_echo(const struct cli *o, const struct hy_ticket *t)
 	}
 	hy_client_connect(c, hy_client_now_ms());
 	if (!wait_for(c, connected, NULL, o->timeout_ms)) {
-		fprintf(stderr, "hayate-cli: connect to %s:%u: %s%s%s\n", t->host, t->port,
-			hy_client_state_name(hy_client_state(c)),
-			hy_client_close_reason(c) ? " " : "",
-			hy_client_close_reason(c) ? hy_close_reason_name(hy_client_close_reason(c)) : "");
+		fprintf(stderr, "hayate-cli: connect to %s:%u over %s: ", t->host, t->port,
+			transport_name(hy_client_transport(c)));
+		print_end(c);
 		goto out;
 	}
-	printf("connected to %s:%u, session %016" PRIx64 ", node %s\n", t->host, t->port,
-	       hy_client_sid(c), hy_node_state_name(hy_client_node_state(c)));
+	printf("connected to %s:%u over %s, session %016" PRIx64 ", node %s\n", t->host, t->port,
+	       transport_name(hy_client_transport(c)), hy_client_sid(c),
+	       hy_node_state_name(hy_client_node_state(c)));
 	for (unsigned long i = 1; i <= o->count; i++) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -254,12 +312,13 @@ static int cmd_echo(const struct cli *o, const struct hy_ticket *t)
 		char addr[80];
 
 		if (hy_client_echo(c, sent_ns) < 0) {
-			fprintf(stderr, "hayate-cli: echo %lu: send failed\n", i);
+			fprintf(stderr, "hayate-cli: echo %lu: send failed: ", i);
+			print_end(c);
 			goto out;
 		}
 		if (!wait_for(c, got_echo, &m, o->timeout_ms)) {
-			fprintf(stderr, "hayate-cli: echo %lu: no reply (%s)\n", i,
-				hy_client_state_name(hy_client_state(c)));
+			fprintf(stderr, "hayate-cli: echo %lu: no reply: ", i);
+			print_end(c);
 			goto out;
 		}
 		if (m.status != HY_STATUS_OK || hy_echo_resp_decode(m.payload, m.len, &er) != HY_R_OK ||
@@ -271,12 +330,14 @@ static int cmd_echo(const struct cli *o, const struct hy_ticket *t)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		uint64_t now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		format_addr(&er.addr, addr, sizeof(addr));
-		printf("echo %lu: rtt %.3f ms, you are %s, node %s\n", i, (double)(now_ns - sent_ns) / 1e6,
-		       addr, hy_node_state_name(er.node_state));
+		printf("echo %lu: rtt %.3f ms, you are %s, node %s%s%s\n", i,
+		       (double)(now_ns - sent_ns) / 1e6, addr, hy_node_state_name(er.node_state),
+		       o->text ? ": " : "", o->text ? o->text : "");
 		if (i < o->count) {
 			uint64_t until = hy_client_now_ms() + o->interval_ms;
 			while (hy_client_now_ms() < until) {
-				struct pollfd p = {.fd = hy_client_fd(c), .events = POLLIN};
+				struct pollfd p = {.fd = hy_client_fd(c),
+						   .events = hy_client_poll_events(c)};
 				poll(&p, 1, (int)(until - hy_client_now_ms()));
 				hy_client_update(c, hy_client_now_ms());
 			}
@@ -289,29 +350,48 @@ out:
 	return rc;
 }
 
+static int parse_transport(const char *s, unsigned *out)
+{
+	if (strcmp(s, "udp") == 0) {
+		*out = HY_TRANSPORT_UDP;
+	} else if (strcmp(s, "tcp") == 0) {
+		*out = HY_TRANSPORT_TCP;
+	} else {
+		fprintf(stderr, "hayate-cli: --transport: expected udp or tcp, got '%s'\n", s);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli o = {.key_file = env_or("HAYATE_CLUSTER_KEY_FILE", NULL),
-			.host = env_or("HAYATE_UDP_HOST", NULL),
+			.http = env_or("HAYATE_HTTP_URL", NULL),
+			.app_key = env_or("HAYATE_APP_KEY", NULL),
 			.uid = "cli-user", .node_id = 1, .count = 3, .interval_ms = 200,
 			.timeout_ms = 5000, .ttl_s = 60};
+	bool port_given = false;
 	const char *v;
 	int opt;
 
-	if ((v = env_or("HAYATE_UDP_PORT", NULL)) && parse_ulong("port", v, 1, 65535, &o.port) < 0)
-		return 2;
 	if ((v = env_or("HAYATE_NODE_ID", NULL)) &&
 	    parse_ulong("node-id", v, 1, UINT32_MAX, &o.node_id) < 0)
 		return 2;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		int bad = 0;
 		switch (opt) {
-		case OPT_KEY_FILE: o.key_file = optarg; break;
+		case OPT_KEY_FILE: o.key_file = optarg; o.key_file_given = true; break;
+		case OPT_HTTP: o.http = optarg; o.http_given = true; break;
+		case OPT_APP_KEY: o.app_key = optarg; break;
 		case OPT_HOST: o.host = optarg; break;
 		case OPT_UID: o.uid = optarg; break;
 		case OPT_TICKET: o.ticket_file = optarg; break;
+		case OPT_TRANSPORT: bad = parse_transport(optarg, &o.transport); break;
 		case OPT_NODE_ID: bad = parse_ulong("node-id", optarg, 1, UINT32_MAX, &o.node_id); break;
-		case OPT_PORT: bad = parse_ulong("port", optarg, 1, 65535, &o.port); break;
+		case OPT_PORT:
+			bad = parse_ulong("port", optarg, 1, 65535, &o.port);
+			port_given = true;
+			break;
 		case OPT_COUNT: bad = parse_ulong("count", optarg, 1, 1000000, &o.count); break;
 		case OPT_INTERVAL: bad = parse_ulong("interval-ms", optarg, 0, 3600000, &o.interval_ms); break;
 		case OPT_TIMEOUT: bad = parse_ulong("timeout-ms", optarg, 1, 3600000, &o.timeout_ms); break;
@@ -324,20 +404,52 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "hayate-cli: missing COMMAND (echo or mint); --help for usage\n");
+		fprintf(stderr, "hayate-cli: missing COMMAND (echo, auth or mint); --help for usage\n");
 		return 2;
 	}
 	const char *cmd = argv[optind];
-	if (strcmp(cmd, "echo") != 0 && strcmp(cmd, "mint") != 0) {
-		fprintf(stderr, "hayate-cli: unknown command '%s' (echo or mint); --help for usage\n", cmd);
+	if (strcmp(cmd, "echo") != 0 && strcmp(cmd, "mint") != 0 && strcmp(cmd, "auth") != 0) {
+		fprintf(stderr, "hayate-cli: unknown command '%s' (echo, auth or mint); --help for usage\n",
+			cmd);
 		return 2;
 	}
+	if (argc - optind > (strcmp(cmd, "echo") == 0 ? 2 : 1)) {
+		fprintf(stderr, "hayate-cli: too many arguments for '%s'; --help for usage\n", cmd);
+		return 2;
+	}
+	if (strcmp(cmd, "echo") == 0 && argc - optind == 2)
+		o.text = argv[optind + 1];
+	if (o.http_given && o.key_file_given) {
+		fprintf(stderr, "hayate-cli: --http and --key-file are two ticket sources: give one\n");
+		return 2;
+	}
+	/* The minted ticket's endpoint: the transport's own variables. */
+	bool tcp = o.transport == HY_TRANSPORT_TCP;
+	if (o.host == NULL)
+		o.host = env_or(tcp ? "HAYATE_TCP_HOST" : "HAYATE_UDP_HOST", NULL);
+	if (!port_given && (v = env_or(tcp ? "HAYATE_TCP_PORT" : "HAYATE_UDP_PORT", NULL)) &&
+	    parse_ulong("port", v, 1, 65535, &o.port) < 0)
+		return 2;
+	if (strcmp(cmd, "auth") == 0 && (o.http == NULL || o.ticket_file || o.key_file_given)) {
+		fprintf(stderr, "hayate-cli: auth fetches a ticket over HTTP: give --http URL and "
+				"--app-key KEY (or $HAYATE_HTTP_URL and $HAYATE_APP_KEY)\n");
+		return 2;
+	}
+	if (strcmp(cmd, "mint") == 0) {
+		if (o.http_given) {
+			fprintf(stderr, "hayate-cli: mint uses the cluster key file; 'auth' fetches a "
+					"ticket over HTTP\n");
+			return 2;
+		}
+		o.http = NULL; /* $HAYATE_HTTP_URL does not apply to mint */
+	}
+
 	struct hy_ticket t;
 	memset(&t, 0, sizeof(t));
-	if (get_ticket(&o, &t) < 0)
-		return 2;
-	int rc;
-	if (strcmp(cmd, "mint") == 0) {
+	int rc = get_ticket(&o, &t);
+	if (rc != 0)
+		return rc;
+	if (strcmp(cmd, "mint") == 0 || strcmp(cmd, "auth") == 0) {
 		char json[1024];
 		rc = hy_ticket_to_json(&t, json, sizeof(json)) < 0;
 		if (!rc)

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Hayate client: handshake state machine and UDP transport.
+ * Hayate client: handshake state machine, UDP and TCP transports.
  *
- * The order of checks on a received datagram follows docs/protocol.md:
- * classify (version, type, size) -> header -> session id -> replay window
- * -> AEAD open -> replay mark -> body.  Every drop is counted by reason.
+ * The order of checks on a received packet (a datagram, or a record on
+ * TCP) follows docs/protocol.md: classify (version, type, size) -> header
+ * -> session id -> replay window -> AEAD open -> replay mark -> body.
+ * Every drop is counted by reason.  Above send_packet() and below
+ * read_udp()/read_tcp() the two transports share every line.
  */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +21,7 @@
 #include <unistd.h>
 
 #include "hayate_client.h"
+#include "proto/record.h"
 
 #include "common/wire.h"
 #include "crypto/replay.h"
@@ -26,6 +33,7 @@
 #define CLIENT_QUEUE_LEN 64u         /* received messages held for receive() */
 #define CLIENT_DISCONNECT_COPIES 3u  /* DISCONNECT is sent redundantly */
 #define CLIENT_SEQ_STREAMS 256u
+#define CLIENT_TCP_RECORDS_PER_UPDATE 256u /* bounds the time one update() takes */
 
 struct client_slot {
 	struct hy_client_message msg;
@@ -38,6 +46,9 @@ struct hy_client {
 	struct sockaddr_storage server;
 	socklen_t server_len;
 	int fd;
+	unsigned transport;     /* enum hy_transport */
+	bool tcp_connecting;    /* TCP: connect() not finished yet */
+	char error[192];        /* hy_client_error() */
 
 	enum hy_client_state state;
 	unsigned close_reason;
@@ -66,6 +77,8 @@ struct hy_client {
 
 	struct hy_client_stats stats;
 	uint8_t pkt[HY_MAX_DATAGRAM + 1]; /* +1: detect oversized datagrams */
+	struct hy_record_rx rx; /* TCP: the record being received */
+	struct hy_record_tx tx; /* TCP: records not yet taken by the socket */
 };
 
 static const char *const state_names[] = {
@@ -104,11 +117,67 @@ static void drop(struct hy_client *c, enum hy_reason r)
 	c->stats.rx_dropped_by_reason[(unsigned)r < HY_R_COUNT ? r : 0]++;
 }
 
+static bool is_tcp(const struct hy_client *c)
+{
+	return c->transport == HY_TRANSPORT_TCP;
+}
+
+static void set_error(struct hy_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_error(struct hy_client *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->error, sizeof(c->error), fmt, ap);
+	va_end(ap);
+}
+
+/* Closes a TCP connection.  Input still unread makes the kernel answer
+ * close() with a reset, which can destroy our last record (a DISCONNECT)
+ * before the node reads it: read and discard what is there first. */
+static void tcp_close(struct hy_client *c)
+{
+	uint8_t sink[512];
+
+	if (c->fd < 0)
+		return;
+	for (int i = 0; i < 64 && recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+		;
+	close(c->fd);
+	c->fd = -1;
+	hy_record_tx_init(&c->tx);
+}
+
+/* Enters a terminal state; on TCP that also ends the connection. */
+static void finish(struct hy_client *c, enum hy_client_state st, unsigned reason)
+{
+	c->state = st;
+	c->close_reason = reason;
+	if (is_tcp(c))
+		tcp_close(c);
+}
+
+/* The connection failed (errno-style err): refused, reset, unreachable. */
+static void tcp_fail(struct hy_client *c, int err, const char *when)
+{
+	set_error(c, "%s %s:%u: %s", when, c->ticket.host, c->ticket.port, strerror(err));
+	finish(c, HY_CLIENT_ERROR, 0);
+}
+
 static int open_socket(struct hy_client *c)
 {
-	int fd = socket(c->server.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int type = is_tcp(c) ? SOCK_STREAM : SOCK_DGRAM;
+	int fd = socket(c->server.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	if (is_tcp(c)) {
+		/* Records are small and latency matters more than segment
+		 * count: no Nagle delay.  connect() is hy_client_connect()'s. */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		return fd;
+	}
 	/* A connected UDP socket only receives from the node: datagrams from
 	 * anyone else never reach us. */
 	if (connect(fd, (struct sockaddr *)&c->server, c->server_len) < 0) {
@@ -118,9 +187,10 @@ static int open_socket(struct hy_client *c)
 	return fd;
 }
 
-static int resolve(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+static int resolve(const char *host, uint16_t port, int socktype, struct sockaddr_storage *ss,
+		   socklen_t *len)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo hints = {.ai_socktype = socktype, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *res = NULL;
 	char portstr[8];
 
@@ -149,12 +219,22 @@ struct hy_client *hy_client_create(const struct hy_ticket *t, const struct hy_cl
 	if (c->opt.resend_ms == 0)
 		c->opt.resend_ms = 250;
 	c->fd = -1;
+	c->transport = c->opt.transport ? c->opt.transport : t->cred.transport;
+	if (c->transport == 0)
+		c->transport = HY_TRANSPORT_UDP; /* a ticket from before transports */
+	hy_record_rx_init(&c->rx);
+	hy_record_tx_init(&c->tx);
 
+	if (c->transport != HY_TRANSPORT_UDP && c->transport != HY_TRANSPORT_TCP) {
+		snprintf(err, errlen, "unknown transport %u", c->transport);
+		goto fail;
+	}
 	if (t->cred.sid == 0) {
 		snprintf(err, errlen, "ticket has no session id");
 		goto fail;
 	}
-	if (t->port == 0 || resolve(t->host, t->port, &c->server, &c->server_len) < 0) {
+	if (t->port == 0 || resolve(t->host, t->port, is_tcp(c) ? SOCK_STREAM : SOCK_DGRAM,
+				    &c->server, &c->server_len) < 0) {
 		snprintf(err, errlen, "cannot resolve node address '%s' port %u", t->host, t->port);
 		goto fail;
 	}
@@ -165,7 +245,8 @@ struct hy_client *hy_client_create(const struct hy_ticket *t, const struct hy_cl
 	}
 	c->fd = open_socket(c);
 	if (c->fd < 0) {
-		snprintf(err, errlen, "udp socket to %s:%u: %s", t->host, t->port, strerror(errno));
+		snprintf(err, errlen, "%s socket to %s:%u: %s", is_tcp(c) ? "tcp" : "udp", t->host,
+			 t->port, strerror(errno));
 		goto fail;
 	}
 	hy_replay_init(&c->replay);
@@ -183,19 +264,67 @@ void hy_client_destroy(struct hy_client *c)
 		close(c->fd);
 	hy_aead_key_wipe(&c->tx_key);
 	hy_aead_key_wipe(&c->rx_key);
-	explicit_bzero(&c->ticket, sizeof(c->ticket));
+	explicit_bzero(c, sizeof(*c)); /* keys, ticket, and plaintext in the buffers */
 	free(c);
 }
 
 int hy_client_fd(const struct hy_client *c) { return c->fd; }
+unsigned hy_client_transport(const struct hy_client *c) { return c->transport; }
+const char *hy_client_error(const struct hy_client *c) { return c->error; }
 enum hy_client_state hy_client_state(const struct hy_client *c) { return c->state; }
 unsigned hy_client_close_reason(const struct hy_client *c) { return c->close_reason; }
 unsigned hy_client_node_state(const struct hy_client *c) { return c->node_state; }
 uint64_t hy_client_sid(const struct hy_client *c) { return c->ticket.cred.sid; }
 const struct hy_client_stats *hy_client_stats(const struct hy_client *c) { return &c->stats; }
 
-static int send_datagram(struct hy_client *c, const uint8_t *buf, size_t len)
+short hy_client_poll_events(const struct hy_client *c)
 {
+	/* Before connect() an unconnected TCP socket polls as POLLHUP at
+	 * once, which would spin a loop: nothing to wait for yet. */
+	if (c->state == HY_CLIENT_IDLE || is_terminal(c->state) || c->fd < 0)
+		return 0;
+	if (is_tcp(c) && (c->tcp_connecting || c->tx.len > 0))
+		return POLLIN | POLLOUT;
+	return POLLIN;
+}
+
+/* Writes queued records until the socket stops taking them.  Returns 0,
+ * or -1 when the connection failed (the client is then in ERROR). */
+static int tcp_flush(struct hy_client *c)
+{
+	while (c->tx.len > 0 && c->fd >= 0 && !c->tcp_connecting) {
+		size_t len;
+		const uint8_t *p = hy_record_tx_pending(&c->tx, &len);
+		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0; /* POLLOUT is wanted now */
+			tcp_fail(c, errno, "connection to");
+			return -1;
+		}
+		hy_record_tx_sent(&c->tx, (size_t)n);
+	}
+	return 0;
+}
+
+/* Sends one packet: a datagram, or a record queued on the TCP connection
+ * and written as far as the socket takes it. */
+static int send_packet(struct hy_client *c, const uint8_t *buf, size_t len)
+{
+	if (is_tcp(c)) {
+		if (c->fd < 0)
+			return -1;
+		if (hy_record_tx_put(&c->tx, buf, len) < 0) {
+			c->stats.tcp_output_full++;
+			return -1;
+		}
+		c->stats.tx_packets++;
+		c->stats.tx_bytes += HY_RECORD_HDR_LEN + len;
+		c->last_send_ms = c->now_ms;
+		return tcp_flush(c);
+	}
 	ssize_t n = send(c->fd, buf, len, 0);
 	if (n < 0) {
 		/* A full socket buffer is loss, as on the wire; anything else
@@ -219,7 +348,7 @@ static void send_connect(struct hy_client *c, enum hy_pkt_type type)
 		memcpy(p.cookie, c->cookie, HY_COOKIE_LEN);
 	size_t n = hy_pkt_connect_encode(out, sizeof(out), &p);
 	if (n)
-		send_datagram(c, out, n);
+		send_packet(c, out, n);
 }
 
 /* Seals plaintext pt as a packet of the given type and sends it. */
@@ -231,7 +360,7 @@ static int send_sealed(struct hy_client *c, enum hy_pkt_type type, const uint8_t
 	if (n == 0)
 		return -1;
 	c->next_pn++;
-	return send_datagram(c, out, n);
+	return send_packet(c, out, n);
 }
 
 int hy_client_connect(struct hy_client *c, uint64_t now_ms)
@@ -240,6 +369,17 @@ int hy_client_connect(struct hy_client *c, uint64_t now_ms)
 		return -1;
 	c->now_ms = now_ms;
 	c->started_ms = now_ms;
+	if (is_tcp(c)) {
+		/* Non-blocking: update() sees the connect finish (or fail) and
+		 * then writes the CONNECT record queued here. */
+		if (connect(c->fd, (struct sockaddr *)&c->server, c->server_len) < 0) {
+			if (errno != EINPROGRESS && errno != EINTR) {
+				tcp_fail(c, errno, "connect to");
+				return -1;
+			}
+			c->tcp_connecting = true;
+		}
+	}
 	c->state = HY_CLIENT_SENDING_CONNECT;
 	send_connect(c, HY_PKT_CONNECT);
 	return 0;
@@ -284,17 +424,22 @@ void hy_client_disconnect(struct hy_client *c)
 	if (c->state == HY_CLIENT_CONNECTED) {
 		uint8_t body[HY_DISCONNECT_BODY_LEN];
 		size_t n = hy_close_encode(body, sizeof(body), HY_CLOSE_CLIENT_CLOSED);
-		for (unsigned i = 0; n && i < CLIENT_DISCONNECT_COPIES; i++)
+		/* TCP delivers one copy or breaks the connection, which the node
+		 * notices on its own. */
+		unsigned copies = is_tcp(c) ? 1 : CLIENT_DISCONNECT_COPIES;
+		for (unsigned i = 0; n && i < copies; i++)
 			send_sealed(c, HY_PKT_DISCONNECT, body, n);
 	}
-	if (!is_terminal(c->state)) {
-		c->state = HY_CLIENT_DISCONNECTED;
-		c->close_reason = HY_CLOSE_CLIENT_CLOSED;
-	}
+	if (!is_terminal(c->state))
+		finish(c, HY_CLIENT_DISCONNECTED, HY_CLOSE_CLIENT_CLOSED);
+	else if (is_tcp(c))
+		tcp_close(c);
 }
 
 int hy_client_rebind(struct hy_client *c)
 {
+	if (is_tcp(c))
+		return -1; /* a TCP connection cannot move; the node follows UDP only */
 	int fd = open_socket(c);
 	if (fd < 0)
 		return -1;
@@ -398,7 +543,8 @@ static void handle_sealed(struct hy_client *c, uint8_t *buf, size_t len)
 	switch (h.type) {
 	case HY_PKT_ACCEPT: {
 		struct hy_accept a;
-		if (c->state != HY_CLIENT_SENDING_RESPONSE)
+		/* TCP has no cookie round trip: ACCEPT answers CONNECT. */
+		if (c->state != (is_tcp(c) ? HY_CLIENT_SENDING_CONNECT : HY_CLIENT_SENDING_RESPONSE))
 			return; /* duplicate ACCEPT: harmless */
 		r = hy_accept_decode(pt, pt_len, &a);
 		if (r != HY_R_OK)
@@ -419,8 +565,7 @@ static void handle_sealed(struct hy_client *c, uint8_t *buf, size_t len)
 		if (is_terminal(c->state) ||
 		    (h.type == HY_PKT_DENY && c->state == HY_CLIENT_CONNECTED))
 			return;
-		c->state = h.type == HY_PKT_DENY ? HY_CLIENT_DENIED : HY_CLIENT_DISCONNECTED;
-		c->close_reason = why;
+		finish(c, h.type == HY_PKT_DENY ? HY_CLIENT_DENIED : HY_CLIENT_DISCONNECTED, why);
 		return;
 	}
 	case HY_PKT_DATA:
@@ -444,6 +589,10 @@ static void handle_datagram(struct hy_client *c, uint8_t *buf, size_t len)
 	enum hy_reason r = len > HY_MAX_DATAGRAM ? HY_R_OVERSIZED : hy_pkt_classify(buf, len, &type);
 	if (r != HY_R_OK) {
 		drop(c, r);
+		return;
+	}
+	if (type == HY_PKT_CHALLENGE && is_tcp(c)) {
+		drop(c, HY_R_BAD_TYPE); /* no cookie on TCP */
 		return;
 	}
 	if (type == HY_PKT_CHALLENGE) {
@@ -471,7 +620,7 @@ static void handle_datagram(struct hy_client *c, uint8_t *buf, size_t len)
 	handle_sealed(c, buf, len);
 }
 
-static void read_socket(struct hy_client *c)
+static void read_udp(struct hy_client *c)
 {
 	for (;;) {
 		ssize_t n = recv(c->fd, c->pkt, sizeof(c->pkt), MSG_TRUNC);
@@ -479,6 +628,8 @@ static void read_socket(struct hy_client *c)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED) {
+				set_error(c, "udp receive from %s:%u: %s", c->ticket.host,
+					  c->ticket.port, strerror(errno));
 				c->state = HY_CLIENT_ERROR;
 			}
 			return;
@@ -491,6 +642,87 @@ static void read_socket(struct hy_client *c)
 	}
 }
 
+/* The node closed its side of the connection without DENY or DISCONNECT. */
+static void tcp_eof(struct hy_client *c)
+{
+	if (c->state == HY_CLIENT_SENDING_CONNECT)
+		set_error(c, "%s:%u closed the connection before answering "
+			  "(a token the node cannot open gets no answer)", c->ticket.host,
+			  c->ticket.port);
+	else
+		set_error(c, "%s:%u closed the connection", c->ticket.host, c->ticket.port);
+	finish(c, HY_CLIENT_DISCONNECTED, 0);
+}
+
+/*
+ * Reads records, each straight into the one-record input buffer (exactly
+ * the bytes the current record still needs, so nothing of the next one is
+ * taken).  Stops when the socket is drained, after a bounded number of
+ * records, or while the message queue could not hold a record's worth of
+ * messages: then TCP's flow control holds the node back instead of the
+ * queue dropping messages.
+ */
+static void read_tcp(struct hy_client *c)
+{
+	unsigned records = 0;
+
+	while (c->fd >= 0 && !is_terminal(c->state) && records < CLIENT_TCP_RECORDS_PER_UPDATE &&
+	       CLIENT_QUEUE_LEN - c->q_count >= HY_MAX_FRAMES_PER_PACKET) {
+		size_t want;
+		uint8_t *space = hy_record_rx_space(&c->rx, &want);
+		if (space == NULL)
+			return;
+		ssize_t n = recv(c->fd, space, want, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				tcp_fail(c, errno, "connection to");
+			return;
+		}
+		if (n == 0) {
+			tcp_eof(c);
+			return;
+		}
+		c->stats.rx_bytes += (uint64_t)n;
+		uint8_t *pkt;
+		size_t len;
+		enum hy_reason r = hy_record_rx_commit(&c->rx, (size_t)n, &pkt, &len);
+		if (r != HY_R_OK) {
+			/* The stream has lost its framing: nothing after this
+			 * point can be trusted to start a record. */
+			drop(c, r);
+			set_error(c, "%s:%u sent a malformed record (%s)", c->ticket.host,
+				  c->ticket.port, hy_reason_name(r));
+			finish(c, HY_CLIENT_ERROR, 0);
+			return;
+		}
+		if (pkt != NULL) {
+			records++;
+			c->stats.rx_packets++;
+			handle_datagram(c, pkt, len);
+		}
+	}
+}
+
+/* Has the non-blocking connect finished?  Asked without waiting. */
+static void tcp_check_connect(struct hy_client *c)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (poll(&p, 1, 0) <= 0)
+		return; /* still in progress */
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err != 0) {
+		tcp_fail(c, err, "connect to");
+		return;
+	}
+	c->tcp_connecting = false;
+}
+
 static void run_timers(struct hy_client *c)
 {
 	uint64_t now = c->now_ms;
@@ -500,9 +732,11 @@ static void run_timers(struct hy_client *c)
 	case HY_CLIENT_SENDING_RESPONSE: {
 		if (now - c->started_ms >= c->opt.connect_timeout_ms ||
 		    (uint64_t)time(NULL) >= c->ticket.cred.expire_at) {
-			c->state = HY_CLIENT_TIMED_OUT;
+			finish(c, HY_CLIENT_TIMED_OUT, 0);
 			return;
 		}
+		if (is_tcp(c))
+			return; /* TCP retransmits for us */
 		/* Back-off: resend_ms, twice that, then every second. */
 		uint64_t wait = (uint64_t)c->opt.resend_ms << (c->resends < 2 ? c->resends : 2);
 		if (wait > 1000 && c->opt.resend_ms <= 1000)
@@ -516,8 +750,7 @@ static void run_timers(struct hy_client *c)
 	}
 	case HY_CLIENT_CONNECTED:
 		if (c->idle_timeout_ms && now - c->last_recv_ms >= c->idle_timeout_ms) {
-			c->state = HY_CLIENT_TIMED_OUT;
-			c->close_reason = HY_CLOSE_IDLE_TIMEOUT;
+			finish(c, HY_CLIENT_TIMED_OUT, HY_CLOSE_IDLE_TIMEOUT);
 			return;
 		}
 		if (c->keepalive_ms && now - c->last_send_ms >= c->keepalive_ms) {
@@ -538,6 +771,14 @@ void hy_client_update(struct hy_client *c, uint64_t now_ms)
 	c->now_ms = now_ms;
 	if (c->state == HY_CLIENT_IDLE || is_terminal(c->state))
 		return;
-	read_socket(c);
-	run_timers(c);
+	if (!is_tcp(c)) {
+		read_udp(c);
+	} else {
+		if (c->tcp_connecting)
+			tcp_check_connect(c);
+		if (!c->tcp_connecting && tcp_flush(c) == 0)
+			read_tcp(c);
+	}
+	if (!is_terminal(c->state))
+		run_timers(c);
 }

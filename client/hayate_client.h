@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Hayate client library: one connection to a Hayate node over UDP.
+ * Hayate client library: one connection to a Hayate node over UDP or TCP.
  *
  * Non-blocking and poll-driven, to fit a game loop: the library never
- * sleeps and never starts a thread.  The game polls hy_client_fd() for
- * readability (or simply calls hy_client_update() once a frame), passes the
- * current monotonic time in milliseconds, and reads what arrived with
- * hy_client_receive().  One client is not thread-safe; use it from one
- * thread at a time.
+ * sleeps and never starts a thread.  The game polls hy_client_fd() for the
+ * events hy_client_poll_events() names (or simply calls hy_client_update()
+ * once a frame), passes the current monotonic time in milliseconds, and
+ * reads what arrived with hy_client_receive().  One client is not
+ * thread-safe; use it from one thread at a time.
+ *
+ * Transports: UDP sends each packet as a datagram; TCP sends the same
+ * packets as records (`length u16 | packet`) on one connection to the
+ * node's TCP endpoint, with no cookie round trip (docs/protocol.md, "TCP
+ * transport").  The API is the same; the differences are noted per call.
+ * The HTTP helper hy_auth_fetch() gets a ticket for either.
  *
  * Lifecycle: hy_client_create() -> hy_client_connect() -> update() until
  * hy_client_state() is CONNECTED (or a terminal state) -> send()/echo()/
@@ -52,14 +58,19 @@ int hy_ticket_to_json(const struct hy_ticket *t, char *out, size_t cap);
 
 enum hy_client_state {
 	HY_CLIENT_IDLE = 0,         /* created, hy_client_connect() not called */
-	HY_CLIENT_SENDING_CONNECT,  /* CONNECT sent, waiting for CHALLENGE */
+	HY_CLIENT_SENDING_CONNECT,  /* UDP: CONNECT sent, waiting for CHALLENGE;
+				     * TCP: connecting, CONNECT queued or sent,
+				     * waiting for ACCEPT (TCP never uses the next) */
 	HY_CLIENT_SENDING_RESPONSE, /* RESPONSE sent, waiting for ACCEPT */
 	HY_CLIENT_CONNECTED,
-	/* terminal states */
-	HY_CLIENT_DISCONNECTED,     /* we or the node closed (close_reason says why) */
+	/* terminal states (hy_client_error() has a line of detail when the
+	 * cause was local or the connection itself) */
+	HY_CLIENT_DISCONNECTED,     /* we or the node closed (close_reason says why;
+				     * 0 if a TCP node closed without DISCONNECT) */
 	HY_CLIENT_DENIED,           /* the node refused the token (close_reason) */
 	HY_CLIENT_TIMED_OUT,        /* no answer to connect, or silence past idle timeout */
-	HY_CLIENT_ERROR,            /* local socket error */
+	HY_CLIENT_ERROR,            /* socket error: TCP connection refused or reset,
+				     * a broken record stream, a local failure */
 };
 
 const char *hy_client_state_name(enum hy_client_state s);
@@ -69,6 +80,9 @@ struct hy_client_options {
 	uint32_t resend_ms;          /* first CONNECT/RESPONSE resend (default 250), doubling to 1 s */
 	uint32_t keepalive_ms;       /* ping when idle this long (default: the node's, from ACCEPT) */
 	enum hy_aead_backend backend; /* default HY_AEAD_OPENSSL */
+	/* 0: the ticket's transport; HY_TRANSPORT_UDP or HY_TRANSPORT_TCP to
+	 * override it (the node still refuses a token minted for the other). */
+	unsigned transport;
 };
 
 /* A response or push from the node.  payload points into the client and is
@@ -90,13 +104,15 @@ struct hy_client_stats {
 	uint64_t unsupported_frames;  /* reliable/fragment frames (not yet handled) */
 	uint64_t stale_sequenced;     /* sequenced messages older than the newest */
 	uint64_t queue_overflow;      /* messages lost because receive() lagged */
+	uint64_t tcp_output_full;     /* TCP: sends refused because the output queue was full */
 };
 
 /*
  * Creates a client for ticket t (copied) with opt (NULL: defaults).  Opens a
- * non-blocking UDP socket towards t->host:t->port.  Returns NULL with a
- * one-line reason in err on failure (bad address, no socket, AEAD backend
- * unavailable).
+ * non-blocking socket towards t->host:t->port: UDP or TCP, from
+ * opt->transport or else the ticket's transport.  A TCP socket is only
+ * connected by hy_client_connect().  Returns NULL with a one-line reason in
+ * err on failure (bad address, no socket, AEAD backend unavailable).
  */
 struct hy_client *hy_client_create(const struct hy_ticket *t, const struct hy_client_options *opt,
 				   char *err, size_t errlen);
@@ -104,20 +120,36 @@ struct hy_client *hy_client_create(const struct hy_ticket *t, const struct hy_cl
 /* Wipes keys, closes the socket, frees.  NULL is fine. */
 void hy_client_destroy(struct hy_client *c);
 
-/* The socket to poll for POLLIN (changes after hy_client_rebind()). */
+/* The socket to poll, or -1.  UDP: changes after hy_client_rebind().
+ * TCP: -1 once the client is in a terminal state (the connection is
+ * closed then); poll ignores a negative fd, so a loop need not care. */
 int hy_client_fd(const struct hy_client *c);
 
-/* Starts the handshake: sends CONNECT now and keeps resending from update().
- * Returns 0, or -1 if not IDLE. */
+/*
+ * The poll(2) events to wait for on hy_client_fd(): POLLIN always, plus
+ * POLLOUT on TCP while the connection is being set up or output is queued
+ * (call hy_client_update() when it fires; it writes what the socket takes).
+ * 0 before hy_client_connect() and in a terminal state.
+ */
+short hy_client_poll_events(const struct hy_client *c);
+
+/* Starts the handshake.  UDP: sends CONNECT now and keeps resending from
+ * update().  TCP: starts a non-blocking connect and queues the CONNECT
+ * record; update() finishes both.  Returns 0, or -1 if not IDLE or the
+ * connect failed at once (state ERROR, hy_client_error() says why). */
 int hy_client_connect(struct hy_client *c, uint64_t now_ms);
 
-/* Reads every datagram waiting on the socket, advances the handshake, sends
- * resends and keep-alives, and applies timeouts.  Call it often (each frame). */
+/* Reads everything waiting on the socket (TCP: up to a bound per call),
+ * writes queued TCP output, advances the handshake, sends resends and
+ * keep-alives, and applies timeouts.  Call it often (each frame). */
 void hy_client_update(struct hy_client *c, uint64_t now_ms);
 
 /* Sends one command (ver, cmd, payload) unreliably.  Returns 0, or -1 if
- * not CONNECTED, the payload does not fit one datagram, or the socket
- * refused it. */
+ * not CONNECTED, the payload does not fit one packet, or the socket refused
+ * it.  TCP: the record is queued and written as far as the socket takes
+ * it; when the output queue (HY_RECORD_TX_CAP, 16 KiB) is full because
+ * the node does not read, it fails with -1 (stats.tcp_output_full) and
+ * nothing is queued. */
 int hy_client_send(struct hy_client *c, uint8_t ver, uint16_t cmd, const void *payload, size_t len);
 
 /* Sends the built-in ECHO command carrying client_time (echoed back). */
@@ -126,14 +158,24 @@ int hy_client_echo(struct hy_client *c, uint64_t client_time);
 /* Pops the oldest received message into *out.  Returns false if none. */
 bool hy_client_receive(struct hy_client *c, struct hy_client_message *out);
 
-/* Sends DISCONNECT (a few copies, since UDP may drop one) and enters
- * DISCONNECTED.  Harmless in any state. */
+/* Sends DISCONNECT and enters DISCONNECTED.  UDP: a few copies, since
+ * UDP may drop one.  TCP: one record, written as far as the socket takes
+ * it without waiting, then the connection is closed.  Harmless in any
+ * state. */
 void hy_client_disconnect(struct hy_client *c);
 
 /* Moves to a fresh socket (new local port), as a NAT rebinding would; the
  * session continues once the node authenticates a packet from the new
- * address.  Returns 0 or -1. */
+ * address.  Returns 0, or -1 on failure and always on TCP. */
 int hy_client_rebind(struct hy_client *c);
+
+/* HY_TRANSPORT_UDP or HY_TRANSPORT_TCP: the transport in use. */
+unsigned hy_client_transport(const struct hy_client *c);
+
+/* A line saying why the client ended in ERROR (or, on TCP, why the
+ * connection closed without DENY/DISCONNECT), e.g. "connect to
+ * 127.0.0.1:7200: Connection refused"; "" if nothing to add. */
+const char *hy_client_error(const struct hy_client *c);
 
 enum hy_client_state hy_client_state(const struct hy_client *c);
 /* enum hy_close_reason from DENY/DISCONNECT, 0 if none. */
@@ -145,5 +187,38 @@ const struct hy_client_stats *hy_client_stats(const struct hy_client *c);
 
 /* CLOCK_MONOTONIC in milliseconds, for callers without a clock of their own. */
 uint64_t hy_client_now_ms(void);
+
+/* ---- HTTP: tickets from the HTTP tier (libcurl) ---- */
+
+struct hy_auth_options {
+	uint32_t connect_timeout_ms; /* TCP/TLS connect to the HTTP tier (default 5000) */
+	uint32_t timeout_ms;         /* whole request, connect included (default 10000) */
+	size_t max_response;         /* larger replies are refused (default 16 KiB) */
+};
+
+/*
+ * Asks the HTTP tier for a ticket: `POST {base_url}/v1/auth` with
+ * `Authorization: Bearer <app_key>` and the JSON body
+ * {"uid": uid, "transport": "udp"|"tcp"}, and reads the reply's ticket
+ * (docs/protocol.md, "Tickets"; extra members such as "nodeId" are
+ * ignored) into *out.  Blocks for at most opt->timeout_ms: call it from a
+ * loading screen or a thread, not from the frame loop.  Redirects are not
+ * followed; only http and https URLs are used.
+ *
+ * Returns 0, or -1 with *out zeroed and a one-line reason in err: the
+ * transfer error (refused, timed out, reply too large), or for an HTTP
+ * status other than 200 the status and the reply's "error" (and "field")
+ * members, or what is wrong with the ticket in a 200 reply.  The app key
+ * and the reply are wiped from memory before returning.  Calls
+ * curl_global_init() on first use if the program has not: a threaded
+ * program should call it itself before starting threads.
+ */
+int hy_auth_fetch_with(const struct hy_auth_options *opt, const char *base_url,
+		       const char *app_key, const char *uid, enum hy_transport t,
+		       struct hy_ticket *out, char *err, size_t errlen);
+
+/* hy_auth_fetch_with() with the default options. */
+int hy_auth_fetch(const char *base_url, const char *app_key, const char *uid, enum hy_transport t,
+		  struct hy_ticket *out, char *err, size_t errlen);
 
 #endif /* HAYATE_CLIENT_H */

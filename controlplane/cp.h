@@ -92,6 +92,12 @@ void hy_cp_counters(struct hy_cp *cp, struct hy_cp_counters *out);
 int hy_cp_dataplane_counters(struct hy_cp *cp, void (*cb)(void *arg, const char *name, uint64_t v),
 			     void *arg);
 
+/* Calls cb for the control plane's detailed counters, named
+ * "tcp.<name>", "tcp.drop.<REASON>", "tcp.deny.<REASON>" (TCP server) and
+ * "ring.<name>" (data-plane link).  Returns 0. */
+int hy_cp_detail_counters(struct hy_cp *cp, void (*cb)(void *arg, const char *name, uint64_t v),
+			  void *arg);
+
 /* Counts one HTTP outcome (the HTTP module calls these). */
 void hy_cp_count_http(struct hy_cp *cp, bool auth_ok, bool auth_refused, bool admin_refused);
 

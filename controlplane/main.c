@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * hayate-controlplane: MARS membership, the HTTP API and the TCP real-time
- * server (no EAL).  This release reads and checks the configuration,
- * prints what it would run and exits; the services arrive in later
- * releases.
+ * hayate-controlplane: the node's control plane (no EAL).  Options and the
+ * staged start-up; the services are in cp.c (glue), registry.c,
+ * dataplane_link.c, tcp_server.c, commands.c and http/.
+ *
+ * Start-up, each stage undone in reverse on failure and at exit:
+ * configuration -> cluster keys -> registry -> event loop -> data-plane
+ * link -> TCP listener -> HTTP -> loop.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -12,6 +15,10 @@
 #include <string.h>
 
 #include "config/conf.h"
+#include "cp_impl.h"
+#ifdef HY_HAVE_HTTP
+#include "http/http.h"
+#endif
 
 #define PROG "hayate-controlplane"
 
@@ -44,22 +51,16 @@ struct opts {
 	int version;
 };
 
-static volatile sig_atomic_t force_quit;
-
-static void signal_handler(int signum)
-{
-	(void)signum;
-	force_quit = 1;
-}
-
 static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: " PROG " --config FILE [--modules FILE] [--check-config]\n"
 		"       " PROG " --help | --version\n"
 		"\n"
-		"Runs a node's control plane: cluster membership (MARS), the HTTP\n"
-		"API and the TCP real-time server.\n"
+		"Runs a node's control plane beside hayate-dataplane: attaches to its\n"
+		"rings (paths.ring_socket; retried while it is absent), keeps the\n"
+		"registry of sessions, answers commands, serves the TCP real-time\n"
+		"server (controlplane.tcp) and, when built with it, the HTTP API.\n"
 		"\n"
 		"  --config FILE    node configuration (libconfig), e.g. config/hayate.conf\n"
 		"  --modules FILE   module configuration (YAML); default: the node's\n"
@@ -68,12 +69,19 @@ static void print_usage(FILE *f)
 		"  --help           this text\n"
 		"  --version        print the version\n"
 		"\n"
-		"Not implemented yet: this release loads and checks the configuration,\n"
-		"prints one line describing what it would run and exits 0.  MARS, the\n"
-		"HTTP API, the TCP server and the rings to hayate-dataplane arrive in\n"
-		"later releases.\n"
+		"Signals:\n"
+		"  SIGTERM, SIGINT  drain: the node goes OFFLINE (the data plane too),\n"
+		"                   new sessions are refused with DENY NODE_DRAINING;\n"
+		"                   exit when no session is left or after\n"
+		"                   dataplane.drain_timeout_s; a second signal exits now\n"
+		"  SIGUSR2          exit now without a drain: the data plane keeps\n"
+		"                   forwarding and a new control plane resyncs with it\n"
+		"  SIGUSR1          print the counters as one line on stdout\n"
 		"\n"
-		"Exit status: 0 success, 1 invalid configuration, 2 bad command line.\n");
+		"MARS membership is not in this release.\n"
+		"\n"
+		"Exit status: 0 success, 1 invalid configuration or failed start,\n"
+		"2 bad command line.\n");
 }
 
 /* One parse_xxx() per option with an argument: a file path, non-empty. */
@@ -131,25 +139,47 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* "198.18.0.1:7000" or "[::]:7000". */
-static char *endpoint(const struct hy_conf_addr *a, unsigned int port,
-		      char *buf, size_t len)
+/* What the node offers, for the HTTP side (cp.h). */
+static void fill_node(struct hy_cp *cp)
 {
+	const struct hy_node_config *c = &cp->conf;
+	struct hy_cp_node *n = &cp->node;
 	char ip[INET6_ADDRSTRLEN];
+	const struct hy_conf_addr *tl = &c->controlplane.tcp.listen;
+	bool wildcard = tl->family == AF_INET ? tl->v4.s_addr == INADDR_ANY :
+			IN6_IS_ADDR_UNSPECIFIED(&tl->v6);
 
-	hy_conf_addr_format(a, ip, sizeof(ip));
-	snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
-		 port);
-	return buf;
+	n->id = c->node.id;
+	snprintf(n->name, sizeof(n->name), "%s", c->node.name);
+	snprintf(n->version, sizeof(n->version), "%s", c->node.version);
+	n->roles = c->node.roles;
+	if ((c->node.roles & HY_ROLE_UDP) && c->dataplane.nb_ports > 0) {
+		hy_conf_addr_format(&c->dataplane.ports[0].ipv4, n->udp_host, sizeof(n->udp_host));
+		n->udp_port = c->dataplane.ports[0].udp_port;
+	}
+	if (c->node.roles & HY_ROLE_TCP) {
+		/* A wildcard listener has no address to hand out: players are
+		 * sent to the node's data-plane address, if any. */
+		if (wildcard && n->udp_host[0] != '\0')
+			snprintf(n->tcp_host, sizeof(n->tcp_host), "%s", n->udp_host);
+		else
+			snprintf(n->tcp_host, sizeof(n->tcp_host), "%s",
+				 hy_conf_addr_format(tl, ip, sizeof(ip)));
+		n->tcp_port = c->controlplane.tcp.port;
+	}
 }
 
 int main(int argc, char **argv)
 {
-	struct hy_modules_config mods;
-	struct hy_node_config node;
-	struct hy_conf_error err;
+	static struct hy_cp cp; /* large (key schedules); not on the stack */
+	struct hy_conf_error cerr;
 	struct opts o = { 0 };
-	char line[512], roles[32], http[64], tcp[64], mars[64];
+	char line[512], roles[32], tcp[64], err[256];
+	sigset_t set;
+	int rc = EXIT_CONFIG;
+#ifdef HY_HAVE_HTTP
+	struct hy_http *http = NULL;
+#endif
 
 	if (parse_args(argc, argv, &o) != 0)
 		return EXIT_USAGE;
@@ -162,35 +192,90 @@ int main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 
-	signal(SIGINT, signal_handler);
-	signal(SIGTERM, signal_handler);
+	/* Signals are read from a signalfd by the loop; blocked here, before
+	 * any thread exists, so every thread inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 
-	if (hy_conf_load_all(o.config, o.modules, &node, &mods, &err) != 0) {
-		fprintf(stderr, "%s\n",
-			hy_conf_error_format(&err, line, sizeof(line)));
+	/* Stage 1: configuration. */
+	if (hy_conf_load_all(o.config, o.modules, &cp.conf, &cp.mods, &cerr) != 0) {
+		fprintf(stderr, "%s\n", hy_conf_error_format(&cerr, line, sizeof(line)));
 		return EXIT_CONFIG;
 	}
 	if (o.check_config) {
-		printf("%s: ok; %s: ok\n", o.config,
-		       o.modules ? o.modules : node.paths.modules_file);
+		printf("%s: ok; %s: ok\n", o.config, o.modules ? o.modules : cp.conf.paths.modules_file);
 		return EXIT_SUCCESS;
 	}
-	if (force_quit)
-		return EXIT_SUCCESS; /* asked to stop before anything started */
+	hy_cp_init(&cp);
+	fill_node(&cp);
 
-	printf(PROG ": node %u \"%s\" version %s roles %s; http %s, tcp %s,"
-	       " mars %s with %u candidate%s; rooms of up to %u; services "
-	       "not implemented yet, exiting\n",
-	       node.node.id, node.node.name, node.node.version,
-	       hy_conf_roles_format(node.node.roles, roles, sizeof(roles)),
-	       endpoint(&node.controlplane.http.listen,
-			node.controlplane.http.port, http, sizeof(http)),
-	       endpoint(&node.controlplane.tcp.listen,
-			node.controlplane.tcp.port, tcp, sizeof(tcp)),
-	       endpoint(&node.controlplane.mars.listen,
-			node.controlplane.mars.port, mars, sizeof(mars)),
-	       node.controlplane.mars.nb_candidates,
-	       node.controlplane.mars.nb_candidates == 1 ? "" : "s",
-	       mods.rooms.max_members);
-	return EXIT_SUCCESS;
+	/* Stage 2: cluster keys (never logged). */
+	if (hy_keyfile_load(cp.conf.paths.cluster_key_file, &cp.keys, err, sizeof(err)) != 0 ||
+	    hy_cp_keys_expand(&cp, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	/* Stage 3: registry. */
+	cp.reg = hy_registry_create();
+	if (cp.reg == NULL) {
+		fprintf(stderr, PROG ": registry: out of memory\n");
+		goto out;
+	}
+	/* Stage 4: event loop, timer, wake-up, signals. */
+	if (hy_cp_loop_open(&cp, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	/* Stage 5: data-plane link (it retries on its own while absent). */
+	if ((cp.conf.node.roles & HY_ROLE_UDP) && hy_cp_dplink_open(&cp, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	/* Stage 6: TCP real-time server. */
+	if ((cp.conf.node.roles & HY_ROLE_TCP) && hy_cp_tcp_open(&cp, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	/* Stage 7: HTTP. */
+#ifdef HY_HAVE_HTTP
+	if (cp.conf.node.roles & HY_ROLE_HTTP) {
+		http = hy_http_start(&cp, err, sizeof(err));
+		if (http == NULL) {
+			fprintf(stderr, PROG ": %s\n", err);
+			goto out;
+		}
+	}
+#endif
+	if (cp.tcp != NULL) {
+		char ip[INET6_ADDRSTRLEN];
+
+		hy_conf_addr_format(&cp.conf.controlplane.tcp.listen, ip, sizeof(ip));
+		snprintf(tcp, sizeof(tcp), cp.conf.controlplane.tcp.listen.family == AF_INET6 ?
+			 "[%s]:%u" : "%s:%u", ip, hy_tcp_server_port(cp.tcp));
+	} else {
+		snprintf(tcp, sizeof(tcp), "off");
+	}
+	printf(PROG ": ready: node %u \"%s\" version %s roles %s; tcp %s; data plane %s%s\n",
+	       cp.conf.node.id, cp.conf.node.name, cp.conf.node.version,
+	       hy_conf_roles_format(cp.conf.node.roles, roles, sizeof(roles)), tcp,
+	       cp.dp == NULL ? "off" : cp.conf.paths.ring_socket,
+	       cp.dp == NULL ? "" : hy_dplink_attached(cp.dp) ? " (attached)" : " (waiting)");
+	fflush(stdout);
+
+	/* Stage 8: the loop, until a drain ends or a second signal. */
+	hy_cp_run(&cp);
+	hy_cp_print_counters(&cp);
+	rc = EXIT_SUCCESS;
+out:
+#ifdef HY_HAVE_HTTP
+	if (http != NULL)
+		hy_http_stop(http);
+#endif
+	hy_cp_teardown(&cp);
+	return rc;
 }

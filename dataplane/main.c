@@ -324,13 +324,22 @@ static int stage_ifaces(struct hy_dp *dp, char *err, size_t errlen)
 				 "usable as a source address", i);
 			return -1;
 		}
+		/* solicitations arrive on multicast MACs: only needed with IPv6 */
+		if (p->conf->ipv6.family != AF_INET6)
+			continue;
 		n = hy_net_iface_mcast_macs(ifc, mc, HY_NET_MAX_IPV6);
-		/* a PMD without filters (af_packet, tap...) passes multicast
-		 * anyway; only worth a word when IPv6 is configured */
-		if (hy_port_join_mcast(p, mc, RTE_MIN(n, (unsigned int)HY_NET_MAX_IPV6)) < 0 &&
-		    p->conf->ipv6.family == AF_INET6)
+		switch (hy_port_join_mcast(p, mc, RTE_MIN(n, (unsigned int)HY_NET_MAX_IPV6))) {
+		case 2:
+			printf(PROG ": %s: no multicast filter; promiscuous mode "
+			       "for IPv6 neighbour discovery\n", p->conf->device);
+			break;
+		case -1:
 			printf(PROG ": %s: cannot accept multicast; IPv6 "
 			       "neighbour discovery may fail\n", p->conf->device);
+			break;
+		default:
+			break;
+		}
 	}
 	return 0;
 }

@@ -182,7 +182,12 @@ int hy_port_join_mcast(const struct hy_port *p, struct rte_ether_addr *mc,
 		return 0;
 	if (rte_eth_dev_set_mc_addr_list(p->port_id, mc, n) == 0)
 		return 0;
-	return rte_eth_allmulticast_enable(p->port_id) == 0 ? 1 : -1;
+	if (rte_eth_allmulticast_enable(p->port_id) == 0)
+		return 1;
+	/* No receive filter control at all (af_packet): promiscuous mode
+	 * is the only way left to be sure; the net layer drops frames for
+	 * other MACs (ETH_NOT_FOR_US). */
+	return rte_eth_promiscuous_enable(p->port_id) == 0 ? 2 : -1;
 }
 
 static int port_start(struct hy_ports *ps, struct hy_port *p, char *err,

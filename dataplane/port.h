@@ -77,8 +77,8 @@ void hy_ports_stop(struct hy_ports *ps);
 
 /*
  * Makes port p accept the n multicast MACs in mc (neighbour discovery):
- * through its filter list, or all-multicast when it has none.  Returns 0
- * (list set), 1 (all-multicast) or -1.
+ * through its filter list, else all-multicast, else promiscuous mode.
+ * Returns 0 (list set), 1 (all-multicast), 2 (promiscuous) or -1.
  */
 int hy_port_join_mcast(const struct hy_port *p, struct rte_ether_addr *mc,
 	unsigned int n);

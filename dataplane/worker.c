@@ -53,6 +53,14 @@ struct tx_buf {
 	struct rte_mbuf *m[MAX_BURST];
 };
 
+/* Frames for one other worker, gathered over an rx burst: one enqueue per
+ * burst instead of one per frame keeps the inbox ring's head and tail
+ * cache lines from bouncing between the two cores on every packet. */
+struct handoff_buf {
+	uint16_t n;
+	struct rte_mbuf *m[MAX_BURST];
+};
+
 struct hy_worker {
 	struct hy_stats_counters st; /* first: hot, private */
 	struct hy_net_stats net;
@@ -70,6 +78,7 @@ struct hy_worker {
 		uint16_t queue;
 	} rxq[HY_CONF_MAX_PORTS];
 	struct tx_buf tx[HY_CONF_MAX_PORTS];
+	struct handoff_buf *handoff;  /* one per worker, by owner id */
 	uint64_t now_ms;
 	/* wall clock from the TSC: now_ms = base_ms + (tsc - base_tsc) / tsc_per_ms */
 	uint64_t base_ms;
@@ -135,6 +144,44 @@ static inline void drop_frame(struct hy_worker *w, struct rte_mbuf *m)
 {
 	w->st.v[HY_ST_drops]++;
 	rte_pktmbuf_free(m);
+}
+
+/* ---- hand-offs to other workers ------------------------------------------- */
+
+static void handoff_flush(struct hy_worker *w, unsigned int owner)
+{
+	struct handoff_buf *b = &w->handoff[owner];
+	unsigned int sent;
+
+	if (b->n == 0)
+		return;
+	sent = rte_ring_mp_enqueue_burst(hy_worker_inbox_of(w->dp, owner),
+					 (void **)b->m, b->n, NULL);
+	w->st.v[HY_ST_handoff_out] += sent;
+	if (unlikely(sent < b->n)) {
+		w->st.v[HY_ST_handoff_full] += b->n - sent;
+		w->st.v[HY_ST_drops] += b->n - sent;
+		rte_pktmbuf_free_bulk(&b->m[sent], b->n - sent);
+	}
+	b->n = 0;
+}
+
+static void handoff_flush_all(struct hy_worker *w)
+{
+	unsigned int o;
+
+	for (o = 0; o < w->dp->nb_workers; o++)
+		handoff_flush(w, o);
+}
+
+static inline void handoff_add(struct hy_worker *w, unsigned int owner,
+			       struct rte_mbuf *m)
+{
+	struct handoff_buf *b = &w->handoff[owner];
+
+	b->m[b->n++] = m;
+	if (b->n >= w->burst)
+		handoff_flush(w, owner);
 }
 
 /* ---- peers ---------------------------------------------------------------- */
@@ -348,14 +395,11 @@ static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
 	case HY_ENGINE_HANDOFF:
 		/* The owner's engine answers HANDOFF only for a sid it does
 		 * not own, which cannot happen twice: guard against loops. */
-		if (likely(!fm->handed && res.owner < w->dp->nb_workers)) {
+		if (likely(!fm->handed && res.owner < w->dp->nb_workers &&
+			   res.owner != w->worker_id)) {
 			fm->handed = 1;
-			if (likely(rte_ring_mp_enqueue(
-				   hy_worker_inbox_of(w->dp, res.owner), m) == 0)) {
-				w->st.v[HY_ST_handoff_out]++;
-				return;
-			}
-			w->st.v[HY_ST_handoff_full]++;
+			handoff_add(w, res.owner, m);
+			return;
 		}
 		drop_frame(w, m);
 		return;
@@ -408,6 +452,9 @@ static unsigned int rx_queue(struct hy_worker *w, unsigned int i)
 	}
 	for (; k < n; k++)
 		rx_one(w, p, pkts[k]);
+	/* the owners get this burst's frames now: no hand-off waits for the
+	 * next burst */
+	handoff_flush_all(w);
 	return n;
 }
 
@@ -672,6 +719,7 @@ int hy_worker_main(void *arg)
 			sleep_us = RTE_MIN(sleep_us * 2, HY_IDLE_SLEEP_MAX_US);
 	}
 	/* Final pass: what the loop buffered, and the last counters. */
+	handoff_flush_all(w);
 	drain_inbox(w);
 	tx_flush_all(w);
 	publish(w, rte_rdtsc());
@@ -746,6 +794,14 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 		w->tx[p].queue = (uint16_t)(worker_id % port->nb_txq);
 	}
 
+	w->handoff = rte_zmalloc_socket("hy_handoff",
+		sizeof(*w->handoff) * dp->nb_workers, RTE_CACHE_LINE_SIZE, socket);
+	if (w->handoff == NULL) {
+		snprintf(err, errlen, "worker %u: out of memory", worker_id);
+		rte_free(w);
+		return NULL;
+	}
+
 	snprintf(name, sizeof(name), "hy_inbox_%u", worker_id);
 	w->inbox = rte_ring_create(name, HY_INBOX_SLOTS, socket, RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "hy_events_%u", worker_id);
@@ -789,6 +845,7 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 fail:
 	rte_ring_free(w->events);
 	rte_ring_free(w->inbox);
+	rte_free(w->handoff);
 	rte_free(w);
 	return NULL;
 }
@@ -822,5 +879,6 @@ void hy_worker_free(struct hy_dp *dp, struct hy_worker *w)
 	hy_engine_destroy(w->engine);
 	rte_ring_free(w->events);
 	rte_ring_free(w->inbox);
+	rte_free(w->handoff);
 	rte_free(w);
 }

@@ -597,9 +597,12 @@ static enum hy_engine_action handshake(struct hy_engine *e, const struct hy_peer
 	 * strength of bytes that do not authenticate. */
 	r = hy_token_open(e->sh->cluster_keys, HY_ENGINE_KEY_IDS, e->cfg.node_id, now_s, p.token,
 			  &pub, &priv);
+	if (r == HY_R_OK && priv.transport != HY_TRANSPORT_UDP)
+		r = HY_R_TOKEN_WRONG_TRANSPORT; /* a TCP token: the control plane's */
 	if (r != HY_R_OK) {
 		if (r == HY_R_AUTH_FAILED)
 			e->stats.auth_failures++;
+		explicit_bzero(&priv, sizeof(priv));
 		return drop(e, res, r);
 	}
 	cookie_addr(from, &ca);

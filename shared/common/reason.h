@@ -52,7 +52,8 @@
 	X(CONFIG_MISSING,     "config key required but missing") \
 	/* data plane session engine */ \
 	X(UNSUPPORTED,        "valid input this node does not handle yet") \
-	X(NONCES_EXHAUSTED,   "no unused nonce left in this second")
+	X(NONCES_EXHAUSTED,   "no unused nonce left in this second") \
+	X(TOKEN_WRONG_TRANSPORT, "connect token is for the other transport (UDP/TCP)")
 
 enum hy_reason {
 #define HY_REASON_ENUM(name, text) HY_R_##name,

@@ -105,8 +105,8 @@ static const struct hy_conf_key tcp_keys[] = {
 		"0.0.0.0", "Address of the TCP real-time server"),
 	HY_KEY_UINT(N, controlplane.tcp.port, "port", 0, 1, 65535, 7200,
 		"TCP port of the real-time server"),
-	HY_KEY_UINT(N, controlplane.tcp.ttl_s, "ttl_s", 0, 5, 3600, 30,
-		"A TCP client silent this long is disconnected"),
+	HY_KEY_UINT(N, controlplane.tcp.ttl_s, "ttl_s", 0, 0, 86400, 0,
+		"Longest life of a TCP connection, then DISCONNECT; 0: no limit"),
 	HY_KEY_END
 };
 

@@ -224,12 +224,14 @@ static void assert_typo_line(const struct result *r)
 START_TEST(test_cp_shipped_config)
 {
 	char *conf = src_path("config/hayate.conf");
-	char *argv[] = { (char *)bin("HY_CONTROLPLANE"), "--config", conf, NULL };
+	/* Running is covered by the control plane's own tests. */
+	char *argv[] = { (char *)bin("HY_CONTROLPLANE"), "--config", conf, "--check-config",
+			 NULL };
 	struct result r;
 
 	run(argv, &r);
 	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
-	ck_assert_ptr_nonnull(strstr(r.out, "node 1 \"dev-1\""));
+	ck_assert_ptr_nonnull(strstr(r.out, "ok"));
 	ck_assert_str_eq(r.err, "");
 	free(conf);
 }
@@ -278,7 +280,7 @@ START_TEST(test_cp_help_version_usage)
 
 	run(help, &r);
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.out, "Not implemented yet"));
+	ck_assert_ptr_nonnull(strstr(r.out, "Signals:"));
 	run(version, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "hayate-controlplane "));

@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Reference responder: the node side of the protocol over a kernel UDP
- * socket, written plainly from docs/protocol.md.
+ * socket and, optionally, the TCP transport over kernel TCP, written
+ * plainly from docs/protocol.md.
  *
- * It is not the product (hayate-dataplane is): it exists so the client
- * library can be tested, and the protocol demonstrated, without DPDK.  It
- * keeps a handful of sessions, answers the handshake with stateless
- * cookies, enforces one session per token, answers ECHO with the client's
- * address, answers any other command with status BAD, and handles
- * DISCONNECT.  Single-threaded, non-blocking; call ref_server_poll().
+ * It is not the product (hayate-dataplane and the control plane's TCP
+ * server are): it exists so the client library can be tested, and the
+ * protocol demonstrated, without DPDK.  It keeps a handful of sessions,
+ * answers the UDP handshake with stateless cookies and the TCP one (a
+ * CONNECT record) directly, enforces one session per token across both,
+ * answers ECHO with the client's address, answers any other command with
+ * status BAD, and handles DISCONNECT.  Single-threaded, non-blocking; call
+ * ref_server_poll() when ref_server_pollfds() says so (or every few ms).
  */
 #ifndef HY_TESTS_REF_SERVER_H
 #define HY_TESTS_REF_SERVER_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,16 +33,23 @@ struct ref_server_config {
 	uint32_t idle_timeout_ms; /* told to clients in ACCEPT; sessions silent this long end */
 	unsigned max_sessions;    /* at most REF_SERVER_MAX_SESSIONS */
 	enum hy_aead_backend backend;
+	/* TCP test mode: write at most one byte per connection per
+	 * ref_server_poll(), so a client sees every record in pieces. */
+	bool tcp_bytewise;
 	/* Optional: called for every datagram received ("in") and sent ("out"). */
 	void (*trace)(void *arg, const char *dir, const char *what, size_t len);
 	void *trace_arg;
 };
 
 #define REF_SERVER_MAX_SESSIONS 64u
+#define REF_SERVER_MAX_TCP 16u            /* TCP connections at once */
+#define REF_SERVER_TCP_OUT_CAP (32u * 1024u) /* unsent bytes per connection */
+#define REF_SERVER_TCP_HANDSHAKE_MS 5000u /* a connection must send CONNECT by then */
 
 struct ref_server_stats {
-	uint64_t rx, tx;
+	uint64_t rx, tx; /* datagrams and records */
 	uint64_t challenges, accepts, denies, echoes, disconnects;
+	uint64_t tcp_accepted, tcp_closed, tcp_slow_consumer;
 	uint64_t dropped_by_reason[HY_R_COUNT];
 };
 
@@ -53,7 +64,22 @@ uint16_t ref_server_port(const struct ref_server *s);
 unsigned ref_server_sessions(const struct ref_server *s);
 const struct ref_server_stats *ref_server_stats(const struct ref_server *s);
 
-/* Handles every datagram waiting on the socket, then expires idle sessions. */
+/* Also serves the TCP transport on bind_addr:port (0: any free port).
+ * Returns 0, or -1 with errno set. */
+int ref_server_listen_tcp(struct ref_server *s, const char *bind_addr, uint16_t port);
+uint16_t ref_server_tcp_port(const struct ref_server *s); /* 0 if not listening */
+unsigned ref_server_tcp_connections(const struct ref_server *s);
+
+/* TCP test mode: while stalled the responder reads nothing from its
+ * connections (a node that stops reading: the client's output backs up). */
+void ref_server_tcp_stall(struct ref_server *s, bool stall);
+
+/* Fills pfd with the sockets to wait on (UDP, TCP listener, connections;
+ * POLLOUT where output waits).  Returns how many were filled (<= cap). */
+unsigned ref_server_pollfds(const struct ref_server *s, struct pollfd *pfd, unsigned cap);
+
+/* Handles every datagram waiting on the socket, accepts TCP connections,
+ * reads and writes their records, then expires idle sessions. */
 void ref_server_poll(struct ref_server *s, uint64_t now_ms);
 
 /* Sends a PUSH (status 255) to every session. Returns how many got it. */

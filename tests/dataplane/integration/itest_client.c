@@ -16,6 +16,12 @@
  *   itest_client hostile         malformed and hostile datagrams: each must
  *                                move its drop counter, no reply may be
  *                                larger than the datagram that caused it
+ *   itest_client multiworker N   N sessions spread over several workers:
+ *                                echo, rebind a third, check hand-offs;
+ *                                then (the script signals the node) a
+ *                                drain: OFFLINE seen by every session, half
+ *                                leave, the node closes the rest
+ *   itest_client echo6 N         as echo, over IPv6 (HAYATE_UDP_HOST6)
  *
  * Counters are read from the node's stats region.  Waits are bounded and
  * generous: no test depends on how fast the machine is.
@@ -50,6 +56,7 @@
 
 static struct {
 	const char *host;
+	const char *host6;
 	uint16_t port;
 	const char *key_file;
 	uint32_t node_id;
@@ -82,6 +89,7 @@ static int load_env(void)
 	char err[256];
 
 	env.host = getenv("HAYATE_UDP_HOST");
+	env.host6 = getenv("HAYATE_UDP_HOST6");
 	p = getenv("HAYATE_UDP_PORT");
 	env.port = p ? (uint16_t)atoi(p) : 0;
 	env.key_file = getenv("HAYATE_CLUSTER_KEY_FILE");
@@ -142,6 +150,38 @@ static uint64_t counter(const char *name)
 		exit(2);
 	}
 	return v;
+}
+
+/* Counter name of each worker block, in block order, into v (at most max);
+ * returns how many workers the region has. */
+static unsigned int counter_per_worker(const char *name, uint64_t *v,
+				       unsigned int max)
+{
+	struct hy_stats_region *r;
+	uint64_t vals[1024];
+	char err[256], nm[HY_STATS_NAME_LEN];
+	unsigned int n, b, i, id = ~0u, nw = 0;
+	enum hy_stats_role role;
+
+	r = hy_stats_attach(env.shm, err, sizeof(err));
+	if (r == NULL) {
+		fprintf(stderr, "itest_client: %s\n", err);
+		exit(2);
+	}
+	n = hy_stats_counter_count(r);
+	for (i = 0; i < n && i < 1024; i++)
+		if (strcmp(hy_stats_counter_name(r, i, nm, sizeof(nm)), name) == 0)
+			id = i;
+	for (b = 0; id != ~0u && b < hy_stats_blocks(r) && nw < max; b++)
+		if (hy_stats_read(r, b, vals, n < 1024 ? n : 1024, &role) &&
+		    role == HY_STATS_ROLE_WORKER)
+			v[nw++] = vals[id];
+	hy_stats_destroy(r);
+	if (id == ~0u) {
+		fprintf(stderr, "itest_client: no counter named %s\n", name);
+		exit(2);
+	}
+	return nw;
 }
 
 /* Waits (bounded) until counter name reaches at least want. */
@@ -315,12 +355,14 @@ static void mode_drain(void)
 	hy_client_destroy(c);
 }
 
-static void mode_many(unsigned int n)
+/* Connects n clients at once (uids prefix-0..n-1); returns how many are
+ * CONNECTED after a bounded wait. */
+static unsigned int connect_all(struct hy_client **c, unsigned int n,
+				const char *prefix)
 {
-	struct hy_client **c = calloc(n, sizeof(*c));
 	struct rlimit rl = { n + 64, n + 64 };
-	uint64_t opened = counter("sessions_opened"), start;
-	unsigned int i, up = 0, echoed = 0;
+	unsigned int i, up = 0;
+	uint64_t start;
 
 	setrlimit(RLIMIT_NOFILE, &rl);
 	for (i = 0; i < n; i++) {
@@ -328,7 +370,7 @@ static void mode_many(unsigned int n)
 		struct hy_ticket t;
 		char uid[32], err[256];
 
-		snprintf(uid, sizeof(uid), "itest-many-%u", i);
+		snprintf(uid, sizeof(uid), "%s-%u", prefix, i);
 		mint(&t, uid, env.ring.newest_id, env.node_id, 300);
 		c[i] = hy_client_create(&t, &o, err, sizeof(err));
 		if (c[i] == NULL) {
@@ -346,16 +388,30 @@ static void mode_many(unsigned int n)
 		}
 		sleep_ms(2);
 	}
-	CHECK(up == n, "%u of %u sessions connected", up, n);
-	CHECK(wait_counter("sessions", n) >= n, "node holds fewer than %u", n);
-	/* ECHO is unreliable and 1000 of them arrive in one burst, which the
-	 * kernel side of a veth may drop in part: every session must get an
-	 * answer, asking again each 500 ms until it does. */
+	return up;
+}
+
+/*
+ * One echo answered for each client i with want[i] set (all when want is
+ * NULL), answers into er[i] when er is not NULL.  ECHO is unreliable and
+ * a burst of them may lose some in the kernel side of a veth: a client
+ * that has no answer yet asks again every 500 ms, for 30 s at most.
+ * Returns how many were answered.
+ */
+static unsigned int echo_all(struct hy_client **c, unsigned int n,
+			     const uint8_t *want, struct hy_echo_resp *er)
+{
 	uint8_t *answered = calloc(n, 1);
-	uint64_t last_ask = 0;
-	start = hy_client_now_ms();
-	while (echoed < up && hy_client_now_ms() - start < 30000) {
-		struct hy_echo_resp er;
+	uint64_t last_ask = 0, start = hy_client_now_ms();
+	unsigned int i, asked = 0, echoed = 0;
+
+	for (i = 0; i < n; i++) {
+		answered[i] = (want != NULL && !want[i]) ||
+			hy_client_state(c[i]) != HY_CLIENT_CONNECTED;
+		asked += !answered[i];
+	}
+	while (echoed < asked && hy_client_now_ms() - start < 30000) {
+		struct hy_echo_resp r;
 		bool ask = hy_client_now_ms() - last_ask >= 500;
 
 		if (ask)
@@ -366,14 +422,29 @@ static void mode_many(unsigned int n)
 			if (ask)
 				hy_client_echo(c[i], 1);
 			hy_client_update(c[i], hy_client_now_ms());
-			if (got_echo(c[i], &er)) {
+			if (got_echo(c[i], &r)) {
 				answered[i] = 1;
 				echoed++;
+				if (er != NULL)
+					er[i] = r;
 			}
 		}
 		sleep_ms(2);
 	}
 	free(answered);
+	return echoed;
+}
+
+static void mode_many(unsigned int n)
+{
+	struct hy_client **c = calloc(n, sizeof(*c));
+	uint64_t opened = counter("sessions_opened");
+	unsigned int i, up, echoed;
+
+	up = connect_all(c, n, "itest-many");
+	CHECK(up == n, "%u of %u sessions connected", up, n);
+	CHECK(wait_counter("sessions", n) >= n, "node holds fewer than %u", n);
+	echoed = echo_all(c, n, NULL, NULL);
 	CHECK(echoed == up, "%u of %u echoes", echoed, up);
 	CHECK(counter("sessions_opened") >= opened + n, "sessions_opened");
 	printf("many: %u sessions, %u echoes\n", up, echoed);
@@ -382,6 +453,166 @@ static void mode_many(unsigned int n)
 		hy_client_destroy(c[i]);
 	}
 	free(c);
+}
+
+#define MW_MAX_WORKERS 64u
+
+/* Whether the node has told client c it is draining: an echo said
+ * OFFLINE, or the node already closed the session for the drain. */
+static bool saw_drain(struct hy_client *c, const struct hy_echo_resp *er,
+		      bool answered)
+{
+	if (answered && er->node_state == HY_NODE_OFFLINE)
+		return true;
+	return hy_client_state(c) == HY_CLIENT_DISCONNECTED &&
+	       hy_client_close_reason(c) == HY_CLOSE_NODE_DRAINING;
+}
+
+static void mode_multiworker(unsigned int n)
+{
+	struct hy_client **c = calloc(n, sizeof(*c));
+	struct hy_echo_resp *er = calloc(n, sizeof(*er));
+	struct hy_echo_resp *er2 = calloc(n, sizeof(*er2));
+	uint8_t *want = calloc(n, 1), *drained = calloc(n, 1);
+	uint64_t per[MW_MAX_WORKERS], rebinds = counter("rebinds");
+	uint64_t h_out, h_in, start;
+	unsigned int i, nw, busy = 0, up, echoed, moved = 0, k = 0, seen = 0;
+	unsigned int closed = 0;
+
+	up = connect_all(c, n, "itest-mw");
+	CHECK(up == n, "%u of %u sessions connected", up, n);
+	CHECK(wait_counter("sessions", n) >= n, "node holds fewer than %u", n);
+
+	/* ownership: the sessions must be spread over the workers */
+	nw = counter_per_worker("sessions", per, MW_MAX_WORKERS);
+	for (i = 0; i < nw; i++)
+		busy += per[i] > 0;
+	CHECK(nw >= 2, "the node runs %u worker(s); this case needs 2 or more", nw);
+	CHECK(busy >= 2, "sessions live on %u of %u workers", busy, nw);
+	printf("multiworker: %u sessions on %u workers:", up, nw);
+	for (i = 0; i < nw; i++)
+		printf(" %llu", (unsigned long long)per[i]);
+	printf("\n");
+
+	echoed = echo_all(c, n, NULL, er);
+	CHECK(echoed == up, "%u of %u echoes", echoed, up);
+
+	/* a third move to a new port (NAT rebinding): the session follows
+	 * once a packet from there authenticates, whoever owns it */
+	for (i = 0; i < n; i += 3) {
+		if (hy_client_state(c[i]) != HY_CLIENT_CONNECTED)
+			continue;
+		CHECK(hy_client_rebind(c[i]) == 0, "client %u: rebind", i);
+		want[i] = 1;
+		k++;
+	}
+	echoed = echo_all(c, n, want, er2);
+	CHECK(echoed == k, "%u of %u rebound sessions answered", echoed, k);
+	for (i = 0; i < n; i++)
+		if (want[i] && er2[i].addr.port != 0 &&
+		    er2[i].addr.port != er[i].addr.port)
+			moved++;
+	CHECK(moved == k, "%u of %u rebound sessions seen from their new port",
+	      moved, k);
+	CHECK(wait_counter("rebinds", rebinds + k) >= rebinds + k,
+	      "rebinds counter: want +%u", k);
+	/* and every session, moved or not, still works */
+	echoed = echo_all(c, n, NULL, NULL);
+	CHECK(echoed == up, "after rebinding: %u of %u echoes", echoed, up);
+
+	/* cross-worker traffic was handed off, and none was lost on the way */
+	h_out = wait_counter("handoff_out", 1);
+	h_in = wait_counter("handoff_in", h_out);
+	CHECK(h_out > 0, "no hand-off between workers");
+	CHECK(h_in == h_out, "handoff_in %llu != handoff_out %llu",
+	      (unsigned long long)h_in, (unsigned long long)h_out);
+	CHECK(counter("handoff_full") == 0, "handoff_full %llu",
+	      (unsigned long long)counter("handoff_full"));
+	printf("multiworker: %u echoes, %u rebinds, %llu hand-offs\n", up, k,
+	       (unsigned long long)h_out);
+
+	/* drain: the script signals the node on this line */
+	printf("multiworker: drain now\n");
+	fflush(stdout);
+	start = hy_client_now_ms();
+	while (seen < up && hy_client_now_ms() - start < 20000) {
+		memset(want, 0, n);
+		for (i = 0; i < n; i++)
+			want[i] = !drained[i] &&
+				hy_client_state(c[i]) == HY_CLIENT_CONNECTED;
+		memset(er2, 0, n * sizeof(*er2));
+		echo_all(c, n, want, er2);
+		for (i = 0; i < n; i++) {
+			hy_client_update(c[i], hy_client_now_ms());
+			if (!drained[i] && saw_drain(c[i], &er2[i], want[i])) {
+				drained[i] = 1;
+				seen++;
+			}
+		}
+		sleep_ms(50);
+	}
+	CHECK(seen == up, "%u of %u sessions were told the node drains", seen, up);
+
+	/* half leave by themselves; the node closes the rest at its drain
+	 * timeout, on whichever worker owns them */
+	for (i = 0; i < n; i += 2)
+		hy_client_disconnect(c[i]);
+	start = hy_client_now_ms();
+	do {
+		closed = 0;
+		for (i = 1; i < n; i += 2) {
+			hy_client_update(c[i], hy_client_now_ms());
+			closed += hy_client_state(c[i]) == HY_CLIENT_DISCONNECTED &&
+				  hy_client_close_reason(c[i]) == HY_CLOSE_NODE_DRAINING;
+		}
+		if (closed == n / 2)
+			break;
+		sleep_ms(5);
+	} while (hy_client_now_ms() - start < 30000);
+	CHECK(closed == n / 2, "%u of %u remaining sessions closed by the node "
+	      "with NODE_DRAINING", closed, n / 2);
+	printf("multiworker: drain seen by %u sessions, %u left, %u closed by "
+	       "the node\n", seen, n - n / 2, closed);
+	for (i = 0; i < n; i++)
+		hy_client_destroy(c[i]);
+	free(drained);
+	free(want);
+	free(er2);
+	free(er);
+	free(c);
+}
+
+/* Echo over IPv6: the node answers with the client's IPv6 address. */
+static void mode_echo6(unsigned int n)
+{
+	struct hy_client *c;
+	struct hy_echo_resp er = { 0 };
+	unsigned int i, ok = 0;
+	char addr[INET6_ADDRSTRLEN] = "";
+
+	if (env.host6 == NULL) {
+		fprintf(stderr, "itest_client: HAYATE_UDP_HOST6 not set (devnet "
+			"without IPv6?)\n");
+		exit(2);
+	}
+	env.host = env.host6;
+	c = connect_new("itest-echo6");
+	CHECK(hy_client_state(c) == HY_CLIENT_CONNECTED, "not connected: %s",
+	      hy_client_state_name(hy_client_state(c)));
+	for (i = 0; i < n && hy_client_state(c) == HY_CLIENT_CONNECTED; i++)
+		ok += echo(c, &er);
+	CHECK(ok == n, "%u of %u echoes answered", ok, n);
+	if (ok > 0) {
+		CHECK(er.addr.family == 6, "echo reports family %u",
+		      er.addr.family);
+		inet_ntop(AF_INET6, er.addr.addr, addr, sizeof(addr));
+		CHECK(strncmp(addr, "2001:db8:", 9) == 0,
+		      "echo reports address %s", addr);
+	}
+	printf("echo6: session %016llx, %u/%u echoes, you are [%s]:%u\n",
+	       (unsigned long long)hy_client_sid(c), ok, n, addr, er.addr.port);
+	hy_client_disconnect(c);
+	hy_client_destroy(c);
 }
 
 /* ---- hostile input ------------------------------------------------------------ */
@@ -666,9 +897,14 @@ int main(int argc, char **argv)
 		mode_many(arg ? arg : 1000);
 	else if (strcmp(mode, "hostile") == 0)
 		mode_hostile();
+	else if (strcmp(mode, "multiworker") == 0)
+		mode_multiworker(arg ? arg : 50);
+	else if (strcmp(mode, "echo6") == 0)
+		mode_echo6(arg ? arg : 3);
 	else {
 		fprintf(stderr, "usage: itest_client echo N|rebind|idle MS|drain|"
-			"many N|hostile\n");
+			"many N|hostile|\n"
+			"       multiworker N|echo6 N\n");
 		return 2;
 	}
 	hy_aead_key_wipe(&env.key);

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # One data-plane integration case through scripts/devnet (needs root):
 #   run.sh CASE BUILD_DIR SOURCE_DIR
+# CASE: echo cli rebind idle drain many hostile multiworker ipv6
 # Brings up a devnet of its own (unique name), runs the case's client in
 # the client namespace, checks the node survived, and always takes the
 # devnet down again, whatever happened.
@@ -15,14 +16,27 @@ devnet=$src/scripts/devnet
 client=$build/tests/dataplane/integration/itest_client
 name=i$(printf '%s' "$case" | tr -cd 'a-z' | cut -c1-3)$((RANDOM % 10000))
 
-cleanup() { "$devnet" down --name "$name" >/dev/null 2>&1 || true; }
+cpid=
+cleanup() {
+  # a background client of ours still running (a failed drain case)
+  # (its child is the client: devnet exec execs into it)
+  if [[ -n $cpid ]] && kill -0 "$cpid" 2>/dev/null; then
+    pkill -TERM -P "$cpid" 2>/dev/null || true
+    kill -TERM "$cpid" 2>/dev/null || true
+  fi
+  "$devnet" down --name "$name" >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 opts=()
 case $case in
   idle) opts=(--idle-timeout-ms 2000 --keepalive-ms 500) ;;
   drain) opts=(--drain-timeout-s 20) ;;
   many) opts=(--max-sessions 4096) ;;
+  # two workers on a 2-CPU machine: the main lcore on the first CPU, both
+  # workers sharing the second (a functional test, not a performance one)
+  multiworker) opts=(--workers 2 --max-sessions 4096 --drain-timeout-s 4) ;;
 esac
 "$devnet" up --name "$name" --build "$build" "${opts[@]}"
 state=/run/hayate-devnet/$name
@@ -39,27 +53,45 @@ case $case in
   idle) in_ns "$client" idle 2000 || status=1 ;;
   many) in_ns "$client" many 1000 || status=1 ;;
   hostile) in_ns "$client" hostile || status=1 ;;
-  drain)
+  ipv6)
+    in_ns "$client" echo6 3 || status=1
+    out=$(in_ns "$build/client/hayate-cli" echo --count 2 --interval-ms 50 \
+          --host "$("$devnet" env --name "$name" | sed -n 's/^export HAYATE_UDP_HOST6=//p')") || status=1
+    echo "$out"
+    grep -q 'you are \[2001:db8:48:' <<<"$out" || { echo "FAIL: hayate-cli over IPv6"; status=1; }
+    ;;
+  drain|multiworker)
     out=$state/drain-client.log
-    in_ns "$client" drain >"$out" 2>&1 &
+    if [[ $case == drain ]]; then
+      in_ns "$client" drain >"$out" 2>&1 &
+      ready='drain: connected'
+    else
+      in_ns "$client" multiworker 50 >"$out" 2>&1 &
+      ready='multiworker: drain now'
+    fi
     cpid=$!
-    for ((i = 0; i < 200; i++)); do
-      grep -q 'drain: connected' "$out" && break
+    for ((i = 0; i < 1200; i++)); do
+      grep -q "$ready" "$out" && break
+      kill -0 "$cpid" 2>/dev/null || break
       sleep 0.05
     done
     kill -TERM "$pid"
     wait "$cpid" || status=1
+    cpid=
     cat "$out"
-    # the last session left: the node must exit by itself, well before
-    # its 20 s drain timeout
+    # the last session left (drain: well before the 20 s drain timeout;
+    # multiworker: the node closed the rest at 4 s): it must exit by itself
     for ((i = 0; i < 150; i++)); do
       alive || break
       sleep 0.1
     done
+    "$build/dataplane/hayate-dpstat" --shm "/hayate-devnet-$name" 2>/dev/null || true
     if alive; then
       echo "FAIL: node still running after its last session left"; status=1
-    elif ! grep -q 'drained, no session left' "$state/dataplane.log"; then
+    elif ! grep -Eq 'drained, no session left|drain timeout, closing' "$state/dataplane.log"; then
       echo "FAIL: node did not report a finished drain"; status=1
+    elif ! grep -q 'hayate-dataplane: stopped' "$state/dataplane.log"; then
+      echo "FAIL: node did not stop cleanly"; status=1
     fi
     cat "$state/dataplane.log"
     exit $status

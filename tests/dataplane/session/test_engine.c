@@ -301,6 +301,13 @@ START_TEST(connect_bad_tokens_are_silent)
 	len = tclient_hello(&c, NULL, buf, sizeof(buf));
 	expect_drop(eng, &c.peer, buf, len, HY_R_TOKEN_BAD_KEY_ID);
 
+	/* A token for the TCP transport: the control plane's, never ours. */
+	new_client(&c, 1);
+	ck_assert_int_eq(hy_token_mint(&node.cluster_mint, T_KEY_ID, T_NODE, now_s() + 60, "u",
+				       HY_TRANSPORT_TCP, &c.cred), 0);
+	len = tclient_hello(&c, NULL, buf, sizeof(buf));
+	expect_drop(eng, &c.peer, buf, len, HY_R_TOKEN_WRONG_TRANSPORT);
+
 	/* A RESPONSE with a bad token is silent too. */
 	new_client(&c, 1);
 	c.cred.token[HY_TOKEN_LEN - 1] ^= 0x80;

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * One dispatch table for every command the control plane answers,
+ * whichever way it came: COMMAND messages up the ring (UDP sessions) and
+ * DATA records of TCP sessions.  Keyed by (ver, cmd); a command with no
+ * entry is answered with status BAD.  The caller routes the answer back
+ * (RESPOND down the ring, or a sealed record on the TCP connection).
+ *
+ * Adding a command is one line in HY_COMMANDS (commands.c) plus its
+ * handler.
+ */
+#ifndef HY_CP_COMMANDS_H
+#define HY_CP_COMMANDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/message.h"
+
+/* One command as the dispatcher sees it (transport-neutral). */
+struct hy_cmd_req {
+	uint64_t sid;
+	uint8_t transport;        /* enum hy_transport of the session */
+	uint8_t delivery;         /* enum hy_delivery (ring/msg.h values) */
+	uint8_t ver;
+	uint16_t cmd;
+	const uint8_t *payload;
+	size_t len;
+	struct hy_echo_addr peer; /* client address as the node sees it; family 0 if unknown */
+	uint8_t node_state;       /* enum hy_node_state */
+};
+
+/* The answer: status and payload, written by the handler into the
+ * caller's buffer (cap bytes). */
+struct hy_cmd_reply {
+	uint8_t status;           /* enum hy_status */
+	uint8_t *payload;
+	size_t cap;
+	size_t len;
+};
+
+/* A handler.  ctx is what the caller passed to hy_cmd_dispatch (the
+ * control plane), for handlers that need more than the request. */
+typedef void (*hy_cmd_fn)(void *ctx, const struct hy_cmd_req *req, struct hy_cmd_reply *rep);
+
+struct hy_cmd_def {
+	uint8_t ver;
+	uint16_t cmd;
+	const char *name;
+	hy_cmd_fn fn;
+	const char *text;
+};
+
+/* The entry for (ver, cmd), or NULL. */
+const struct hy_cmd_def *hy_cmd_lookup(uint8_t ver, uint16_t cmd);
+
+/* Runs the handler for req, or answers BAD with no payload when there is
+ * none.  rep->payload and rep->cap are the caller's; status and len are
+ * set here.  Returns the entry used, or NULL for an unknown command. */
+const struct hy_cmd_def *hy_cmd_dispatch(void *ctx, const struct hy_cmd_req *req,
+					 struct hy_cmd_reply *rep);
+
+/* The table (sorted by ver, then cmd) and its size, for tests and docs. */
+const struct hy_cmd_def *hy_cmd_table(size_t *n);
+
+/* Checks the table is sorted with no duplicate.  0 or -1. */
+int hy_cmd_table_check(void);
+
+#endif /* HY_CP_COMMANDS_H */

@@ -1,0 +1,920 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * TCP real-time server (tcp_server.h).
+ *
+ * A connection goes HANDSHAKE (waiting for CONNECT) -> OPEN (session) ->
+ * CLOSING (a last DENY or DISCONNECT is being flushed; input is ignored)
+ * -> DEAD (closed; freed after the loop's batch, since other events of the
+ * same batch may still name it).  Output is queued per connection and
+ * flushed when the socket is writable; queued bytes above out_cap mean
+ * the client does not read, and the connection is closed rather than
+ * allowed to grow the server's memory.  Timers are a scan of all
+ * connections on the loop's 100 ms tick: cheap at the connection counts
+ * one process holds, and free of per-connection timer state.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tcp_server.h"
+
+#include "common/wire.h"
+#include "crypto/replay.h"
+#include "crypto/token.h"
+#include "proto/frame.h"
+#include "proto/message.h"
+#include "proto/packet.h"
+#include "proto/seal.h"
+#include "ring/msg.h" /* enum hy_delivery */
+#include "proto/record.h"
+#include "sidset.h"
+
+#define ACCEPT_BURST 64
+#define READS_PER_EVENT 16
+#define CLOSE_LINGER_MS 1000u /* time given to flush a last DENY/DISCONNECT */
+#define DENY_PN_BASE (1ull << 63)
+#define DENY_PER_MS 4096u
+#define SIDSET_EXPIRE_BUDGET 256u
+
+enum conn_state {
+	C_HANDSHAKE,
+	C_OPEN,
+	C_CLOSING,
+	C_DEAD,
+};
+
+struct conn {
+	struct hy_aead_ctx rx_key; /* client -> server */
+	struct hy_aead_ctx tx_key; /* server -> client */
+	struct hy_loop_watch w;
+	struct hy_tcp_server *srv;
+	struct conn *prev, *next;  /* live list, or the dead list */
+	int fd;
+	enum conn_state state;
+	bool session;              /* a session is open on it (registry knows it) */
+	bool fin_sent;             /* CLOSING: output flushed, FIN sent */
+	uint64_t sid;
+	uint64_t next_pn;
+	struct hy_replay replay;
+	uint64_t accepted_ms, opened_ms, last_rx_ms, last_tx_ms, linger_until_ms;
+	struct hy_echo_addr peer;
+	char peer_str[64];
+	size_t in_len;
+	uint8_t in[HY_RECORD_MAX_LEN];
+	uint8_t *out;
+	size_t out_off, out_len, out_alloc;
+};
+
+struct hy_tcp_server {
+	struct hy_tcp_config cfg;
+	struct hy_tcp_ops ops;
+	struct hy_loop *loop;
+	struct hy_loop_watch lw;
+	int lfd;
+	uint16_t port;
+	struct conn *live, *dead;
+	unsigned n_conns, n_sessions;
+	struct hy_sidset *used;
+	enum hy_node_state state;
+	uint64_t now_ms;           /* CLOCK_MONOTONIC, refreshed per event */
+	uint64_t deny_ms;
+	uint32_t deny_count;
+	_Atomic uint64_t c[HY_TCP_C_COUNT];
+	_Atomic uint64_t drops[HY_R_COUNT];
+	_Atomic uint64_t deny_by[HY_CLOSE_REASON_MAX];
+};
+
+static const char *const counter_names[] = {
+#define HY_TCP_CNT_NAME(name, text) #name,
+	HY_TCP_COUNTERS(HY_TCP_CNT_NAME)
+#undef HY_TCP_CNT_NAME
+};
+
+static void count(struct hy_tcp_server *s, enum hy_tcp_counter c)
+{
+	atomic_fetch_add_explicit(&s->c[c], 1, memory_order_relaxed);
+}
+
+static void conn_event(void *arg, uint32_t events);
+static void flush(struct conn *c);
+
+/* ---- lifecycle of a connection -------------------------------------- */
+
+static void list_remove(struct conn **head, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void list_push(struct conn **head, struct conn *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head)
+		(*head)->prev = c;
+	*head = c;
+}
+
+/* The session (if any) ends now, whatever happens to the socket. */
+static void end_session(struct conn *c)
+{
+	struct hy_tcp_server *s = c->srv;
+
+	if (!c->session)
+		return;
+	c->session = false;
+	s->n_sessions--;
+	count(s, HY_TCP_C_sessions_closed);
+	if (s->ops.closed)
+		s->ops.closed(s->ops.arg, c->sid);
+}
+
+/* Closes the socket at once; the memory goes after the batch. */
+static void conn_close(struct conn *c)
+{
+	struct hy_tcp_server *s = c->srv;
+
+	if (c->state == C_DEAD)
+		return;
+	end_session(c);
+	hy_loop_del(s->loop, &c->w);
+	close(c->fd);
+	c->fd = -1;
+	c->state = C_DEAD;
+	hy_aead_key_wipe(&c->rx_key);
+	hy_aead_key_wipe(&c->tx_key);
+	list_remove(&s->live, c);
+	list_push(&s->dead, c);
+	s->n_conns--;
+	count(s, HY_TCP_C_closed);
+}
+
+/* Hostile or broken input: count the reason, close without an answer. */
+static void conn_refuse(struct conn *c, enum hy_reason why)
+{
+	struct hy_tcp_server *s = c->srv;
+
+	atomic_fetch_add_explicit(&s->drops[(unsigned)why < HY_R_COUNT ? why : 0], 1,
+				  memory_order_relaxed);
+	count(s, HY_TCP_C_hostile);
+	conn_close(c);
+}
+
+/* Ends the session and closes gracefully: flush the queued output, send
+ * FIN, discard input until the client closes too (or the linger time
+ * ends).  Closing with unread input would make the kernel send RST, which
+ * can destroy a DENY or DISCONNECT the client has not read yet. */
+static void conn_linger(struct conn *c)
+{
+	if (c->state == C_DEAD)
+		return;
+	end_session(c);
+	c->state = C_CLOSING;
+	c->linger_until_ms = c->srv->now_ms + CLOSE_LINGER_MS;
+	flush(c);
+}
+
+static void free_dead(void *arg)
+{
+	struct hy_tcp_server *s = arg;
+
+	while (s->dead != NULL) {
+		struct conn *c = s->dead;
+
+		s->dead = c->next;
+		free(c->out);
+		free(c);
+	}
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+static void want_write(struct conn *c, bool on)
+{
+	hy_loop_mod(c->srv->loop, &c->w, EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0));
+}
+
+/* Writes what the kernel takes.  May close the connection. */
+static void flush(struct conn *c)
+{
+	while (c->state != C_DEAD && c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				want_write(c, true);
+				return;
+			}
+			conn_close(c);
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->state == C_DEAD)
+		return;
+	c->out_off = c->out_len = 0;
+	want_write(c, false);
+	if (c->state == C_CLOSING && !c->fin_sent) {
+		shutdown(c->fd, SHUT_WR);
+		c->fin_sent = true;
+	}
+}
+
+/* Queues one record.  Returns false when the connection was closed (slow
+ * consumer or out of memory). */
+static bool queue_record(struct conn *c, const uint8_t *rec, size_t len)
+{
+	struct hy_tcp_server *s = c->srv;
+	size_t pending = c->out_len - c->out_off;
+
+	if (pending + len > s->cfg.out_cap) {
+		count(s, HY_TCP_C_slow_consumer);
+		conn_close(c);
+		return false;
+	}
+	if (c->out_off > 0 && c->out_len + len > c->out_alloc) {
+		memmove(c->out, c->out + c->out_off, pending);
+		c->out_off = 0;
+		c->out_len = pending;
+	}
+	if (c->out_len + len > c->out_alloc) {
+		size_t want = c->out_alloc ? c->out_alloc * 2 : 4096;
+		uint8_t *p;
+
+		while (want < c->out_len + len)
+			want *= 2;
+		if (want > s->cfg.out_cap)
+			want = s->cfg.out_cap;
+		p = realloc(c->out, want);
+		if (p == NULL) {
+			conn_close(c);
+			return false;
+		}
+		c->out = p;
+		c->out_alloc = want;
+	}
+	memcpy(c->out + c->out_len, rec, len);
+	c->out_len += len;
+	c->last_tx_ms = s->now_ms;
+	count(s, HY_TCP_C_records_out);
+	return true;
+}
+
+/* Seals a packet under the session's server key with packet number pn
+ * and queues it as a record.  Returns false if the connection closed. */
+static bool send_sealed_pn(struct conn *c, enum hy_pkt_type type, uint64_t pn,
+			   const uint8_t *pt, size_t len)
+{
+	uint8_t rec[HY_RECORD_MAX_LEN];
+	size_t n = hy_pkt_seal(&c->tx_key, type, c->sid, pn, pt, len, rec + HY_RECORD_HDR_LEN,
+			       sizeof(rec) - HY_RECORD_HDR_LEN);
+
+	if (n == 0)
+		return c->state != C_DEAD; /* our bug (size): nothing sent */
+	n = hy_record_encode(rec, sizeof(rec), rec + HY_RECORD_HDR_LEN, n);
+	return n != 0 && queue_record(c, rec, n);
+}
+
+static bool send_sealed(struct conn *c, enum hy_pkt_type type, const uint8_t *pt, size_t len)
+{
+	return send_sealed_pn(c, type, c->next_pn++, pt, len);
+}
+
+/* DISCONNECT, then close once it is flushed. */
+static void disconnect(struct conn *c, enum hy_close_reason why)
+{
+	uint8_t body[HY_DISCONNECT_BODY_LEN];
+	size_t n = hy_close_encode(body, sizeof(body), why);
+
+	if (c->state != C_OPEN)
+		return;
+	if (n && !send_sealed(c, HY_PKT_DISCONNECT, body, n))
+		return;
+	conn_linger(c);
+}
+
+/* ---- handshake --------------------------------------------------------- */
+
+/* 2^63 | unix ms << 12 | n (docs/protocol.md, "Packet numbers of DENY"):
+ * a range no session reaches, so a DENY never reuses a session's nonce.
+ * Returns -1 when 4096 DENYs were already sent in this millisecond. */
+static int deny_pn(struct hy_tcp_server *s, uint64_t *pn)
+{
+	uint64_t ms = hy_unix_ms();
+
+	if (ms != s->deny_ms) {
+		s->deny_ms = ms;
+		s->deny_count = 0;
+	}
+	if (s->deny_count >= DENY_PER_MS)
+		return -1;
+	*pn = DENY_PN_BASE | (ms & ((1ull << 51) - 1)) << 12 | s->deny_count++;
+	return 0;
+}
+
+static void deny(struct conn *c, enum hy_close_reason why)
+{
+	struct hy_tcp_server *s = c->srv;
+	uint8_t body[HY_DENY_BODY_LEN];
+	size_t n = hy_close_encode(body, sizeof(body), why);
+	uint64_t pn;
+
+	if (deny_pn(s, &pn) < 0) {
+		conn_close(c); /* too many at once: silence, like the data plane */
+		return;
+	}
+	count(s, HY_TCP_C_denies);
+	atomic_fetch_add_explicit(&s->deny_by[why], 1, memory_order_relaxed);
+	if (n && send_sealed_pn(c, HY_PKT_DENY, pn, body, n))
+		conn_linger(c);
+}
+
+static void format_peer(struct conn *c, const struct sockaddr_storage *ss)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	memset(&c->peer, 0, sizeof(c->peer));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		c->peer.family = 4;
+		memcpy(c->peer.addr, &a->sin_addr, 4);
+		c->peer.port = ntohs(a->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+		c->peer.port = ntohs(a->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+			/* A dual-stack listener: report the IPv4 address. */
+			c->peer.family = 4;
+			memcpy(c->peer.addr, &a->sin6_addr.s6_addr[12], 4);
+		} else {
+			c->peer.family = 6;
+			memcpy(c->peer.addr, &a->sin6_addr, 16);
+		}
+	}
+	if (c->peer.family != 0)
+		inet_ntop(c->peer.family == 4 ? AF_INET : AF_INET6, c->peer.addr, ip, sizeof(ip));
+	snprintf(c->peer_str, sizeof(c->peer_str), c->peer.family == 6 ? "[%s]:%u" : "%s:%u",
+		 ip, c->peer.port);
+}
+
+static void on_connect(struct conn *c, const uint8_t *pkt, size_t len)
+{
+	struct hy_tcp_server *s = c->srv;
+	struct hy_pkt_connect p;
+	struct hy_token_public pub;
+	struct hy_token_private priv;
+	struct hy_accept a = { 0 };
+	uint8_t body[HY_ACCEPT_BODY_LEN];
+	uint64_t now_s = (uint64_t)time(NULL);
+	enum hy_reason r = hy_pkt_connect_decode(pkt, len, &p);
+
+	if (r == HY_R_OK && p.type != HY_PKT_CONNECT)
+		r = HY_R_BAD_TYPE; /* no cookie round on TCP: RESPONSE is refused */
+	if (r == HY_R_OK)
+		r = hy_token_open(s->cfg.keys, HY_KEYRING_IDS, s->cfg.node_id, now_s, p.token,
+				  &pub, &priv);
+	if (r == HY_R_OK && priv.transport != HY_TRANSPORT_TCP)
+		r = HY_R_TOKEN_WRONG_TRANSPORT; /* a UDP token: it belongs to the data plane */
+	if (r != HY_R_OK) {
+		explicit_bzero(&priv, sizeof(priv));
+		conn_refuse(c, r); /* a token that does not open gets silence */
+		return;
+	}
+	c->sid = priv.sid;
+	if (hy_aead_key_init(&c->tx_key, HY_AEAD_OPENSSL, priv.s2c_key) < 0 ||
+	    hy_aead_key_init(&c->rx_key, HY_AEAD_OPENSSL, priv.c2s_key) < 0) {
+		explicit_bzero(&priv, sizeof(priv));
+		conn_close(c);
+		return;
+	}
+	if (hy_sidset_has(s->used, priv.sid)) {
+		deny(c, HY_CLOSE_TOKEN_REUSED);
+	} else if (s->state == HY_NODE_OFFLINE) {
+		deny(c, HY_CLOSE_NODE_DRAINING);
+	} else if (hy_sidset_add(s->used, priv.sid, pub.expire_at, now_s) < 0) {
+		deny(c, HY_CLOSE_SERVER_FULL); /* fail closed: never forget a sid */
+	} else {
+		struct hy_cp_session info = { .sid = priv.sid, .transport = HY_TRANSPORT_TCP };
+		uint64_t now_unix = hy_unix_ms();
+
+		a.keepalive_ms = s->cfg.keepalive_ms;
+		a.idle_timeout_ms = s->cfg.idle_timeout_ms;
+		a.max_message = s->cfg.max_message;
+		a.node_state = (uint8_t)s->state;
+		c->state = C_OPEN;
+		c->next_pn = 0;
+		hy_replay_init(&c->replay);
+		c->opened_ms = c->last_rx_ms = s->now_ms;
+		c->session = true;
+		s->n_sessions++;
+		count(s, HY_TCP_C_sessions_opened);
+		memcpy(info.uid, priv.uid, sizeof(info.uid));
+		memcpy(info.peer, c->peer_str, sizeof(info.peer));
+		info.opened_unix_ms = info.last_seen_unix_ms = now_unix;
+		if (s->ops.opened)
+			s->ops.opened(s->ops.arg, &info);
+		if (hy_accept_encode(body, sizeof(body), &a) != 0)
+			send_sealed(c, HY_PKT_ACCEPT, body, sizeof(body));
+	}
+	explicit_bzero(&priv, sizeof(priv));
+}
+
+/* ---- sealed records ---------------------------------------------------- */
+
+/* Responses of one record, packed into as few DATA records as fit. */
+struct reply {
+	struct hy_wr w;
+	uint8_t pt[HY_MAX_PAYLOAD];
+};
+
+static bool reply_flush(struct conn *c, struct reply *rp)
+{
+	bool ok = true;
+
+	if (rp->w.off > 0)
+		ok = send_sealed(c, HY_PKT_DATA, rp->pt, rp->w.off);
+	hy_wr_init(&rp->w, rp->pt, sizeof(rp->pt));
+	return ok;
+}
+
+/* Appends one response message; starts a new record when it does not fit. */
+static bool reply_add(struct conn *c, struct reply *rp, const uint8_t *msg, size_t len)
+{
+	if (hy_frame_put_unreliable(&rp->w, msg, len))
+		return true;
+	if (!reply_flush(c, rp))
+		return false;
+	return hy_frame_put_unreliable(&rp->w, msg, len);
+}
+
+static bool command(struct conn *c, struct reply *rp, const struct hy_frame *f)
+{
+	struct hy_tcp_server *s = c->srv;
+	uint8_t out[HY_FRAME_MAX_UNRELIABLE];
+	struct hy_cmd_reply rep = {
+		.payload = out + HY_MSG_RESP_HDR, .cap = sizeof(out) - HY_MSG_RESP_HDR
+	};
+	struct hy_cmd_req req = {
+		.sid = c->sid, .transport = HY_TRANSPORT_TCP, .peer = c->peer,
+		.node_state = (uint8_t)s->state,
+	};
+	struct hy_msg m;
+	size_t n;
+	enum hy_reason r = hy_msg_cmd_decode(f->data, f->len, &m);
+
+	if (r == HY_R_OK && f->len > s->cfg.max_message)
+		r = HY_R_MESSAGE_TOO_LARGE;
+	if (r != HY_R_OK) {
+		atomic_fetch_add_explicit(&s->drops[r], 1, memory_order_relaxed);
+		return true;
+	}
+	req.delivery = f->type == HY_FRAME_RELIABLE ? HY_DELIVERY_RELIABLE :
+		       f->type == HY_FRAME_SEQUENCED ? HY_DELIVERY_SEQUENCED :
+		       HY_DELIVERY_UNRELIABLE;
+	req.ver = m.ver;
+	req.cmd = m.cmd;
+	req.payload = m.payload;
+	req.len = m.len;
+	count(s, HY_TCP_C_commands);
+	s->ops.command(s->ops.arg, &req, &rep);
+	n = hy_msg_resp_encode(out, sizeof(out), m.ver, m.cmd, rep.status, rep.payload, rep.len);
+	if (n == 0) /* the answer does not fit one record (no fragments yet) */
+		n = hy_msg_resp_encode(out, sizeof(out), m.ver, m.cmd, HY_STATUS_ERR, NULL, 0);
+	return reply_add(c, rp, out, n);
+}
+
+static void on_data(struct conn *c, const uint8_t *pt, size_t len)
+{
+	struct hy_tcp_server *s = c->srv;
+	enum hy_reason r = hy_frames_validate(pt, len);
+	struct reply rp;
+	struct hy_frame f;
+	struct hy_rd rd;
+
+	if (r != HY_R_OK) {
+		/* Authentic but malformed: the peer broke a rule only visible
+		 * after decryption. */
+		atomic_fetch_add_explicit(&s->drops[r], 1, memory_order_relaxed);
+		count(s, HY_TCP_C_hostile);
+		disconnect(c, HY_CLOSE_PROTOCOL_ERROR);
+		return;
+	}
+	hy_wr_init(&rp.w, rp.pt, sizeof(rp.pt));
+	hy_rd_init(&rd, pt, len);
+	while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK) {
+		switch (f.type) {
+		case HY_FRAME_UNRELIABLE:
+		case HY_FRAME_SEQUENCED: /* TCP keeps order: every one is newest */
+		case HY_FRAME_RELIABLE:  /* TCP is reliable: nothing to ack yet */
+			if (!command(c, &rp, &f))
+				return;
+			break;
+		case HY_FRAME_FRAGMENT:
+			atomic_fetch_add_explicit(&s->drops[HY_R_UNSUPPORTED], 1,
+						  memory_order_relaxed);
+			break;
+		default: /* ACK, PING: nothing to do */
+			break;
+		}
+	}
+	reply_flush(c, &rp);
+}
+
+static void on_sealed(struct conn *c, uint8_t *pkt, size_t len)
+{
+	struct hy_pkt_header h;
+	size_t pt_len;
+	enum hy_close_reason why;
+	enum hy_reason r = hy_pkt_header_decode(pkt, len, &h);
+
+	if (r == HY_R_OK && h.type != HY_PKT_DATA && h.type != HY_PKT_DISCONNECT)
+		r = HY_R_BAD_TYPE; /* ACCEPT and DENY only travel to clients */
+	if (r == HY_R_OK && h.sid != c->sid)
+		r = HY_R_UNKNOWN_SESSION;
+	if (r == HY_R_OK)
+		r = hy_replay_check(&c->replay, h.pn);
+	if (r == HY_R_OK)
+		r = hy_pkt_open_body(&c->rx_key, &h, pkt, len, &pt_len);
+	if (r != HY_R_OK) {
+		conn_refuse(c, r);
+		return;
+	}
+	hy_replay_mark(&c->replay, h.pn);
+	c->last_rx_ms = c->srv->now_ms;
+	if (h.type == HY_PKT_DISCONNECT) {
+		(void)hy_close_decode(pkt + HY_DATA_HEADER_LEN, pt_len, &why);
+		count(c->srv, HY_TCP_C_client_closed);
+		conn_close(c);
+		return;
+	}
+	on_data(c, pkt + HY_DATA_HEADER_LEN, pt_len);
+}
+
+static void on_record(struct conn *c, uint8_t *pkt, size_t len)
+{
+	enum hy_pkt_type type;
+	enum hy_reason r = hy_pkt_classify(pkt, len, &type);
+
+	count(c->srv, HY_TCP_C_records_in);
+	if (r != HY_R_OK) {
+		conn_refuse(c, r);
+		return;
+	}
+	if (c->state == C_HANDSHAKE) {
+		if (type == HY_PKT_CONNECT || type == HY_PKT_RESPONSE)
+			on_connect(c, pkt, len);
+		else
+			conn_refuse(c, HY_R_BAD_TYPE);
+	} else if (hy_pkt_type_is_sealed(type)) {
+		on_sealed(c, pkt, len);
+	} else {
+		conn_refuse(c, HY_R_BAD_TYPE); /* CONNECT again, CHALLENGE, RESPONSE */
+	}
+}
+
+/* Reads what is there and handles every whole record. */
+static void on_readable(struct conn *c)
+{
+	int reads;
+
+	for (reads = 0; reads < READS_PER_EVENT; reads++) {
+		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
+				 MSG_DONTWAIT);
+		size_t off = 0;
+
+		if (n == 0) {
+			conn_close(c); /* the client went away */
+			return;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				conn_close(c);
+			return;
+		}
+		c->in_len += (size_t)n;
+		while (c->state == C_HANDSHAKE || c->state == C_OPEN) {
+			const uint8_t *pkt;
+			size_t plen, used;
+			enum hy_reason r = hy_record_peek(c->in + off, c->in_len - off, &pkt,
+							     &plen, &used);
+
+			if (r == HY_R_TRUNCATED)
+				break;
+			if (r != HY_R_OK) {
+				conn_refuse(c, r);
+				return;
+			}
+			/* pkt points into c->in, which we own: decrypt in place. */
+			on_record(c, c->in + off + HY_RECORD_HDR_LEN, plen);
+			off += used;
+		}
+		if (c->state != C_HANDSHAKE && c->state != C_OPEN)
+			return;
+		memmove(c->in, c->in + off, c->in_len - off);
+		c->in_len -= off;
+	}
+}
+
+/* CLOSING: input is read and thrown away until the client closes. */
+static void discard_input(struct conn *c)
+{
+	uint8_t scratch[4096];
+	int reads;
+
+	for (reads = 0; reads < READS_PER_EVENT; reads++) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			conn_close(c);
+		return;
+	}
+}
+
+static void conn_event(void *arg, uint32_t events)
+{
+	struct conn *c = arg;
+	uint32_t in = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+
+	c->srv->now_ms = hy_mono_ms();
+	if (c->state == C_DEAD)
+		return;
+	if (events & in) {
+		if (c->state == C_CLOSING)
+			discard_input(c);
+		else
+			on_readable(c);
+	}
+	if (c->state != C_DEAD && c->out_off < c->out_len)
+		flush(c);
+}
+
+/* ---- listener ---------------------------------------------------------- */
+
+static void on_accept(void *arg, uint32_t events)
+{
+	struct hy_tcp_server *s = arg;
+	int i;
+
+	(void)events;
+	s->now_ms = hy_mono_ms();
+	for (i = 0; i < ACCEPT_BURST; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int one = 1, sndbuf = HY_TCP_SNDBUF;
+		struct conn *c;
+		int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return; /* EAGAIN, or EMFILE and the like: try on the next event */
+		count(s, HY_TCP_C_accepted);
+		if (s->n_conns >= s->cfg.max_conns) {
+			/* Accept and close rather than leave the backlog full. */
+			count(s, HY_TCP_C_rejected);
+			close(fd);
+			continue;
+		}
+		c = aligned_alloc(64, (sizeof(*c) + 63) & ~(size_t)63);
+		if (c == NULL) {
+			close(fd);
+			continue;
+		}
+		memset(c, 0, sizeof(*c));
+		c->srv = s;
+		c->fd = fd;
+		c->state = C_HANDSHAKE;
+		c->accepted_ms = c->last_tx_ms = s->now_ms;
+		format_peer(c, &ss);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+		if (hy_loop_add(s->loop, &c->w, fd, EPOLLIN | EPOLLRDHUP, conn_event, c) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		list_push(&s->live, c);
+		s->n_conns++;
+	}
+}
+
+struct hy_tcp_server *hy_tcp_server_create(const struct hy_tcp_config *cfg,
+					   const struct hy_tcp_ops *ops, struct hy_loop *loop,
+					   char *err, size_t errlen)
+{
+	struct hy_tcp_server *s = calloc(1, sizeof(*s));
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	char ip[INET6_ADDRSTRLEN];
+	int one = 1;
+
+	if (s == NULL) {
+		snprintf(err, errlen, "tcp server: out of memory");
+		return NULL;
+	}
+	s->cfg = *cfg;
+	s->ops = *ops;
+	s->loop = loop;
+	s->lfd = -1;
+	s->state = HY_NODE_ONLINE;
+	if (s->cfg.out_cap < HY_RECORD_MAX_LEN)
+		s->cfg.out_cap = HY_RECORD_MAX_LEN;
+	if (s->cfg.first_record_ms == 0)
+		s->cfg.first_record_ms = HY_TCP_FIRST_RECORD_MS;
+	s->used = hy_sidset_create(cfg->used_sids);
+	if (s->used == NULL) {
+		snprintf(err, errlen, "tcp server: out of memory");
+		goto fail;
+	}
+	hy_conf_addr_format(&cfg->listen, ip, sizeof(ip));
+	if (cfg->listen.family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = cfg->listen.v6;
+		a->sin6_port = htons(cfg->port);
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_addr = cfg->listen.v4;
+		a->sin_port = htons(cfg->port);
+		sl = sizeof(*a);
+	}
+	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->lfd < 0 ||
+	    setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(s->lfd, (struct sockaddr *)&ss, sl) < 0 || listen(s->lfd, 512) < 0) {
+		snprintf(err, errlen, "tcp server: cannot listen on %s port %u: %s", ip,
+			 cfg->port, strerror(errno));
+		goto fail;
+	}
+	sl = sizeof(ss);
+	getsockname(s->lfd, (struct sockaddr *)&ss, &sl);
+	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+						    ((struct sockaddr_in *)&ss)->sin_port);
+	if (hy_loop_add(loop, &s->lw, s->lfd, EPOLLIN, on_accept, s) < 0 ||
+	    hy_loop_on_batch_end(loop, free_dead, s) < 0) {
+		snprintf(err, errlen, "tcp server: cannot join the event loop");
+		goto fail;
+	}
+	return s;
+fail:
+	hy_tcp_server_destroy(s);
+	return NULL;
+}
+
+void hy_tcp_server_destroy(struct hy_tcp_server *s)
+{
+	if (s == NULL)
+		return;
+	while (s->live != NULL)
+		conn_close(s->live);
+	free_dead(s);
+	hy_loop_del(s->loop, &s->lw);
+	if (s->lfd >= 0)
+		close(s->lfd);
+	hy_sidset_destroy(s->used);
+	free(s);
+}
+
+uint16_t hy_tcp_server_port(const struct hy_tcp_server *s)
+{
+	return s->port;
+}
+
+void hy_tcp_server_tick(struct hy_tcp_server *s, uint64_t now_ms)
+{
+	struct conn *c, *next;
+	static const uint8_t ping = HY_FRAME_PING;
+
+	s->now_ms = now_ms;
+	for (c = s->live; c != NULL; c = next) {
+		next = c->next; /* c may move to the dead list */
+		switch (c->state) {
+		case C_HANDSHAKE:
+			if (now_ms - c->accepted_ms >= s->cfg.first_record_ms) {
+				count(s, HY_TCP_C_handshake_timeouts);
+				conn_close(c);
+			}
+			break;
+		case C_OPEN:
+			if (now_ms - c->last_rx_ms >= s->cfg.idle_timeout_ms) {
+				count(s, HY_TCP_C_idle_timeouts);
+				disconnect(c, HY_CLOSE_IDLE_TIMEOUT);
+			} else if (s->cfg.ttl_ms && now_ms - c->opened_ms >= s->cfg.ttl_ms) {
+				count(s, HY_TCP_C_ttl_expired);
+				disconnect(c, HY_CLOSE_IDLE_TIMEOUT);
+			} else if (now_ms - c->last_tx_ms >= s->cfg.keepalive_ms) {
+				count(s, HY_TCP_C_keepalives);
+				if (send_sealed(c, HY_PKT_DATA, &ping, sizeof(ping)))
+					flush(c);
+			}
+			break;
+		case C_CLOSING:
+			if (now_ms >= c->linger_until_ms)
+				conn_close(c);
+			break;
+		case C_DEAD:
+			break;
+		}
+	}
+	hy_sidset_expire(s->used, (uint64_t)time(NULL), SIDSET_EXPIRE_BUDGET);
+}
+
+void hy_tcp_server_set_state(struct hy_tcp_server *s, enum hy_node_state st)
+{
+	s->state = st;
+}
+
+int hy_tcp_server_kick(struct hy_tcp_server *s, uint64_t sid, enum hy_close_reason reason)
+{
+	struct conn *c;
+
+	/* A linear scan: kicks are rare operator actions. */
+	for (c = s->live; c != NULL; c = c->next) {
+		if (c->state == C_OPEN && c->sid == sid) {
+			count(s, reason == HY_CLOSE_KICKED ? HY_TCP_C_kicked : HY_TCP_C_drained);
+			s->now_ms = hy_mono_ms();
+			disconnect(c, reason);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+unsigned hy_tcp_server_close_all(struct hy_tcp_server *s, enum hy_close_reason reason)
+{
+	struct conn *c, *next;
+	unsigned n = 0;
+
+	s->now_ms = hy_mono_ms();
+	for (c = s->live; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == C_OPEN) {
+			count(s, reason == HY_CLOSE_KICKED ? HY_TCP_C_kicked : HY_TCP_C_drained);
+			disconnect(c, reason);
+			n++;
+		}
+	}
+	return n;
+}
+
+unsigned hy_tcp_server_sessions(const struct hy_tcp_server *s)
+{
+	return s->n_sessions;
+}
+
+uint64_t hy_tcp_server_counter(const struct hy_tcp_server *s, enum hy_tcp_counter c)
+{
+	return atomic_load_explicit(&s->c[c], memory_order_relaxed);
+}
+
+void hy_tcp_server_counters(const struct hy_tcp_server *s,
+			    void (*cb)(void *arg, const char *name, uint64_t v), void *arg)
+{
+	char name[64];
+	unsigned i;
+
+	for (i = 0; i < HY_TCP_C_COUNT; i++) {
+		snprintf(name, sizeof(name), "tcp.%s", counter_names[i]);
+		cb(arg, name, atomic_load_explicit(&s->c[i], memory_order_relaxed));
+	}
+	for (i = 0; i < HY_R_COUNT; i++) {
+		uint64_t v = atomic_load_explicit(&s->drops[i], memory_order_relaxed);
+
+		if (v == 0)
+			continue;
+		snprintf(name, sizeof(name), "tcp.drop.%s", hy_reason_name(i));
+		cb(arg, name, v);
+	}
+	for (i = 1; i < HY_CLOSE_REASON_MAX; i++) {
+		uint64_t v = atomic_load_explicit(&s->deny_by[i], memory_order_relaxed);
+
+		if (v == 0)
+			continue;
+		snprintf(name, sizeof(name), "tcp.deny.%s", hy_close_reason_name(i));
+		cb(arg, name, v);
+	}
+}
