@@ -6,6 +6,7 @@
  * file.  Defaults come from the environment that `scripts/devnet env`
  * prints.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -256,20 +257,13 @@ static bool got_echo(struct hy_client *c, void *arg)
 	return false;
 }
 
+/* "a.b.c.d:port" or "[v6]:port", as people write addresses. */
 static void format_addr(const struct hy_echo_addr *a, char *out, size_t cap)
 {
-	if (a->family == 4) {
-		snprintf(out, cap, "%u.%u.%u.%u:%u", a->addr[0], a->addr[1], a->addr[2], a->addr[3],
-			 a->port);
-		return;
-	}
-	size_t n = 0;
-	n += (size_t)snprintf(out + n, cap - n, "[");
-	for (int i = 0; i < 16 && n < cap; i += 2)
-		n += (size_t)snprintf(out + n, cap - n, "%s%x", i ? ":" : "",
-				      (unsigned)(a->addr[i] << 8 | a->addr[i + 1]));
-	if (n < cap)
-		snprintf(out + n, cap - n, "]:%u", a->port);
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, ip, sizeof(ip));
+	snprintf(out, cap, a->family == 4 ? "%s:%u" : "[%s]:%u", ip, a->port);
 }
 
 /* Why the client stopped, for an error line: state, close reason, detail. */
@@ -300,7 +294,9 @@ static int cmd_echo(const struct cli *o, const struct hy_ticket *t)
 		print_end(c);
 		goto out;
 	}
-	printf("connected to %s:%u over %s, session %016" PRIx64 ", node %s\n", t->host, t->port,
+	char host[sizeof(t->host) + 2];
+	snprintf(host, sizeof(host), strchr(t->host, ':') ? "[%s]" : "%s", t->host);
+	printf("connected to %s:%u over %s, session %016" PRIx64 ", node %s\n", host, t->port,
 	       transport_name(hy_client_transport(c)), hy_client_sid(c),
 	       hy_node_state_name(hy_client_node_state(c)));
 	for (unsigned long i = 1; i <= o->count; i++) {

@@ -16,9 +16,7 @@
 
 #include "config/conf.h"
 #include "cp_impl.h"
-#ifdef HY_HAVE_HTTP
 #include "http/http.h"
-#endif
 
 #define PROG "hayate-controlplane"
 
@@ -177,9 +175,7 @@ int main(int argc, char **argv)
 	char line[512], roles[32], tcp[64], err[256];
 	sigset_t set;
 	int rc = EXIT_CONFIG;
-#ifdef HY_HAVE_HTTP
 	struct hy_http *http = NULL;
-#endif
 
 	if (parse_args(argc, argv, &o) != 0)
 		return EXIT_USAGE;
@@ -242,7 +238,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* Stage 7: HTTP. */
-#ifdef HY_HAVE_HTTP
 	if (cp.conf.node.roles & HY_ROLE_HTTP) {
 		http = hy_http_start(&cp, err, sizeof(err));
 		if (http == NULL) {
@@ -250,7 +245,6 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-#endif
 	if (cp.tcp != NULL) {
 		char ip[INET6_ADDRSTRLEN];
 
@@ -272,10 +266,8 @@ int main(int argc, char **argv)
 	hy_cp_print_counters(&cp);
 	rc = EXIT_SUCCESS;
 out:
-#ifdef HY_HAVE_HTTP
 	if (http != NULL)
 		hy_http_stop(http);
-#endif
 	hy_cp_teardown(&cp);
 	return rc;
 }
