@@ -8,46 +8,19 @@
  * link -> TCP listener -> HTTP -> loop.
  */
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/cli.h"
 #include "config/conf.h"
 #include "cp_impl.h"
 #include "http/http.h"
 
 #define PROG "hayate-controlplane"
 
-/* Exit codes, shared with hayate-dataplane. */
-#define EXIT_CONFIG 1 /* configuration invalid, or failed at start */
-#define EXIT_USAGE 2  /* bad command line */
 
-enum {
-	CMD_LINE_OPT_CONFIG_NUM = 256,
-	CMD_LINE_OPT_MODULES_NUM,
-	CMD_LINE_OPT_CHECK_CONFIG_NUM,
-	CMD_LINE_OPT_HELP_NUM,
-	CMD_LINE_OPT_VERSION_NUM,
-};
-
-static const struct option lgopts[] = {
-	{ "config", required_argument, NULL, CMD_LINE_OPT_CONFIG_NUM },
-	{ "modules", required_argument, NULL, CMD_LINE_OPT_MODULES_NUM },
-	{ "check-config", no_argument, NULL, CMD_LINE_OPT_CHECK_CONFIG_NUM },
-	{ "help", no_argument, NULL, CMD_LINE_OPT_HELP_NUM },
-	{ "version", no_argument, NULL, CMD_LINE_OPT_VERSION_NUM },
-	{ NULL, 0, NULL, 0 },
-};
-
-struct opts {
-	const char *config;
-	const char *modules;
-	int check_config;
-	int help;
-	int version;
-};
 
 static void print_usage(FILE *f)
 {
@@ -80,61 +53,6 @@ static void print_usage(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 invalid configuration or failed start,\n"
 		"2 bad command line.\n");
-}
-
-/* One parse_xxx() per option with an argument: a file path, non-empty. */
-static int parse_path(const char *arg, const char **out, const char *name)
-{
-	if (arg[0] == '\0') {
-		fprintf(stderr, PROG ": --%s needs a file name (see --help)\n",
-			name);
-		return -1;
-	}
-	*out = arg;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	int opt;
-
-	opterr = 0; /* one line of our own instead of getopt's */
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", lgopts, NULL)) != EOF) {
-		switch (opt) {
-		case CMD_LINE_OPT_CONFIG_NUM:
-			if (parse_path(optarg, &o->config, "config") != 0)
-				return -1;
-			break;
-		case CMD_LINE_OPT_MODULES_NUM:
-			if (parse_path(optarg, &o->modules, "modules") != 0)
-				return -1;
-			break;
-		case CMD_LINE_OPT_CHECK_CONFIG_NUM:
-			o->check_config = 1;
-			break;
-		case CMD_LINE_OPT_HELP_NUM:
-			o->help = 1;
-			break;
-		case CMD_LINE_OPT_VERSION_NUM:
-			o->version = 1;
-			break;
-		default:
-			fprintf(stderr, PROG ": bad option '%s' (see --help)\n",
-				argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n",
-			argv[optind]);
-		return -1;
-	}
-	if (!o->help && !o->version && o->config == NULL) {
-		fprintf(stderr, PROG ": --config FILE is required (see --help)\n");
-		return -1;
-	}
-	return 0;
 }
 
 /* What the node offers, for the HTTP side (cp.h). */
@@ -171,14 +89,14 @@ int main(int argc, char **argv)
 {
 	static struct hy_cp cp; /* large (key schedules); not on the stack */
 	struct hy_conf_error cerr;
-	struct opts o = { 0 };
+	struct hy_conf_cli o = { 0 };
 	char line[512], roles[32], tcp[64], err[256];
 	sigset_t set;
-	int rc = EXIT_CONFIG;
+	int rc = HY_EXIT_CONFIG;
 	struct hy_http *http = NULL;
 
-	if (parse_args(argc, argv, &o) != 0)
-		return EXIT_USAGE;
+	if (hy_conf_cli_parse(PROG, argc, argv, &o, "") != 0)
+		return HY_EXIT_USAGE;
 	if (o.help) {
 		print_usage(stdout);
 		return EXIT_SUCCESS;
@@ -201,7 +119,7 @@ int main(int argc, char **argv)
 	/* Stage 1: configuration. */
 	if (hy_conf_load_all(o.config, o.modules, &cp.conf, &cp.mods, &cerr) != 0) {
 		fprintf(stderr, "%s\n", hy_conf_error_format(&cerr, line, sizeof(line)));
-		return EXIT_CONFIG;
+		return HY_EXIT_CONFIG;
 	}
 	if (o.check_config) {
 		printf("%s: ok; %s: ok\n", o.config, o.modules ? o.modules : cp.conf.paths.modules_file);

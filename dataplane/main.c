@@ -13,7 +13,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 
+#include "config/cli.h"
 #include "config/conf.h"
 #include "crypto/keyfile.h"
 #include "ctrl.h"
@@ -44,33 +44,7 @@
 
 #define PROG "hayate-dataplane"
 
-#define EXIT_CONFIG 1 /* configuration invalid, or failed at start */
-#define EXIT_USAGE 2  /* bad command line */
 
-enum {
-	CMD_LINE_OPT_CONFIG_NUM = 256,
-	CMD_LINE_OPT_MODULES_NUM,
-	CMD_LINE_OPT_CHECK_CONFIG_NUM,
-	CMD_LINE_OPT_HELP_NUM,
-	CMD_LINE_OPT_VERSION_NUM,
-};
-
-static const struct option lgopts[] = {
-	{ "config", required_argument, NULL, CMD_LINE_OPT_CONFIG_NUM },
-	{ "modules", required_argument, NULL, CMD_LINE_OPT_MODULES_NUM },
-	{ "check-config", no_argument, NULL, CMD_LINE_OPT_CHECK_CONFIG_NUM },
-	{ "help", no_argument, NULL, CMD_LINE_OPT_HELP_NUM },
-	{ "version", no_argument, NULL, CMD_LINE_OPT_VERSION_NUM },
-	{ NULL, 0, NULL, 0 },
-};
-
-struct opts {
-	const char *config;
-	const char *modules;
-	int check_config;
-	int help;
-	int version;
-};
 
 static void print_usage(FILE *f)
 {
@@ -105,68 +79,12 @@ static void print_usage(FILE *f)
 		"failed (EAL, keys, memory, ports, rings), 2 bad command line.\n");
 }
 
-static int parse_path(const char *arg, const char **out, const char *name)
-{
-	if (arg[0] == '\0') {
-		fprintf(stderr, PROG ": --%s needs a file name (see --help)\n",
-			name);
-		return -1;
-	}
-	*out = arg;
-	return 0;
-}
-
-/* argv[0] is the program name, as getopt expects. */
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	int opt;
-
-	opterr = 0; /* one line of our own instead of getopt's */
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", lgopts, NULL)) != EOF) {
-		switch (opt) {
-		case CMD_LINE_OPT_CONFIG_NUM:
-			if (parse_path(optarg, &o->config, "config") != 0)
-				return -1;
-			break;
-		case CMD_LINE_OPT_MODULES_NUM:
-			if (parse_path(optarg, &o->modules, "modules") != 0)
-				return -1;
-			break;
-		case CMD_LINE_OPT_CHECK_CONFIG_NUM:
-			o->check_config = 1;
-			break;
-		case CMD_LINE_OPT_HELP_NUM:
-			o->help = 1;
-			break;
-		case CMD_LINE_OPT_VERSION_NUM:
-			o->version = 1;
-			break;
-		default:
-			fprintf(stderr, PROG ": bad option '%s' (see --help)\n",
-				argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n",
-			argv[optind]);
-		return -1;
-	}
-	if (!o->help && !o->version && o->config == NULL) {
-		fprintf(stderr, PROG ": --config FILE is required after \"--\" "
-			"(see --help)\n");
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Split argv at the first "--": EAL options before, ours after.  Without a
  * "--", only "--help" or "--version" alone are accepted.  Returns the
  * number of EAL arguments (argv[0] included), or -1 on a usage error.
  */
-static int split_args(int argc, char **argv, struct opts *o)
+static int split_args(int argc, char **argv, struct hy_conf_cli *o)
 {
 	char **app;
 	int i, n = 0, rc;
@@ -195,7 +113,8 @@ static int split_args(int argc, char **argv, struct opts *o)
 	app[n++] = argv[0];
 	for (int j = i + 1; j < argc; j++)
 		app[n++] = argv[j];
-	rc = parse_args(n, app, o); /* o keeps pointers into argv, not app */
+	/* o keeps pointers into argv, not app */
+	rc = hy_conf_cli_parse(PROG, n, app, o, " after \"--\"");
 	free(app);
 	return rc != 0 ? -1 : i;
 }
@@ -406,14 +325,14 @@ int main(int argc, char **argv)
 	struct hy_modules_config mods;
 	struct hy_node_config node;
 	struct hy_conf_error cerr;
-	struct opts o = { 0 };
+	struct hy_conf_cli o = { 0 };
 	unsigned int avail, want, i;
 	char err[512];
 	int eal_argc, ret, rc;
 
 	eal_argc = split_args(argc, argv, &o);
 	if (eal_argc < 0)
-		return EXIT_USAGE;
+		return HY_EXIT_USAGE;
 	if (o.help) {
 		print_usage(stdout);
 		return EXIT_SUCCESS;
@@ -427,7 +346,7 @@ int main(int argc, char **argv)
 	if (hy_conf_load_all(o.config, o.modules, &node, &mods, &cerr) != 0) {
 		fprintf(stderr, "%s\n",
 			hy_conf_error_format(&cerr, err, sizeof(err)));
-		return EXIT_CONFIG;
+		return HY_EXIT_CONFIG;
 	}
 	if (o.check_config) {
 		printf("%s: ok; %s: ok\n", o.config,
@@ -446,10 +365,10 @@ int main(int argc, char **argv)
 	if (ret < 0) {
 		fprintf(stderr, PROG ": rte_eal_init: %s\n",
 			rte_strerror(rte_errno));
-		return rte_errno == EINVAL ? EXIT_USAGE : EXIT_CONFIG;
+		return rte_errno == EINVAL ? HY_EXIT_USAGE : HY_EXIT_CONFIG;
 	}
 	su.eal = true;
-	ret = EXIT_CONFIG;
+	ret = HY_EXIT_CONFIG;
 	avail = rte_lcore_count() - 1; /* the main lcore runs the control loop */
 	want = node.dataplane.workers ? node.dataplane.workers : avail;
 	if (avail == 0 || want > avail || want > HY_ENGINE_MAX_WORKERS) {
