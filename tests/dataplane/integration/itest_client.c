@@ -22,6 +22,22 @@
  *                                drain: OFFLINE seen by every session, half
  *                                leave, the node closes the rest
  *   itest_client echo6 N         as echo, over IPv6 (HAYATE_UDP_HOST6)
+ *   itest_client session udp|tcp UNTIL [/HOLD]
+ *                                a whole node (data plane and control
+ *                                plane): a ticket from the HTTP API
+ *                                (HAYATE_HTTP_URL, HAYATE_APP_KEY), one
+ *                                session, an echo every 100 ms, a line per
+ *                                answer, until UNTIL:
+ *                                  kicked   the node disconnects us with
+ *                                           reason KICKED (pass) or we
+ *                                           end otherwise (fail)
+ *                                  offline  an echo reports OFFLINE; then
+ *                                           disconnect
+ *                                  /FILE    FILE exists; every echo must
+ *                                           have been answered; then
+ *                                           disconnect
+ *                                with /HOLD, once UNTIL is met the session
+ *                                is kept (no more echoes) until HOLD exists
  *
  * Counters are read from the node's stats region.  Waits are bounded and
  * generous: no test depends on how fast the machine is.
@@ -877,6 +893,127 @@ static void mode_hostile(void)
 	hy_client_destroy(c);
 }
 
+/* ---- whole node: a session with a ticket from the HTTP API ---------------- */
+
+static bool file_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+static void mode_session(const char *transport, const char *until, const char *hold)
+{
+	const char *url = getenv("HAYATE_HTTP_URL"), *key = getenv("HAYATE_APP_KEY");
+	enum hy_transport tr = strcmp(transport, "tcp") == 0 ? HY_TRANSPORT_TCP :
+			       HY_TRANSPORT_UDP;
+	bool want_kick = strcmp(until, "kicked") == 0;
+	bool want_offline = strcmp(until, "offline") == 0;
+	uint64_t start, last_echo = 0, sent = 0, answered = 0;
+	unsigned int last_state = HY_NODE_ONLINE;
+	bool offline = false, stopped = false;
+	struct hy_client *c;
+	struct hy_ticket t;
+	char err[256];
+
+	if (url == NULL || key == NULL) {
+		fprintf(stderr, "itest_client: session needs HAYATE_HTTP_URL and HAYATE_APP_KEY\n");
+		exit(2);
+	}
+	if (!want_kick && !want_offline && until[0] != '/') {
+		fprintf(stderr, "itest_client: session: UNTIL is kicked, offline or /FILE\n");
+		exit(2);
+	}
+	if (hy_auth_fetch(url, key, tr == HY_TRANSPORT_TCP ? "itest-tcp" : "itest-udp", tr,
+			  &t, err, sizeof(err)) != 0) {
+		CHECK(0, "auth: %s", err);
+		return;
+	}
+	c = connect_ticket(&t);
+	explicit_bzero(&t, sizeof(t));
+	if (hy_client_state(c) != HY_CLIENT_CONNECTED) {
+		CHECK(0, "not connected: %s %s", hy_client_state_name(hy_client_state(c)),
+		      hy_client_error(c));
+		hy_client_destroy(c);
+		return;
+	}
+	printf("session: connected %s sid %016llx\n", transport,
+	       (unsigned long long)hy_client_sid(c));
+	start = hy_client_now_ms();
+	/* bounded: 60 s covers every case's slowest step */
+	while (hy_client_now_ms() - start < 60000) {
+		struct pollfd p = { .fd = hy_client_fd(c), .events = hy_client_poll_events(c) };
+		struct hy_client_message m;
+		struct hy_echo_resp er;
+		uint64_t now = hy_client_now_ms();
+
+		hy_client_update(c, now);
+		while (hy_client_receive(c, &m)) {
+			if (m.ver != HY_MSG_VER_TRANSPORT || m.cmd != HY_CMD_ECHO ||
+			    m.status != HY_STATUS_OK ||
+			    hy_echo_resp_decode(m.payload, m.len, &er) != HY_R_OK)
+				continue;
+			answered++;
+			last_state = er.node_state;
+			printf("session: echo %llu node %s\n", (unsigned long long)answered,
+			       hy_node_state_name(er.node_state));
+			if (er.node_state == HY_NODE_OFFLINE)
+				offline = true;
+		}
+		if (hy_client_state(c) != HY_CLIENT_CONNECTED)
+			break;
+		if (want_offline && offline)
+			break;
+		if (!want_kick && !want_offline && file_exists(until)) {
+			stopped = true;
+			break;
+		}
+		if (now - last_echo >= 100) {
+			if (hy_client_echo(c, now) == 0)
+				sent++;
+			last_echo = now;
+		}
+		poll(&p, 1, 10);
+	}
+	printf("session: %s, reason %s, sid %016llx, %llu echoes sent, %llu answered, "
+	       "node %s\n", hy_client_state_name(hy_client_state(c)),
+	       hy_client_close_reason(c) ? hy_close_reason_name(hy_client_close_reason(c)) : "-",
+	       (unsigned long long)hy_client_sid(c), (unsigned long long)sent,
+	       (unsigned long long)answered, hy_node_state_name(last_state));
+	if (hold != NULL && hy_client_state(c) == HY_CLIENT_CONNECTED) {
+		printf("session: holding until %s\n", hold);
+		start = hy_client_now_ms();
+		while (hy_client_now_ms() - start < 60000 && !file_exists(hold) &&
+		       hy_client_state(c) == HY_CLIENT_CONNECTED) {
+			struct pollfd p = { .fd = hy_client_fd(c),
+					    .events = hy_client_poll_events(c) };
+			struct hy_client_message m;
+
+			hy_client_update(c, hy_client_now_ms());
+			while (hy_client_receive(c, &m))
+				;
+			poll(&p, 1, 20);
+		}
+		CHECK(hy_client_state(c) == HY_CLIENT_CONNECTED, "lost the session while holding: %s",
+		      hy_client_state_name(hy_client_state(c)));
+	}
+	if (want_kick) {
+		CHECK(hy_client_state(c) == HY_CLIENT_DISCONNECTED &&
+		      hy_client_close_reason(c) == HY_CLOSE_KICKED,
+		      "expected DISCONNECTED KICKED, got %s %s",
+		      hy_client_state_name(hy_client_state(c)),
+		      hy_close_reason_name(hy_client_close_reason(c)));
+	} else if (want_offline) {
+		CHECK(offline, "no echo reported OFFLINE");
+	} else {
+		CHECK(stopped, "gave up waiting for %s (state %s)", until,
+		      hy_client_state_name(hy_client_state(c)));
+		/* the echo in flight when the file appeared may be unanswered */
+		CHECK(answered + 1 >= sent && answered > 0, "%llu of %llu echoes answered",
+		      (unsigned long long)answered, (unsigned long long)sent);
+	}
+	hy_client_disconnect(c);
+	hy_client_destroy(c);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -885,7 +1022,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (load_env() != 0)
 		return 2;
-	if (strcmp(mode, "echo") == 0)
+	if (strcmp(mode, "session") == 0 && (argc == 4 || argc == 5))
+		mode_session(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	else if (strcmp(mode, "echo") == 0)
 		mode_echo(arg ? arg : 3);
 	else if (strcmp(mode, "rebind") == 0)
 		mode_rebind();
@@ -904,7 +1043,7 @@ int main(int argc, char **argv)
 	else {
 		fprintf(stderr, "usage: itest_client echo N|rebind|idle MS|drain|"
 			"many N|hostile|\n"
-			"       multiworker N|echo6 N\n");
+			"       multiworker N|echo6 N|session udp|tcp kicked|offline|/FILE [/HOLD]\n");
 		return 2;
 	}
 	hy_aead_key_wipe(&env.key);

@@ -38,7 +38,9 @@ case $case in
   # workers sharing the second (a functional test, not a performance one)
   multiworker) opts=(--workers 2 --max-sessions 4096 --drain-timeout-s 4) ;;
 esac
-"$devnet" up --name "$name" --build "$build" "${opts[@]}"
+# The data plane alone: counters and logs are its own, and hayate-cli mints
+# its tickets from the key file (tests/node/ covers the whole node).
+"$devnet" up --name "$name" --build "$build" --no-controlplane "${opts[@]}"
 state=/run/hayate-devnet/$name
 pid=$(cat "$state/dataplane.pid")
 

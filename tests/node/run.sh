@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# One end-to-end case of a whole node on devnet (needs root): hayate-dataplane
+# and hayate-controlplane, clients in the client namespace using the HTTP
+# API, UDP through the data plane and TCP through the control plane.
+#   run.sh CASE BUILD_DIR SOURCE_DIR
+# CASE: auth-echo admin kick drain restart metrics
+# Each case brings up a devnet of its own (unique name) and always takes it
+# down again, whatever happened; background clients are stopped by pid.
+set -Eeuo pipefail
+case=$1 build=$2 src=$3
+if [[ $(id -u) -ne 0 ]]; then
+  echo "skipped: needs root (network namespaces)"
+  exit 77
+fi
+devnet=$src/scripts/devnet
+client=$build/tests/dataplane/integration/itest_client
+cli=$build/client/hayate-cli
+name=n$(printf '%s' "$case" | tr -cd 'a-z' | cut -c1-3)$((RANDOM % 10000))
+state=${HAYATE_DEVNET_STATE:-/run/hayate-devnet}/$name
+bg=()
+
+cleanup() {
+  local p
+  # background clients of ours still running (a failed case); devnet exec
+  # execs into the client, so these pids are the clients themselves
+  for p in "${bg[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  "$devnet" down --name "$name" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+status=0
+fail() { echo "FAIL: $*"; status=1; }
+
+opts=()
+[[ $case == drain ]] && opts=(--drain-timeout-s 20)
+"$devnet" up --name "$name" --build "$build" "${opts[@]}"
+eval "$("$devnet" env --name "$name")"
+dp_pid=$(cat "$state/dataplane.pid")
+cp_pid=$(cat "$state/controlplane.pid")
+
+in_ns() { "$devnet" exec --name "$name" "$@"; }
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# req METHOD PATH [SECRET]: HTTP status code on stdout, body in $state/body.
+req() {
+  local auth=()
+  [[ -n ${3:-} ]] && auth=(-H "Authorization: Bearer $3")
+  in_ns curl -s -m 5 -o "$state/body" -w '%{http_code}' -X "$1" "${auth[@]}" \
+    "$HAYATE_HTTP_URL$2" || true
+}
+# expect CODE METHOD PATH [SECRET] [BODY_REGEX]
+expect() {
+  local want=$1 got
+  got=$(req "$2" "$3" "${4:-}")
+  if [[ $got != "$want" ]]; then
+    fail "$2 $3: status $got, expected $want: $(cat "$state/body" 2>/dev/null)"
+  elif [[ -n ${5:-} ]] && ! grep -Eq -- "$5" "$state/body"; then
+    fail "$2 $3: body does not match /$5/: $(cat "$state/body")"
+  else
+    echo "ok: $2 $3 -> $got"
+  fi
+}
+auth_post() { # auth_post [SECRET]: POST /v1/auth for uid e2e; prints the status
+  local auth=()
+  [[ -n ${1:-} ]] && auth=(-H "Authorization: Bearer $1")
+  in_ns curl -s -m 5 -o "$state/body" -w '%{http_code}' "${auth[@]}" \
+    -H 'Content-Type: application/json' -d '{"uid":"e2e","transport":"udp"}' \
+    "$HAYATE_HTTP_URL/v1/auth" || true
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds.
+wait_for() {
+  local t=$(($1 * 20))
+  shift
+  while ((t-- > 0)); do
+    "$@" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+session_known() { [[ $(req GET "/v1/sessions/$1" "$HAYATE_ADMIN_TOKEN") == 200 ]]; }
+session_gone() { [[ $(req GET "/v1/sessions/$1" "$HAYATE_ADMIN_TOKEN") == 404 ]]; }
+echoes() { grep -c '^session: echo ' "$1" || true; }
+more_echoes() { (($(echoes "$1") >= $2)); }
+dead() { ! alive "$1"; }
+
+# session TRANSPORT UNTIL [HOLD]: starts the itest client in the
+# background (log $state/session-N.log); sets $log, $spid and $sid once
+# it is connected.
+nsess=0
+session() {
+  nsess=$((nsess + 1))
+  log=$state/session-$nsess.log
+  # a simple command, not a function: $! is then the client itself
+  "$devnet" exec --name "$name" "$client" session "$@" >"$log" 2>&1 &
+  spid=$!
+  bg+=("$spid")
+  wait_for 15 grep -q '^session: connected' "$log" || { cat "$log"; fail "session did not connect"; exit 1; }
+  sid=$(sed -n 's/^session: connected [a-z]* sid \([0-9a-f]*\)$/\1/p' "$log")
+  echo "session $1 sid $sid"
+}
+# finish: waits (bounded) for the background client, checks its status.
+finish() {
+  local t
+  wait_for 20 dead "$spid" || fail "client still running"
+  if wait "$spid"; then echo "ok: client passed"; else fail "client failed"; fi
+  cat "$log" | grep -v '^session: echo ' || true
+}
+
+case $case in
+  auth-echo)
+    # (a) a ticket over HTTP, then echo over UDP (data plane) and TCP
+    # (control plane), credentials from POST /v1/auth each time
+    out=$(in_ns "$cli" auth --uid e2e-alice) || fail "hayate-cli auth"
+    echo "$out" | cut -c1-120
+    grep -q '"transport":"udp"' <<<"$out" && grep -q '"token":"' <<<"$out" &&
+      grep -q "\"host\":\"$HAYATE_UDP_HOST\"" <<<"$out" || fail "ticket JSON: $out"
+    out=$(in_ns "$cli" echo --count 3 --interval-ms 50) || fail "hayate-cli echo udp"
+    echo "$out"
+    grep -q "over udp" <<<"$out" && [[ $(grep -c '^echo [0-9]*: rtt' <<<"$out") == 3 ]] ||
+      fail "UDP echo output"
+    out=$(in_ns "$cli" --http "$HAYATE_HTTP_URL" --app-key "$HAYATE_APP_KEY" --uid e2e-bob \
+          --transport tcp echo --count 3 --interval-ms 50) || fail "hayate-cli echo tcp"
+    echo "$out"
+    grep -q "to $HAYATE_TCP_HOST:$HAYATE_TCP_PORT over tcp" <<<"$out" &&
+      [[ $(grep -c '^echo [0-9]*: rtt' <<<"$out") == 3 ]] || fail "TCP echo output"
+    # a wrong app key is refused by the HTTP API, and the CLI says so
+    if in_ns "$cli" --app-key "wrong-key-0123456789abcdef0123456789" auth >"$state/body" 2>&1; then
+      fail "auth with a wrong app key succeeded"
+    else
+      echo "ok: wrong app key refused: $(cat "$state/body")"
+    fi
+    ;;
+  admin)
+    # (b) 401 without a key; the admin API with and without the token
+    [[ $(auth_post) == 401 ]] && grep -q missing_credentials "$state/body" && echo "ok: POST /v1/auth -> 401" ||
+      fail "POST /v1/auth without a key: $(cat "$state/body")"
+    expect 401 GET /v1/nodes "" missing_credentials
+    expect 401 GET /v1/nodes "not-the-token-0123456789abcdef0123456" invalid_credentials
+    expect 403 GET /v1/nodes "$HAYATE_APP_KEY" forbidden
+    expect 200 GET /v1/nodes "$HAYATE_ADMIN_TOKEN" '"state":"ONLINE"'
+    expect 401 GET /v1/sessions
+    session udp "$state/stop"
+    wait_for 10 session_known "$sid" || fail "session $sid not in the registry"
+    expect 200 GET /v1/sessions "$HAYATE_ADMIN_TOKEN" "\"sid\":\"$sid\""
+    expect 200 GET "/v1/sessions/$sid" "$HAYATE_ADMIN_TOKEN" '"transport":"udp"'
+    expect 403 GET "/v1/sessions/$sid" "$HAYATE_APP_KEY"
+    expect 404 GET /v1/sessions/0123456789abcdef "$HAYATE_ADMIN_TOKEN" unknown_session
+    expect 401 DELETE "/v1/sessions/$sid"
+    expect 401 POST /v1/drain
+    expect 200 GET /healthcheck
+    touch "$state/stop"
+    finish
+    ;;
+  kick)
+    # (c) DELETE /v1/sessions/{sid}: the client sees DISCONNECTED KICKED
+    for tr in udp tcp; do
+      session "$tr" kicked
+      wait_for 10 session_known "$sid" || fail "$tr session $sid not in the registry"
+      wait_for 5 more_echoes "$log" 2 || fail "no echo on the $tr session"
+      expect 202 DELETE "/v1/sessions/$sid" "$HAYATE_ADMIN_TOKEN"
+      finish
+      grep -q 'DISCONNECTED, reason KICKED' "$log" || fail "$tr client was not kicked"
+      wait_for 10 session_gone "$sid" || fail "$tr session $sid still listed after the kick"
+    done
+    ;;
+  drain)
+    # (d) POST /v1/drain: echoes say OFFLINE, new tickets are refused,
+    # both processes exit once the last session has left
+    session udp offline "$state/leave"
+    wait_for 10 session_known "$sid" || fail "session $sid not in the registry"
+    expect 202 POST /v1/drain "$HAYATE_ADMIN_TOKEN"
+    wait_for 20 grep -q '^session: holding' "$log" || fail "no echo reported OFFLINE"
+    [[ $(auth_post "$HAYATE_APP_KEY") == 503 ]] && grep -q '"draining"' "$state/body" ||
+      fail "POST /v1/auth while draining: $(cat "$state/body")"
+    echo "ok: POST /v1/auth -> 503 $(cat "$state/body")"
+    expect 503 GET /healthcheck
+    alive "$dp_pid" && alive "$cp_pid" || fail "a process left before the last session"
+    touch "$state/leave"
+    finish
+    wait_for 15 dead "$dp_pid" || fail "data plane still running after the last session left"
+    wait_for 15 dead "$cp_pid" || fail "control plane still running after the last session left"
+    grep -q 'hayate-dataplane: stopped' "$state/dataplane.log" || fail "data plane did not stop cleanly"
+    grep -q 'drained: no session left\|data plane detached' "$state/controlplane.log" ||
+      fail "control plane did not report the end of the drain"
+    cat "$state/dataplane.log" "$state/controlplane.log"
+    exit $status
+    ;;
+  restart)
+    # (e) kill -9 the control plane under a live UDP session: the data
+    # plane keeps answering; a new control plane resyncs the session
+    session udp "$state/stop"
+    wait_for 10 session_known "$sid" || fail "session $sid not in the registry"
+    kill -KILL "$cp_pid"
+    wait_for 10 dead "$cp_pid" || fail "control plane survived SIGKILL"
+    n=$(echoes "$log")
+    wait_for 10 more_echoes "$log" $((n + 10)) ||
+      fail "echoes stopped while the control plane was down"
+    echo "ok: $(($(echoes "$log") - n)) echoes answered with no control plane"
+    [[ $(req GET /healthcheck) == 000 ]] || fail "HTTP still answering with the control plane dead"
+    "$devnet" restart-controlplane --name "$name"
+    cp_pid=$(cat "$state/controlplane.pid")
+    expect 200 GET "/v1/sessions/$sid" "$HAYATE_ADMIN_TOKEN" '"transport":"udp"'
+    expect 200 GET /v1/sessions "$HAYATE_ADMIN_TOKEN" "\"sid\":\"$sid\""
+    n=$(echoes "$log")
+    wait_for 10 more_echoes "$log" $((n + 5)) || fail "echoes stopped after the restart"
+    touch "$state/stop"
+    finish
+    grep -q "sid $sid, " "$log" || fail "the session changed"
+    grep -q 'control plane detached' "$state/dataplane.log" || fail "data plane did not see the detach"
+    grep -q 'state draining' "$state/dataplane.log" && fail "data plane drained"
+    grep -q 'resync done: 1 UDP session' "$state/controlplane.log" ||
+      fail "resync after the restart did not bring the session back"
+    ;;
+  metrics)
+    # (f) /metrics carries data-plane and control-plane counters
+    in_ns "$cli" echo --count 2 --interval-ms 20 >/dev/null || fail "UDP echo"
+    in_ns "$cli" echo --transport tcp --count 2 --interval-ms 20 >/dev/null || fail "TCP echo"
+    expect 200 GET /metrics
+    m=$state/body
+    for re in '^hayate_node_info\{.*\} 1$' '^hayate_dp_up 1$' '^hayate_dp_rx_packets_total [1-9]' \
+              '^hayate_cp_dataplane_attached 1$' '^hayate_cp_tcp_accepted_total [1-9]' \
+              '^hayate_http_auth_total\{outcome="ok"\} [1-9]' '^# TYPE hayate_dp_sessions gauge'; do
+      grep -Eq "$re" "$m" && echo "ok: /$re/" || fail "/metrics has no line /$re/"
+    done
+    echo "/metrics: $(grep -c '^hayate_dp' "$m") data-plane and $(grep -c '^hayate_cp' "$m")" \
+      "control-plane samples"
+    ;;
+  *) echo "unknown case $case"; exit 2 ;;
+esac
+alive "$dp_pid" || fail "hayate-dataplane died"
+alive "$cp_pid" || fail "hayate-controlplane died"
+if ((status)); then
+  for f in "$state"/*.log; do echo "--- $f"; cat "$f"; done
+fi
+exit $status
