@@ -53,7 +53,14 @@
 	/* data plane session engine */ \
 	X(UNSUPPORTED,        "valid input this node does not handle yet") \
 	X(NONCES_EXHAUSTED,   "no unused nonce left in this second") \
-	X(TOKEN_WRONG_TRANSPORT, "connect token is for the other transport (UDP/TCP)")
+	X(TOKEN_WRONG_TRANSPORT, "connect token is for the other transport (UDP/TCP)") \
+	/* reliability layer (shared/rudp) */ \
+	X(WINDOW_FULL,        "send window or send byte cap full") \
+	X(DUPLICATE,          "reliable unit already received") \
+	X(BEYOND_WINDOW,      "reliable seq beyond the receive window") \
+	X(REASSEMBLY_FULL,    "reassembly byte cap or pool exhausted") \
+	X(SEQ_EXHAUSTED,      "reliable sequence space used up") \
+	X(RETRIES_EXHAUSTED,  "reliable unit resent the maximum number of times")
 
 enum hy_reason {
 #define HY_REASON_ENUM(name, text) HY_R_##name,

@@ -63,6 +63,12 @@ enum hy_transport {
 #define HY_MAX_FRAGMENTS 64u
 #define HY_MAX_ACK_RANGES 16u
 
+/* Reliable window, in reliable units: a sender keeps at most this many
+ * units in flight, counted from the first unit of the oldest message not
+ * fully acknowledged; a receiver buffers at most this many ahead.  Both
+ * ends must use the same value (docs/protocol.md, reliability rules). */
+#define HY_RELIABLE_WINDOW 64u
+
 /* Replay window: packets older than the newest by this many are refused. */
 #define HY_REPLAY_WINDOW 256u
 
