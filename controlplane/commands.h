@@ -6,11 +6,13 @@
  * (RESPOND down the ring, or a sealed record on the TCP connection).
  *
  * Adding a command is one line in HY_COMMANDS (commands.c) plus its
- * handler.
+ * handler.  A module command that fails answers BAD (the request) or ERR
+ * (the node) with the payload reason u16: an enum hy_reason value.
  */
 #ifndef HY_CP_COMMANDS_H
 #define HY_CP_COMMANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +29,29 @@ struct hy_cmd_req {
 	size_t len;
 	struct hy_echo_addr peer; /* client address as the node sees it; family 0 if unknown */
 	uint8_t node_state;       /* enum hy_node_state */
+};
+
+struct hy_rooms;
+
+/*
+ * What handlers reach beyond the request: the ctx given to
+ * hy_cmd_dispatch.  With a NULL ctx the module commands (ver 1) answer
+ * ERR.  Every callback runs on the loop thread.
+ */
+struct hy_cmd_env {
+	struct hy_rooms *rooms;
+	/* Delivers one push (ver, cmd, status PUSH, payload) to n sessions. */
+	void (*push)(void *arg, const uint64_t *sids, size_t n, uint8_t ver, uint16_t cmd,
+		     const uint8_t *payload, size_t len);
+	/* A live session of this node with that user id, or 0. */
+	uint64_t (*find_uid)(void *arg, const uint8_t *uid, size_t len);
+	/* True when sid is a live session of this node. */
+	bool (*exists)(void *arg, uint64_t sid);
+	/* Copies the user id of sid (at most cap bytes); returns its length,
+	 * 0 if unknown. */
+	size_t (*uid_of)(void *arg, uint64_t sid, char *uid, size_t cap);
+	uint64_t (*now_ms)(void *arg); /* CLOCK_MONOTONIC */
+	void *arg;
 };
 
 /* The answer: status and payload, written by the handler into the

@@ -31,6 +31,48 @@ const struct hy_cp_node *hy_cp_node(const struct hy_cp *cp)
 	return &cp->node;
 }
 
+/* A public "host:port" from the configuration, or false if unset.  The
+ * loader has checked the syntax, so a failed split means a caller filled
+ * the struct by hand; the derived endpoint is used then. */
+static bool node_public(const char *hostport, char *host, size_t hostlen, uint16_t *port)
+{
+	return hostport[0] != '\0' && hy_conf_hostport_split(hostport, host, hostlen, port) == 0;
+}
+
+void hy_cp_node_fill(struct hy_cp_node *n, const struct hy_node_config *c)
+{
+	const struct hy_conf_addr *tl = &c->controlplane.tcp.listen;
+	bool wildcard = tl->family == AF_INET ? tl->v4.s_addr == INADDR_ANY :
+			IN6_IS_ADDR_UNSPECIFIED(&tl->v6);
+	bool have_port = c->dataplane.nb_ports > 0;
+	char dp_ip[INET6_ADDRSTRLEN] = "";
+
+	memset(n, 0, sizeof(*n));
+	n->id = c->node.id;
+	snprintf(n->name, sizeof(n->name), "%s", c->node.name);
+	snprintf(n->version, sizeof(n->version), "%s", c->node.version);
+	n->roles = c->node.roles;
+	if (have_port)
+		hy_conf_addr_format(&c->dataplane.ports[0].ipv4, dp_ip, sizeof(dp_ip));
+	if ((c->node.roles & HY_ROLE_UDP) &&
+	    !node_public(c->node.udp_public, n->udp_host, sizeof(n->udp_host), &n->udp_port) &&
+	    have_port) {
+		snprintf(n->udp_host, sizeof(n->udp_host), "%s", dp_ip);
+		n->udp_port = c->dataplane.ports[0].udp_port;
+	}
+	if ((c->node.roles & HY_ROLE_TCP) &&
+	    !node_public(c->node.tcp_public, n->tcp_host, sizeof(n->tcp_host), &n->tcp_port)) {
+		/* A wildcard listener has no address to hand out: players are
+		 * sent to the data plane's own address, if any (not to
+		 * udp_public, which may be a UDP-only proxy). */
+		if (wildcard && dp_ip[0] != '\0')
+			snprintf(n->tcp_host, sizeof(n->tcp_host), "%s", dp_ip);
+		else
+			hy_conf_addr_format(tl, n->tcp_host, sizeof(n->tcp_host));
+		n->tcp_port = c->controlplane.tcp.port;
+	}
+}
+
 const struct hy_node_config *hy_cp_config(const struct hy_cp *cp)
 {
 	return &cp->conf;
@@ -181,6 +223,12 @@ int hy_cp_detail_counters(struct hy_cp *cp, void (*cb)(void *arg, const char *na
 			cb(arg, name, hy_dplink_counter(cp->dp, i));
 		}
 	}
+	if (cp->rooms != NULL) {
+		for (i = 0; i < HY_ROOMS_C_COUNT; i++) {
+			snprintf(name, sizeof(name), "rooms.%s", hy_rooms_counter_name(i));
+			cb(arg, name, hy_rooms_counter(cp->rooms, i));
+		}
+	}
 	return 0;
 }
 
@@ -231,7 +279,7 @@ static void tcp_command(void *arg, const struct hy_cmd_req *req, struct hy_cmd_r
 
 	atomic_fetch_add(&cp->commands, 1);
 	hy_registry_note_command(cp->reg, req->sid, hy_unix_ms());
-	hy_cmd_dispatch(cp, req, rep);
+	hy_cmd_dispatch(&cp->env, req, rep);
 	atomic_fetch_add(&cp->responses, 1);
 }
 
@@ -251,7 +299,7 @@ static void ring_command(void *arg, const struct hy_ring_msg *m)
 	if (hy_registry_get(cp->reg, m->sid, &s) == 0)
 		parse_peer(s.peer, &req.peer);
 	hy_registry_note_command(cp->reg, m->sid, hy_unix_ms());
-	hy_cmd_dispatch(cp, &req, &rep);
+	hy_cmd_dispatch(&cp->env, &req, &rep);
 	if (hy_dplink_respond(cp->dp, m, rep.status, rep.payload, (uint32_t)rep.len) == HY_R_OK)
 		atomic_fetch_add(&cp->responses, 1);
 }
@@ -268,6 +316,175 @@ static void tcp_closed(void *arg, uint64_t sid)
 	struct hy_cp *cp = arg;
 
 	hy_registry_remove(cp->reg, sid);
+	if (cp->rooms != NULL)
+		hy_rooms_session_closed(cp->rooms, sid, hy_mono_ms());
+}
+
+/* ---- rooms: pushes, table updates, session events ---------------------- */
+
+/* Delivers a push to sessions of either transport: the UDP ones in SEND
+ * messages down the ring (HY_MSG_MAX_SIDS each), the TCP ones directly.
+ * Until the data plane relays rooms itself, broadcasts take this path. */
+static void cp_push(void *arg, const uint64_t *sids, size_t n, uint8_t ver, uint16_t cmd,
+		    const uint8_t *payload, size_t len)
+{
+	struct hy_cp *cp = arg;
+	uint64_t udp[HY_MSG_MAX_SIDS];
+	unsigned nu = 0;
+	size_t i;
+
+	for (i = 0; i <= n; i++) {
+		struct hy_cp_session s;
+
+		if (i < n && hy_registry_get(cp->reg, sids[i], &s) < 0)
+			continue; /* gone meanwhile */
+		if (i < n && s.transport == HY_TRANSPORT_TCP) {
+			if (cp->tcp != NULL)
+				hy_tcp_server_push(cp->tcp, sids[i], ver, cmd, payload, len);
+			continue;
+		}
+		if (i < n)
+			udp[nu++] = sids[i];
+		if (nu > 0 && (nu == HY_MSG_MAX_SIDS || i == n) && cp->dp != NULL) {
+			uint8_t packed[8 * HY_MSG_MAX_SIDS];
+			struct hy_ring_msg m = { .type = HY_MSG_SEND };
+
+			hy_msg_sids_pack(packed, udp, nu);
+			m.u.send.target = HY_SEND_SIDS;
+			m.u.send.ver = ver;
+			m.u.send.delivery = HY_DELIVERY_RELIABLE;
+			m.u.send.cmd = cmd;
+			m.u.send.nsids = (uint16_t)nu;
+			m.u.send.sids = packed;
+			m.u.send.payload_len = (uint32_t)len;
+			m.u.send.payload = payload;
+			hy_dplink_send(cp->dp, &m);
+			nu = 0;
+		}
+	}
+}
+
+static void rooms_push(void *arg, const uint64_t *sids, size_t n, uint16_t cmd,
+		       const uint8_t *payload, size_t len)
+{
+	cp_push(arg, sids, n, 1, cmd, payload, len);
+}
+
+/* Not attached: nothing to program (the attach resyncs the table). */
+static int rooms_table(void *arg, uint16_t op, const uint8_t *body, size_t len)
+{
+	struct hy_cp *cp = arg;
+	struct hy_ring_msg m = { .type = HY_MSG_TABLE_UPDATE };
+
+	if (cp->dp == NULL || !hy_dplink_attached(cp->dp))
+		return 0;
+	m.u.table.op = op;
+	m.u.table.body = body;
+	m.u.table.body_len = (uint32_t)len;
+	return hy_dplink_send(cp->dp, &m) == HY_R_OK ? 0 : -1;
+}
+
+static bool rooms_is_relay(void *arg, uint64_t sid)
+{
+	struct hy_cp *cp = arg;
+	struct hy_cp_session s;
+
+	return hy_registry_get(cp->reg, sid, &s) == 0 && s.transport == HY_TRANSPORT_TCP;
+}
+
+static uint64_t env_find_uid(void *arg, const uint8_t *uid, size_t len)
+{
+	struct hy_cp *cp = arg;
+
+	return hy_registry_find_uid(cp->reg, uid, len);
+}
+
+static bool env_exists(void *arg, uint64_t sid)
+{
+	struct hy_cp *cp = arg;
+
+	return hy_registry_get(cp->reg, sid, NULL) == 0;
+}
+
+static size_t env_uid_of(void *arg, uint64_t sid, char *uid, size_t cap)
+{
+	struct hy_cp *cp = arg;
+	struct hy_cp_session s;
+	size_t n;
+
+	if (hy_registry_get(cp->reg, sid, &s) < 0)
+		return 0;
+	n = strnlen(s.uid, sizeof(s.uid));
+	n = n < cap ? n : cap;
+	memcpy(uid, s.uid, n);
+	return n;
+}
+
+static uint64_t env_now(void *arg)
+{
+	(void)arg;
+	return hy_mono_ms();
+}
+
+static void dp_session_closed(void *arg, uint64_t sid)
+{
+	struct hy_cp *cp = arg;
+
+	if (cp->rooms != NULL)
+		hy_rooms_session_closed(cp->rooms, sid, hy_mono_ms());
+}
+
+static void dp_attached(void *arg, const struct hy_msg_hello *h)
+{
+	struct hy_cp *cp = arg;
+
+	(void)h;
+	if (cp->rooms != NULL)
+		hy_rooms_table_resync(cp->rooms);
+}
+
+/* The data plane's sessions died with it. */
+static void dp_detached(void *arg)
+{
+	struct hy_cp *cp = arg;
+
+	if (cp->rooms != NULL)
+		hy_rooms_drop_if(cp->rooms, false, NULL, NULL, hy_mono_ms());
+}
+
+static bool udp_gone(void *arg, uint64_t sid)
+{
+	struct hy_cp *cp = arg;
+
+	return hy_registry_get(cp->reg, sid, NULL) < 0;
+}
+
+/* After a resync, UDP members the data plane no longer has leave. */
+static void dp_resynced(void *arg)
+{
+	struct hy_cp *cp = arg;
+
+	if (cp->rooms != NULL)
+		hy_rooms_drop_if(cp->rooms, false, udp_gone, cp, hy_mono_ms());
+}
+
+int hy_cp_rooms_open(struct hy_cp *cp, char *err, size_t errlen)
+{
+	struct hy_rooms_ops ops = {
+		.push = rooms_push, .table = rooms_table, .is_relay = rooms_is_relay, .arg = cp,
+	};
+	uint32_t seed = (uint32_t)(hy_unix_ms() * 2654435761u) ^ (uint32_t)getpid();
+
+	cp->rooms = hy_rooms_create(cp->conf.node.id, &cp->mods, &ops, seed);
+	if (cp->rooms == NULL) {
+		snprintf(err, errlen, "rooms: out of memory");
+		return -1;
+	}
+	cp->env = (struct hy_cmd_env){
+		.rooms = cp->rooms, .push = cp_push, .find_uid = env_find_uid,
+		.exists = env_exists, .uid_of = env_uid_of, .now_ms = env_now, .arg = cp,
+	};
+	return 0;
 }
 
 /* ---- drain, actions, signals, timer ----------------------------------- */
@@ -393,6 +610,8 @@ static void on_timer(void *arg, uint32_t events)
 		hy_dplink_tick(cp->dp, now);
 	if (cp->tcp != NULL)
 		hy_tcp_server_tick(cp->tcp, now);
+	if (cp->rooms != NULL)
+		hy_rooms_tick(cp->rooms, now);
 	drain_step(cp, now);
 }
 
@@ -463,7 +682,10 @@ int hy_cp_loop_open(struct hy_cp *cp, char *err, size_t errlen)
 
 int hy_cp_dplink_open(struct hy_cp *cp, char *err, size_t errlen)
 {
-	struct hy_dplink_ops ops = { .command = ring_command, .arg = cp };
+	struct hy_dplink_ops ops = {
+		.command = ring_command, .attached = dp_attached, .detached = dp_detached,
+		.session_closed = dp_session_closed, .resynced = dp_resynced, .arg = cp,
+	};
 
 	cp->dp = hy_dplink_create(cp->conf.paths.ring_socket, cp->loop, cp->reg, &ops);
 	if (cp->dp == NULL) {
@@ -544,6 +766,9 @@ void hy_cp_print_counters(struct hy_cp *cp)
 
 void hy_cp_teardown(struct hy_cp *cp)
 {
+	/* Rooms first: closing the sessions below must not push anything. */
+	hy_rooms_destroy(cp->rooms);
+	cp->rooms = NULL;
 	hy_tcp_server_destroy(cp->tcp);
 	cp->tcp = NULL;
 	hy_dplink_destroy(cp->dp);

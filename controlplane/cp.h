@@ -39,9 +39,11 @@ struct hy_cp_node {
 	char name[HY_CONF_NAME_MAX];
 	char version[HY_CONF_NAME_MAX];
 	uint32_t roles;           /* enum hy_conf_role bits */
-	char udp_host[64];        /* endpoint players connect to; "" if no udp role */
+	/* Endpoints players connect to (tickets): an IP address without
+	 * brackets or a DNS name; "" without the role. */
+	char udp_host[HY_CONF_HOSTPORT_MAX];
 	uint16_t udp_port;
-	char tcp_host[64];        /* "" if no tcp role */
+	char tcp_host[HY_CONF_HOSTPORT_MAX];
 	uint16_t tcp_port;
 };
 
@@ -94,7 +96,8 @@ int hy_cp_dataplane_counters(struct hy_cp *cp, void (*cb)(void *arg, const char 
 
 /* Calls cb for the control plane's detailed counters, named
  * "tcp.<name>", "tcp.drop.<REASON>", "tcp.deny.<REASON>" (TCP server) and
- * "ring.<name>" (data-plane link).  Returns 0. */
+ * "ring.<name>" (data-plane link) and "rooms.<name>" (room registry).
+ * Returns 0. */
 int hy_cp_detail_counters(struct hy_cp *cp, void (*cb)(void *arg, const char *name, uint64_t v),
 			  void *arg);
 

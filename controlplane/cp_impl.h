@@ -14,7 +14,9 @@
 #include "crypto/aead.h"
 #include "dataplane_link.h"
 #include "loop.h"
+#include "commands.h"
 #include "registry.h"
+#include "rooms.h"
 #include "tcp_server.h"
 
 /* Period of the loop's timer: timeouts, keep-alives, reconnects. */
@@ -29,6 +31,8 @@ struct hy_cp {
 	const struct hy_aead_ctx *key_ptr[HY_KEYRING_IDS];
 
 	struct hy_registry *reg;
+	struct hy_rooms *rooms;
+	struct hy_cmd_env env;         /* what command handlers reach (ctx) */
 	struct hy_loop *loop;
 	struct hy_dplink *dp;          /* NULL without the udp role */
 	struct hy_tcp_server *tcp;     /* NULL without the tcp role */
@@ -54,6 +58,15 @@ struct hy_cp {
 	_Atomic uint64_t http_requests, http_auth_ok, http_auth_refused, http_admin_refused;
 };
 
+/*
+ * Fills *n (overwritten whole) from the configuration: identity, roles and
+ * the endpoints tickets name.  UDP: node.udp_public, else the first
+ * data-plane port's ipv4 and udp_port.  TCP: node.tcp_public, else
+ * controlplane.tcp.listen and port, with the first port's ipv4 in place of
+ * a wildcard listener.  A role the node lacks leaves its host "".
+ */
+void hy_cp_node_fill(struct hy_cp_node *n, const struct hy_node_config *c);
+
 /* Sets the fields above to their empty state (fds -1, lock ready). */
 void hy_cp_init(struct hy_cp *cp);
 
@@ -64,6 +77,10 @@ int hy_cp_keys_expand(struct hy_cp *cp, char *err, size_t errlen);
 /* Stage: loop, timer, wake-up eventfd and signalfd (SIGINT, SIGTERM,
  * SIGUSR1, SIGUSR2 must already be blocked).  Returns 0 or -1 with err. */
 int hy_cp_loop_open(struct hy_cp *cp, char *err, size_t errlen);
+
+/* Stage: the room registry (after the session registry).  Returns 0 or
+ * -1 with err. */
+int hy_cp_rooms_open(struct hy_cp *cp, char *err, size_t errlen);
 
 /* Stage: the data-plane link (udp role) and the TCP server (tcp role). */
 int hy_cp_dplink_open(struct hy_cp *cp, char *err, size_t errlen);

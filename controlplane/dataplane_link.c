@@ -210,6 +210,8 @@ static void handle(struct hy_dplink *l, const struct hy_ring_msg *m)
 		break;
 	case HY_MSG_SESSION_CLOSED:
 		hy_registry_remove(l->reg, m->sid);
+		if (l->ops.session_closed)
+			l->ops.session_closed(l->ops.arg, m->sid);
 		break;
 	case HY_MSG_COMMAND:
 		l->ops.command(l->ops.arg, m);
@@ -231,6 +233,8 @@ static void handle(struct hy_dplink *l, const struct hy_ring_msg *m)
 		printf(PROG ": resync done: %u UDP sessions (data plane sent %u), %zu gone\n",
 		       l->resync_entries, m->u.resync_end.count, swept);
 		fflush(stdout);
+		if (l->ops.resynced)
+			l->ops.resynced(l->ops.arg);
 		break;
 	default:
 		break;

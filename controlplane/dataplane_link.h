@@ -33,6 +33,11 @@ struct hy_dplink_ops {
 	/* The data plane attached (after its HELLO) or went away. */
 	void (*attached)(void *arg, const struct hy_msg_hello *h);
 	void (*detached)(void *arg);
+	/* UDP session sid closed (SESSION_CLOSED). */
+	void (*session_closed)(void *arg, uint64_t sid);
+	/* A resync ended: the registry's UDP sessions are current again
+	 * (sessions it found gone were removed). */
+	void (*resynced)(void *arg);
 	void *arg;
 };
 

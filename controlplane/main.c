@@ -55,36 +55,6 @@ static void print_usage(FILE *f)
 		"2 bad command line.\n");
 }
 
-/* What the node offers, for the HTTP side (cp.h). */
-static void fill_node(struct hy_cp *cp)
-{
-	const struct hy_node_config *c = &cp->conf;
-	struct hy_cp_node *n = &cp->node;
-	char ip[INET6_ADDRSTRLEN];
-	const struct hy_conf_addr *tl = &c->controlplane.tcp.listen;
-	bool wildcard = tl->family == AF_INET ? tl->v4.s_addr == INADDR_ANY :
-			IN6_IS_ADDR_UNSPECIFIED(&tl->v6);
-
-	n->id = c->node.id;
-	snprintf(n->name, sizeof(n->name), "%s", c->node.name);
-	snprintf(n->version, sizeof(n->version), "%s", c->node.version);
-	n->roles = c->node.roles;
-	if ((c->node.roles & HY_ROLE_UDP) && c->dataplane.nb_ports > 0) {
-		hy_conf_addr_format(&c->dataplane.ports[0].ipv4, n->udp_host, sizeof(n->udp_host));
-		n->udp_port = c->dataplane.ports[0].udp_port;
-	}
-	if (c->node.roles & HY_ROLE_TCP) {
-		/* A wildcard listener has no address to hand out: players are
-		 * sent to the node's data-plane address, if any. */
-		if (wildcard && n->udp_host[0] != '\0')
-			snprintf(n->tcp_host, sizeof(n->tcp_host), "%s", n->udp_host);
-		else
-			snprintf(n->tcp_host, sizeof(n->tcp_host), "%s",
-				 hy_conf_addr_format(tl, ip, sizeof(ip)));
-		n->tcp_port = c->controlplane.tcp.port;
-	}
-}
-
 int main(int argc, char **argv)
 {
 	static struct hy_cp cp; /* large (key schedules); not on the stack */
@@ -126,7 +96,7 @@ int main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 	hy_cp_init(&cp);
-	fill_node(&cp);
+	hy_cp_node_fill(&cp.node, &cp.conf);
 
 	/* Stage 2: cluster keys (never logged). */
 	if (hy_keyfile_load(cp.conf.paths.cluster_key_file, &cp.keys, err, sizeof(err)) != 0 ||
@@ -138,6 +108,10 @@ int main(int argc, char **argv)
 	cp.reg = hy_registry_create();
 	if (cp.reg == NULL) {
 		fprintf(stderr, PROG ": registry: out of memory\n");
+		goto out;
+	}
+	if (hy_cp_rooms_open(&cp, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
 	/* Stage 4: event loop, timer, wake-up, signals. */

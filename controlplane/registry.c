@@ -298,3 +298,21 @@ size_t hy_registry_remove_transport(struct hy_registry *r, uint8_t transport)
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }
+
+uint64_t hy_registry_find_uid(struct hy_registry *r, const uint8_t *uid, size_t len)
+{
+	uint64_t sid = 0;
+	size_t i;
+
+	if (len == 0 || len > HY_UID_MAX)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->slots && sid == 0; i++) {
+		const struct hy_cp_session *e = &r->tab[i].s;
+
+		if (e->sid != 0 && strlen(e->uid) == len && memcmp(e->uid, uid, len) == 0)
+			sid = e->sid;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return sid;
+}

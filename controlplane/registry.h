@@ -46,6 +46,11 @@ int hy_registry_note_command(struct hy_registry *r, uint64_t sid, uint64_t now_u
  * Returns 0 or -1. */
 int hy_registry_get(struct hy_registry *r, uint64_t sid, struct hy_cp_session *out);
 
+/* The sid of a session whose user id is uid (len bytes), or 0.  A scan of
+ * every slot under the lock: meant for DIRECT by user id, which is rare;
+ * a uid index comes when it is not. */
+uint64_t hy_registry_find_uid(struct hy_registry *r, const uint8_t *uid, size_t len);
+
 /* Sessions of one transport (enum hy_transport), or of all when 0. */
 size_t hy_registry_count(struct hy_registry *r, uint8_t transport);
 

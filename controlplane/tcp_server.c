@@ -43,6 +43,7 @@
 #define DENY_PN_BASE (1ull << 63)
 #define DENY_PER_MS 4096u
 #define SIDSET_EXPIRE_BUDGET 256u
+#define SID_BUCKETS 4096u /* sid index for pushes (chains; sids are random) */
 
 enum conn_state {
 	C_HANDSHAKE,
@@ -57,6 +58,7 @@ struct conn {
 	struct hy_loop_watch w;
 	struct hy_tcp_server *srv;
 	struct conn *prev, *next;  /* live list, or the dead list */
+	struct conn *snext;        /* sid index chain (while session is true) */
 	int fd;
 	enum conn_state state;
 	bool session;              /* a session is open on it (registry knows it) */
@@ -83,6 +85,7 @@ struct hy_tcp_server {
 	struct conn *live, *dead;
 	unsigned n_conns, n_sessions;
 	struct hy_sidset *used;
+	struct conn **by_sid;      /* sid index for pushes: SID_BUCKETS chains */
 	enum hy_node_state state;
 	uint64_t now_ms;           /* CLOCK_MONOTONIC, refreshed per event */
 	uint64_t deny_ms;
@@ -105,6 +108,23 @@ static void count(struct hy_tcp_server *s, enum hy_tcp_counter c)
 
 static void conn_event(void *arg, uint32_t events);
 static void flush(struct conn *c);
+
+static struct conn **sid_slot(struct hy_tcp_server *s, uint64_t sid)
+{
+	return &s->by_sid[(sid * 0x9e3779b97f4a7c15ull) >> 52 & (SID_BUCKETS - 1)];
+}
+
+static void sid_index_del(struct conn *c)
+{
+	struct conn **p;
+
+	for (p = sid_slot(c->srv, c->sid); *p != NULL; p = &(*p)->snext) {
+		if (*p == c) {
+			*p = c->snext;
+			return;
+		}
+	}
+}
 
 /* ---- lifecycle of a connection -------------------------------------- */
 
@@ -136,6 +156,7 @@ static void end_session(struct conn *c)
 	if (!c->session)
 		return;
 	c->session = false;
+	sid_index_del(c);
 	s->n_sessions--;
 	count(s, HY_TCP_C_sessions_closed);
 	if (s->ops.closed)
@@ -424,6 +445,8 @@ static void on_connect(struct conn *c, const uint8_t *pkt, size_t len)
 		hy_replay_init(&c->replay);
 		c->opened_ms = c->last_rx_ms = s->now_ms;
 		c->session = true;
+		c->snext = *sid_slot(s, c->sid);
+		*sid_slot(s, c->sid) = c;
 		s->n_sessions++;
 		count(s, HY_TCP_C_sessions_opened);
 		memcpy(info.uid, priv.uid, sizeof(info.uid));
@@ -495,6 +518,8 @@ static bool command(struct conn *c, struct reply *rp, const struct hy_frame *f)
 	req.len = m.len;
 	count(s, HY_TCP_C_commands);
 	s->ops.command(s->ops.arg, &req, &rep);
+	if (c->state != C_OPEN) /* a push the command made closed it */
+		return false;
 	n = hy_msg_resp_encode(out, sizeof(out), m.ver, m.cmd, rep.status, rep.payload, rep.len);
 	if (n == 0) /* the answer does not fit one record (no fragments yet) */
 		n = hy_msg_resp_encode(out, sizeof(out), m.ver, m.cmd, HY_STATUS_ERR, NULL, 0);
@@ -742,7 +767,8 @@ struct hy_tcp_server *hy_tcp_server_create(const struct hy_tcp_config *cfg,
 	if (s->cfg.first_record_ms == 0)
 		s->cfg.first_record_ms = HY_TCP_FIRST_RECORD_MS;
 	s->used = hy_sidset_create(cfg->used_sids);
-	if (s->used == NULL) {
+	s->by_sid = calloc(SID_BUCKETS, sizeof(*s->by_sid));
+	if (s->used == NULL || s->by_sid == NULL) {
 		snprintf(err, errlen, "tcp server: out of memory");
 		goto fail;
 	}
@@ -796,6 +822,7 @@ void hy_tcp_server_destroy(struct hy_tcp_server *s)
 	if (s->lfd >= 0)
 		close(s->lfd);
 	hy_sidset_destroy(s->used);
+	free(s->by_sid);
 	free(s);
 }
 
@@ -879,6 +906,28 @@ unsigned hy_tcp_server_close_all(struct hy_tcp_server *s, enum hy_close_reason r
 		}
 	}
 	return n;
+}
+
+int hy_tcp_server_push(struct hy_tcp_server *s, uint64_t sid, uint8_t ver, uint16_t cmd,
+		       const uint8_t *payload, size_t len)
+{
+	uint8_t msg[HY_FRAME_MAX_UNRELIABLE], pt[HY_MAX_PAYLOAD];
+	struct conn *c;
+	struct hy_wr w;
+	size_t n;
+
+	for (c = *sid_slot(s, sid); c != NULL && c->sid != sid; c = c->snext)
+		;
+	if (c == NULL || c->state != C_OPEN)
+		return -1;
+	n = hy_msg_resp_encode(msg, sizeof(msg), ver, cmd, HY_STATUS_PUSH, payload, len);
+	if (n == 0)
+		return -1;
+	hy_wr_init(&w, pt, sizeof(pt));
+	if (!hy_frame_put_unreliable(&w, msg, n))
+		return -1;
+	s->now_ms = hy_mono_ms();
+	return send_sealed(c, HY_PKT_DATA, pt, w.off) && (flush(c), c->state != C_DEAD) ? 0 : -1;
 }
 
 unsigned hy_tcp_server_sessions(const struct hy_tcp_server *s)

@@ -111,6 +111,14 @@ int hy_tcp_server_kick(struct hy_tcp_server *s, uint64_t sid, enum hy_close_reas
 /* Ends every session with DISCONNECT reason.  Returns how many. */
 unsigned hy_tcp_server_close_all(struct hy_tcp_server *s, enum hy_close_reason reason);
 
+/* Sends one push (ver, cmd, status PUSH, payload) to TCP session sid in
+ * its own DATA record.  Returns 0; -1 if no open TCP session has that sid,
+ * or the message does not fit one record, or the session's output went
+ * over its cap (the session is then closed, and ops->closed runs before
+ * this returns). */
+int hy_tcp_server_push(struct hy_tcp_server *s, uint64_t sid, uint8_t ver, uint16_t cmd,
+		       const uint8_t *payload, size_t len);
+
 /* Sessions open now. */
 unsigned hy_tcp_server_sessions(const struct hy_tcp_server *s);
 

@@ -60,7 +60,19 @@
 	X(BEYOND_WINDOW,      "reliable seq beyond the receive window") \
 	X(REASSEMBLY_FULL,    "reassembly byte cap or pool exhausted") \
 	X(SEQ_EXHAUSTED,      "reliable sequence space used up") \
-	X(RETRIES_EXHAUSTED,  "reliable unit resent the maximum number of times")
+	X(RETRIES_EXHAUSTED,  "reliable unit resent the maximum number of times") \
+	/* rooms and direct messages (controlplane/rooms.h) */ \
+	X(ROOM_NOT_FOUND,     "no room with this id on this node") \
+	X(ROOM_FULL,          "room has no free place") \
+	X(ROOM_ALREADY_IN,    "session is already in a room") \
+	X(ROOM_NOT_IN,        "session is not a member of the room") \
+	X(ROOM_LIMIT,         "node holds its maximum number of rooms") \
+	X(ROOM_BAD_PARAMS,    "room parameter, key or value out of range") \
+	X(ROOM_PROPS_FULL,    "room property count or byte cap reached") \
+	X(ROOM_PROP_TYPE,     "room property holds the other type") \
+	X(ROOM_OVERFLOW,      "room property increment overflows int64") \
+	X(ROOM_NO_MEMORY,     "out of memory for the room") \
+	X(NO_SUCH_TARGET,     "no session with this id or user id on this node")
 
 enum hy_reason {
 #define HY_REASON_ENUM(name, text) HY_R_##name,

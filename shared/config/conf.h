@@ -60,6 +60,8 @@ struct hy_node_config {
 		char name[HY_CONF_NAME_MAX];
 		uint32_t roles; /* enum hy_conf_role bits */
 		char version[HY_CONF_NAME_MAX];
+		char udp_public[HY_CONF_HOSTPORT_MAX]; /* "": derived */
+		char tcp_public[HY_CONF_HOSTPORT_MAX]; /* "": derived */
 	} node;
 	struct {
 		char cluster_key_file[HY_CONF_PATH_MAX];
@@ -192,6 +194,16 @@ char *hy_conf_error_format(const struct hy_conf_error *err, char *buf,
 
 /* Comma-separated role names for roles bits, e.g. "udp,tcp". Returns buf. */
 char *hy_conf_roles_format(uint32_t roles, char *buf, size_t len);
+
+/*
+ * Split a "host:port" string as the configuration accepts it (an IPv4
+ * address, "[IPv6]" or a DNS name, then a port from 1 to 65535) into host
+ * (brackets removed, NUL-terminated, at most hostlen - 1 bytes) and *port.
+ * Only the syntax is checked; names are not resolved.  Returns 0, or -1
+ * (host and *port then unspecified) when s is malformed or host too small.
+ */
+int hy_conf_hostport_split(const char *s, char *host, size_t hostlen,
+			   uint16_t *port);
 
 /* Text form of an address ("" when unset).  Returns buf. */
 char *hy_conf_addr_format(const struct hy_conf_addr *a, char *buf,

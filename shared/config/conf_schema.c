@@ -153,6 +153,12 @@ char *hy_conf_key_expected(const struct hy_conf_key *k, char *buf, size_t len)
 		else if (k->flags & HY_CK_NAME)
 			snprintf(buf, len, "%" PRIu64 " to %" PRIu64 " letters, "
 				 "digits, '.', '_' or '-'", k->min, k->max);
+		else if ((k->flags & HY_CK_HOSTPORT) && k->min == 0)
+			snprintf(buf, len, "\"\" or a \"host:port\" string of "
+				 "at most %" PRIu64 " characters", k->max);
+		else if (k->flags & HY_CK_HOSTPORT)
+			snprintf(buf, len, "a \"host:port\" string of at most "
+				 "%" PRIu64 " characters", k->max);
 		else if (k->flags & HY_CK_PATH)
 			snprintf(buf, len, "a path of %" PRIu64 " to %" PRIu64
 				 " characters; a relative one starts from the "
@@ -431,6 +437,8 @@ static bool name_chars(const char *s)
 	return true;
 }
 
+static bool hostport_ok(const char *s);
+
 static int conv_string(struct hy_conf_ctx *ctx, const struct hy_conf_key *k,
 		       const struct hy_cnode *n, char *p, const char *path)
 {
@@ -448,6 +456,8 @@ static int conv_string(struct hy_conf_ctx *ctx, const struct hy_conf_key *k,
 		return bad(ctx, k, n, path, NULL);
 	if ((k->flags & HY_CK_SHM) && (s[0] != '/' || l < 2 ||
 				      strchr(s + 1, '/') != NULL))
+		return bad(ctx, k, n, path, NULL);
+	if ((k->flags & HY_CK_HOSTPORT) && l > 0 && !hostport_ok(s))
 		return bad(ctx, k, n, path, NULL);
 	memset(p, 0, k->size); /* no bytes of the default left behind */
 	if ((k->flags & HY_CK_PATH) && s[0] != '/' && ctx->base_dir != NULL) {
@@ -494,54 +504,68 @@ static int conv_addr(struct hy_conf_ctx *ctx, const struct hy_conf_key *k,
 
 /* "host:port": host an IPv4 address, "[IPv6]" or a DNS name; port 1-65535.
  * Hand-written: getaddrinfo would resolve names, we only check syntax. */
-static bool hostport_ok(const char *s)
+int hy_conf_hostport_split(const char *s, char *host, size_t hostlen,
+			   uint16_t *port)
 {
-	const char *colon, *host = s, *p;
-	char buf[HY_CONF_HOSTPORT_MAX];
+	const char *colon, *p, *h = s;
 	struct in6_addr a6;
 	size_t hl, label = 0;
-	unsigned long port;
+	unsigned long v;
 	char *end;
 
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
 
-		if (close == NULL || close[1] != ':' ||
-		    (size_t)(close - s - 1) >= sizeof(buf))
-			return false;
-		memcpy(buf, s + 1, close - s - 1);
-		buf[close - s - 1] = '\0';
-		if (inet_pton(AF_INET6, buf, &a6) != 1)
-			return false;
+		if (close == NULL || close[1] != ':')
+			return -1;
+		h = s + 1;
+		hl = close - h;
 		colon = close + 1;
 	} else {
 		colon = strrchr(s, ':');
 		if (colon == NULL || colon == s)
-			return false;
-		hl = colon - host;
+			return -1;
+		hl = colon - h;
 		if (hl > 253)
-			return false;
-		for (p = host; p < colon; p++) {
+			return -1;
+		for (p = h; p < colon; p++) {
 			bool ok = (*p >= 'a' && *p <= 'z') ||
 				  (*p >= 'A' && *p <= 'Z') ||
 				  (*p >= '0' && *p <= '9') || *p == '-';
 
 			if (*p == '.') {
 				if (label == 0)
-					return false;
+					return -1;
 				label = 0;
 			} else if (!ok || ++label > 63) {
-				return false;
+				return -1;
 			}
 		}
 		if (label == 0)
-			return false;
+			return -1;
 	}
+	if (hl >= hostlen)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (s[0] == '[' && inet_pton(AF_INET6, host, &a6) != 1)
+		return -1;
 	if (colon[1] < '0' || colon[1] > '9')
-		return false;
+		return -1;
 	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	return errno == 0 && *end == '\0' && port >= 1 && port <= 65535;
+	v = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static bool hostport_ok(const char *s)
+{
+	char host[HY_CONF_HOSTPORT_MAX];
+	uint16_t port;
+
+	return hy_conf_hostport_split(s, host, sizeof(host), &port) == 0;
 }
 
 static int conv_list_items(struct hy_conf_ctx *ctx,

@@ -37,7 +37,8 @@ enum hy_conf_type {
 #define HY_CK_V4       (1u << 5) /* ADDR: IPv4 accepted */
 #define HY_CK_V6       (1u << 6) /* ADDR: IPv6 accepted */
 #define HY_CK_UNICAST  (1u << 7) /* ADDR: a host address, not 0/any/mcast */
-#define HY_CK_HOSTPORT (1u << 8) /* STRLIST: every item is "host:port" */
+#define HY_CK_HOSTPORT (1u << 8) /* STRLIST: every item is "host:port";
+				  * STRING: "host:port", or "" if min is 0 */
 
 struct hy_conf_key {
 	const char *name;

@@ -27,6 +27,14 @@ static const struct hy_conf_key node_keys[] = {
 	HY_KEY_STRING(N, node.version, "version", HY_CK_NAME, 1, "1",
 		"Application version label; clients are only sent to nodes "
 		"with their label"),
+	HY_KEY_STRING(N, node.udp_public, "udp_public", HY_CK_HOSTPORT, 0, "",
+		"UDP endpoint put in tickets, when clients reach the node "
+		"through NAT, a load balancer or a proxy; \"\": the first "
+		"port's ipv4 and udp_port"),
+	HY_KEY_STRING(N, node.tcp_public, "tcp_public", HY_CK_HOSTPORT, 0, "",
+		"TCP endpoint put in tickets, likewise; \"\": "
+		"controlplane.tcp.listen (the first port's ipv4 if that is a "
+		"wildcard) and controlplane.tcp.port"),
 	HY_KEY_END
 };
 

@@ -580,3 +580,121 @@ void hy_msg_sids_pack(uint8_t *dst, const uint64_t *sids, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		hy_wr_u64(&w, sids[i]);
 }
+
+/* ---- TABLE_UPDATE bodies (room fan-out table) ------------------------- */
+
+enum hy_reason hy_table_encode(const struct hy_table_update *t,
+	const struct hy_table_member *members, uint8_t *buf, size_t cap,
+	size_t *len)
+{
+	struct hy_wr w;
+	unsigned i;
+
+	if (t->op != HY_TABLE_ROOM_CLEAR && t->room_id == 0)
+		return BAD;
+	hy_wr_init(&w, buf, cap);
+	switch (t->op) {
+	case HY_TABLE_ROOM_SET:
+		if (t->max_members == 0 || t->max_members > HY_TABLE_MAX_MEMBERS ||
+		    t->nmembers > t->max_members || (t->nmembers && !members))
+			return BAD;
+		hy_wr_u64(&w, t->room_id);
+		hy_wr_u32(&w, t->version);
+		hy_wr_u32(&w, t->interval_ms);
+		hy_wr_u16(&w, t->max_members);
+		hy_wr_u16(&w, t->nmembers);
+		for (i = 0; i < t->nmembers; i++) {
+			if (members[i].kind > HY_TABLE_KIND_RELAY || members[i].sid == 0)
+				return BAD;
+			hy_wr_u64(&w, members[i].sid);
+			hy_wr_u8(&w, members[i].kind);
+		}
+		break;
+	case HY_TABLE_ROOM_DEL:
+		hy_wr_u64(&w, t->room_id);
+		hy_wr_u32(&w, t->version);
+		break;
+	case HY_TABLE_ROOM_MEMBER_ADD:
+	case HY_TABLE_ROOM_MEMBER_DEL:
+		if (t->member.kind > HY_TABLE_KIND_RELAY || t->member.sid == 0)
+			return BAD;
+		hy_wr_u64(&w, t->room_id);
+		hy_wr_u32(&w, t->version);
+		hy_wr_u64(&w, t->member.sid);
+		hy_wr_u8(&w, t->member.kind);
+		hy_wr_u8(&w, 0);
+		break;
+	case HY_TABLE_ROOM_CLEAR:
+		break;
+	default:
+		return BAD;
+	}
+	if (!hy_wr_ok(&w))
+		return HY_R_OUT_OF_SPACE;
+	*len = w.off;
+	return HY_R_OK;
+}
+
+enum hy_reason hy_table_decode(uint16_t op, const uint8_t *body, size_t len,
+	struct hy_table_update *t)
+{
+	struct hy_rd r;
+	unsigned i;
+
+	memset(t, 0, sizeof(*t));
+	t->op = op;
+	hy_rd_init(&r, body, len);
+	switch (op) {
+	case HY_TABLE_ROOM_SET:
+		t->room_id = hy_rd_u64(&r);
+		t->version = hy_rd_u32(&r);
+		t->interval_ms = hy_rd_u32(&r);
+		t->max_members = hy_rd_u16(&r);
+		t->nmembers = hy_rd_u16(&r);
+		if (!hy_rd_ok(&r) || t->max_members == 0 ||
+		    t->max_members > HY_TABLE_MAX_MEMBERS || t->nmembers > t->max_members)
+			return BAD;
+		t->members = hy_rd_view(&r, (size_t)t->nmembers * HY_TABLE_MEMBER_LEN);
+		for (i = 0; t->members && i < t->nmembers; i++) {
+			struct hy_table_member m;
+
+			hy_table_member_at(t, i, &m);
+			if (m.sid == 0 || m.kind > HY_TABLE_KIND_RELAY)
+				return BAD;
+		}
+		break;
+	case HY_TABLE_ROOM_DEL:
+		t->room_id = hy_rd_u64(&r);
+		t->version = hy_rd_u32(&r);
+		break;
+	case HY_TABLE_ROOM_MEMBER_ADD:
+	case HY_TABLE_ROOM_MEMBER_DEL:
+		t->room_id = hy_rd_u64(&r);
+		t->version = hy_rd_u32(&r);
+		t->member.sid = hy_rd_u64(&r);
+		t->member.kind = hy_rd_u8(&r);
+		if (hy_rd_u8(&r) != 0 || t->member.sid == 0 ||
+		    t->member.kind > HY_TABLE_KIND_RELAY)
+			return BAD;
+		break;
+	case HY_TABLE_ROOM_CLEAR:
+		break;
+	default:
+		return HY_R_BAD_TYPE;
+	}
+	if (!hy_rd_ok(&r) || hy_rd_left(&r) != 0)
+		return BAD;
+	if (op != HY_TABLE_ROOM_CLEAR && t->room_id == 0)
+		return BAD;
+	return HY_R_OK;
+}
+
+void hy_table_member_at(const struct hy_table_update *t, unsigned i,
+	struct hy_table_member *m)
+{
+	struct hy_rd r;
+
+	hy_rd_init(&r, t->members + (size_t)i * HY_TABLE_MEMBER_LEN, HY_TABLE_MEMBER_LEN);
+	m->sid = hy_rd_u64(&r);
+	m->kind = hy_rd_u8(&r);
+}

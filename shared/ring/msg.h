@@ -320,4 +320,81 @@ uint64_t hy_msg_send_sid(const struct hy_msg_send *s, unsigned i);
 /* Writes n sids as big-endian u64 into dst (8 * n bytes) for SEND. */
 void hy_msg_sids_pack(uint8_t *dst, const uint64_t *sids, unsigned n);
 
+/*
+ * TABLE_UPDATE bodies: the room fan-out table the control plane programs
+ * into the data plane (docs/architecture.md, "Rooms").  The ring's
+ * TABLE_UPDATE carries op (enum hy_table_op) and one of these bodies:
+ *
+ *   ROOM_SET         room_id u64 | version u32 | interval_ms u32
+ *                    | max_members u16 | nmembers u16
+ *                    | nmembers x (sid u64 | kind u8)
+ *   ROOM_DEL         room_id u64 | version u32
+ *   ROOM_MEMBER_ADD  room_id u64 | version u32 | sid u64 | kind u8 | reserved u8
+ *   ROOM_MEMBER_DEL  room_id u64 | version u32 | sid u64 | kind u8 | reserved u8
+ *   ROOM_CLEAR       (empty: forget every room)
+ *
+ * room_id is never zero; version counts the room's changes (+1 each) so a
+ * receiver can tell a missed update (it then keeps the room as it was
+ * until the next ROOM_SET, which the control plane sends when it could
+ * not deliver an update); nmembers <= max_members <= HY_TABLE_MAX_MEMBERS,
+ * and no sid appears twice (the sender's guarantee; not checked here).
+ * The sids carry no lcore: the data plane alone knows which worker owns
+ * each session, and splits the list per worker itself.
+ */
+#define HY_TABLE_MAX_MEMBERS 1024u
+#define HY_TABLE_MEMBER_LEN 9u  /* sid u64 | kind u8 */
+#define HY_TABLE_SET_FIXED 20u  /* ROOM_SET before its member list */
+#define HY_TABLE_MEMBER_BODY 22u /* ROOM_MEMBER_ADD/DEL body */
+#define HY_TABLE_DEL_BODY 12u
+
+enum hy_table_op {
+	HY_TABLE_ROOM_SET = 1,
+	HY_TABLE_ROOM_DEL = 2,
+	HY_TABLE_ROOM_MEMBER_ADD = 3,
+	HY_TABLE_ROOM_MEMBER_DEL = 4,
+	HY_TABLE_ROOM_CLEAR = 5,
+};
+
+/* Who delivers a member's copy of a room message. */
+enum hy_table_kind {
+	HY_TABLE_KIND_UDP = 0,   /* a data-plane session: the data plane sends it */
+	HY_TABLE_KIND_RELAY = 1, /* a control-plane session (TCP): hand it up */
+};
+
+struct hy_table_member {
+	uint64_t sid;
+	uint8_t kind; /* enum hy_table_kind */
+};
+
+/* One decoded TABLE_UPDATE body.  members points into the decoded body
+ * (nmembers x HY_TABLE_MEMBER_LEN bytes; read with hy_table_member_at). */
+struct hy_table_update {
+	uint16_t op;           /* enum hy_table_op */
+	uint64_t room_id;
+	uint32_t version;
+	uint32_t interval_ms;  /* ROOM_SET */
+	uint16_t max_members;  /* ROOM_SET */
+	uint16_t nmembers;     /* ROOM_SET */
+	const uint8_t *members; /* ROOM_SET */
+	struct hy_table_member member; /* ROOM_MEMBER_ADD / ROOM_MEMBER_DEL */
+};
+
+/* Encodes t as a TABLE_UPDATE body into buf; for ROOM_SET the member list
+ * is taken from members[0..t->nmembers) (t->members is ignored).  Returns
+ * HY_R_OK with *len set, HY_R_RING_BAD_MESSAGE for an unknown op or a field
+ * out of range, HY_R_OUT_OF_SPACE when cap is too small. */
+enum hy_reason hy_table_encode(const struct hy_table_update *t,
+	const struct hy_table_member *members, uint8_t *buf, size_t cap,
+	size_t *len);
+
+/* Decodes a TABLE_UPDATE body of the given op into t (members points into
+ * body).  Returns HY_R_OK, HY_R_BAD_TYPE for an unknown op, or
+ * HY_R_RING_BAD_MESSAGE.  Canonical: decode then encode gives the input. */
+enum hy_reason hy_table_decode(uint16_t op, const uint8_t *body, size_t len,
+	struct hy_table_update *t);
+
+/* i-th member of a decoded ROOM_SET (i < t->nmembers). */
+void hy_table_member_at(const struct hy_table_update *t, unsigned i,
+	struct hy_table_member *m);
+
 #endif /* HY_RING_MSG_H */

@@ -6,6 +6,7 @@
 
 #include "check_run.h"
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ring/msg.h"
@@ -334,6 +335,180 @@ START_TEST(test_header_limits)
 }
 END_TEST
 
+/* ---- TABLE_UPDATE bodies (room fan-out table) ---- */
+
+static struct hy_table_member tmembers[HY_TABLE_MAX_MEMBERS];
+static uint8_t tbody[HY_TABLE_SET_FIXED + HY_TABLE_MAX_MEMBERS * HY_TABLE_MEMBER_LEN + 1];
+
+static size_t unhex(const char *h, uint8_t *b)
+{
+	size_t n = 0;
+	for (; h[0] && h[1]; h += 2) {
+		unsigned v;
+		sscanf(h, "%2x", &v);
+		b[n++] = (uint8_t)v;
+	}
+	return n;
+}
+
+static void table_round_trip(const struct hy_table_update *t, size_t want_len)
+{
+	struct hy_table_update d;
+	uint8_t again[sizeof(tbody)];
+	size_t len, len2;
+
+	ck_assert_int_eq(hy_table_encode(t, tmembers, tbody, sizeof(tbody), &len), HY_R_OK);
+	ck_assert_uint_eq(len, want_len);
+	ck_assert_int_eq(hy_table_decode(t->op, tbody, len, &d), HY_R_OK);
+	ck_assert_uint_eq(d.op, t->op);
+	ck_assert_uint_eq(d.room_id, t->room_id);
+	ck_assert_uint_eq(d.version, t->version);
+	ck_assert_uint_eq(d.nmembers, t->nmembers);
+	ck_assert_uint_eq(d.member.sid, t->member.sid);
+	ck_assert_uint_eq(d.member.kind, t->member.kind);
+	for (unsigned i = 0; i < d.nmembers; i++) {
+		struct hy_table_member m;
+		hy_table_member_at(&d, i, &m);
+		ck_assert_uint_eq(m.sid, tmembers[i].sid);
+		ck_assert_uint_eq(m.kind, tmembers[i].kind);
+	}
+	ck_assert_int_eq(hy_table_encode(&d, tmembers, again, sizeof(again), &len2), HY_R_OK);
+	ck_assert_uint_eq(len2, len);
+	ck_assert_mem_eq(again, tbody, len);
+	/* every shorter body is refused */
+	for (size_t cut = 0; cut < len; cut += (len > 64 ? 97 : 1))
+		ck_assert_int_eq(hy_table_decode(t->op, tbody, cut, &d), HY_R_RING_BAD_MESSAGE);
+}
+
+START_TEST(test_table_ops_round_trip)
+{
+	struct hy_table_update t = {
+		.op = HY_TABLE_ROOM_SET, .room_id = 0x0000000700000001ull, .version = 9,
+		.interval_ms = 50, .max_members = 8, .nmembers = 3,
+	};
+	for (unsigned i = 0; i < HY_TABLE_MAX_MEMBERS; i++) {
+		tmembers[i].sid = 0x1000 + i;
+		tmembers[i].kind = i & 1;
+	}
+	table_round_trip(&t, HY_TABLE_SET_FIXED + 3 * HY_TABLE_MEMBER_LEN);
+	t.nmembers = 0;
+	table_round_trip(&t, HY_TABLE_SET_FIXED);
+	t.max_members = HY_TABLE_MAX_MEMBERS;
+	t.nmembers = HY_TABLE_MAX_MEMBERS;
+	table_round_trip(&t, HY_TABLE_SET_FIXED + HY_TABLE_MAX_MEMBERS * HY_TABLE_MEMBER_LEN);
+
+	t = (struct hy_table_update){ .op = HY_TABLE_ROOM_MEMBER_ADD, .room_id = 5, .version = 1,
+				      .member = { .sid = 77, .kind = HY_TABLE_KIND_RELAY } };
+	table_round_trip(&t, HY_TABLE_MEMBER_BODY);
+	t.op = HY_TABLE_ROOM_MEMBER_DEL;
+	table_round_trip(&t, HY_TABLE_MEMBER_BODY);
+	t = (struct hy_table_update){ .op = HY_TABLE_ROOM_DEL, .room_id = 5, .version = 2 };
+	table_round_trip(&t, HY_TABLE_DEL_BODY);
+	t = (struct hy_table_update){ .op = HY_TABLE_ROOM_CLEAR };
+	table_round_trip(&t, 0);
+
+	/* Byte layout of a small ROOM_SET, as documented. */
+	t = (struct hy_table_update){ .op = HY_TABLE_ROOM_SET, .room_id = 0x0000000700000002ull,
+				      .version = 3, .interval_ms = 16, .max_members = 4,
+				      .nmembers = 1 };
+	tmembers[0] = (struct hy_table_member){ .sid = 0xabcdef, .kind = 1 };
+	uint8_t want[64];
+	size_t wl = unhex("0000000700000002" "00000003" "00000010" "0004" "0001"
+			  "0000000000abcdef" "01", want), len;
+	ck_assert_int_eq(hy_table_encode(&t, tmembers, tbody, sizeof(tbody), &len), HY_R_OK);
+	ck_assert_uint_eq(len, wl);
+	ck_assert_mem_eq(tbody, want, wl);
+}
+END_TEST
+
+START_TEST(test_table_refuses_malformed)
+{
+	static const struct { uint16_t op; const char *hex; enum hy_reason why; } bad[] = {
+		{ 9, "", HY_R_BAD_TYPE },
+		{ 0, "", HY_R_BAD_TYPE },
+		{ HY_TABLE_ROOM_CLEAR, "00", HY_R_RING_BAD_MESSAGE },
+		{ HY_TABLE_ROOM_DEL, "000000000000000000000001", HY_R_RING_BAD_MESSAGE },
+		{ HY_TABLE_ROOM_DEL, "00000000000000050000000100", HY_R_RING_BAD_MESSAGE },
+		{ HY_TABLE_ROOM_MEMBER_ADD, "0000000000000005000000010000000000000009" "0200",
+		  HY_R_RING_BAD_MESSAGE }, /* kind 2 */
+		{ HY_TABLE_ROOM_MEMBER_ADD, "0000000000000005000000010000000000000009" "0001",
+		  HY_R_RING_BAD_MESSAGE }, /* reserved */
+		{ HY_TABLE_ROOM_MEMBER_DEL, "0000000000000005000000010000000000000000" "0000",
+		  HY_R_RING_BAD_MESSAGE }, /* sid 0 */
+		{ HY_TABLE_ROOM_SET, "0000000000000005" "00000001" "00000000" "0000" "0000",
+		  HY_R_RING_BAD_MESSAGE }, /* max_members 0 */
+		{ HY_TABLE_ROOM_SET, "0000000000000005" "00000001" "00000000" "0401" "0000",
+		  HY_R_RING_BAD_MESSAGE }, /* max_members 1025 */
+		{ HY_TABLE_ROOM_SET, "0000000000000005" "00000001" "00000000" "0001" "0002"
+		  "000000000000000900" "000000000000000a00", HY_R_RING_BAD_MESSAGE }, /* n > max */
+		{ HY_TABLE_ROOM_SET, "0000000000000005" "00000001" "00000000" "0002" "0001"
+		  "000000000000000903", HY_R_RING_BAD_MESSAGE }, /* kind 3 */
+		{ HY_TABLE_ROOM_SET, "0000000000000005" "00000001" "00000000" "0002" "0001"
+		  "000000000000000900ff", HY_R_RING_BAD_MESSAGE }, /* trailing */
+		{ HY_TABLE_ROOM_SET, "0000000000000000" "00000001" "00000000" "0002" "0000",
+		  HY_R_RING_BAD_MESSAGE }, /* room 0 */
+	};
+	struct hy_table_update t;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = unhex(bad[i].hex, tbody);
+		ck_assert_msg(hy_table_decode(bad[i].op, tbody, n, &t) == bad[i].why,
+			      "case %zu", i);
+	}
+	/* the encoder refuses what the decoder would */
+	size_t len;
+	t = (struct hy_table_update){ .op = HY_TABLE_ROOM_SET, .room_id = 1, .max_members = 1,
+				      .nmembers = 2 };
+	ck_assert_int_eq(hy_table_encode(&t, tmembers, tbody, sizeof(tbody), &len),
+			 HY_R_RING_BAD_MESSAGE);
+	t.op = 77;
+	ck_assert_int_eq(hy_table_encode(&t, tmembers, tbody, sizeof(tbody), &len),
+			 HY_R_RING_BAD_MESSAGE);
+	t = (struct hy_table_update){ .op = HY_TABLE_ROOM_DEL };
+	ck_assert_int_eq(hy_table_encode(&t, NULL, tbody, sizeof(tbody), &len),
+			 HY_R_RING_BAD_MESSAGE);
+	t = (struct hy_table_update){ .op = HY_TABLE_ROOM_DEL, .room_id = 1 };
+	ck_assert_int_eq(hy_table_encode(&t, NULL, tbody, 11, &len), HY_R_OUT_OF_SPACE);
+}
+END_TEST
+
+/* A full ROOM_SET crosses slots: split, reassemble, decode. */
+START_TEST(test_table_set_through_slots)
+{
+	struct hy_table_update t = {
+		.op = HY_TABLE_ROOM_SET, .room_id = 42, .version = 1,
+		.max_members = HY_TABLE_MAX_MEMBERS, .nmembers = HY_TABLE_MAX_MEMBERS,
+	}, d;
+	struct hy_ring_msg m = { .type = HY_MSG_TABLE_UPDATE, .seq = 4 }, out;
+	struct hy_msg_reasm ra;
+	uint8_t body[HY_MSG_MAX_BODY];
+	size_t len, blen;
+	bool done = false;
+
+	for (unsigned i = 0; i < HY_TABLE_MAX_MEMBERS; i++)
+		tmembers[i] = (struct hy_table_member){ .sid = 100 + i, .kind = 0 };
+	ck_assert_int_eq(hy_table_encode(&t, tmembers, tbody, sizeof(tbody), &len), HY_R_OK);
+	m.u.table.op = t.op;
+	m.u.table.body = tbody;
+	m.u.table.body_len = (uint32_t)len;
+	ck_assert_int_eq(hy_msg_encode_body(&m, body, sizeof(body), &blen), HY_R_OK);
+	unsigned parts = hy_msg_parts(blen);
+	ck_assert_uint_gt(parts, 1);
+	hy_msg_reasm_init(&ra, rbuf, sizeof(rbuf));
+	for (unsigned p = 0; p < parts; p++) {
+		ck_assert_int_eq(hy_msg_split(&m, body, blen, p, slot_at(p)), HY_R_OK);
+		ck_assert_int_eq(hy_msg_reasm_push(&ra, slot_at(p), &done), HY_R_OK);
+	}
+	ck_assert(done);
+	ck_assert_int_eq(hy_msg_reasm_decode(&ra, &out), HY_R_OK);
+	ck_assert_int_eq(hy_table_decode(out.u.table.op, out.u.table.body, out.u.table.body_len,
+					 &d), HY_R_OK);
+	ck_assert_uint_eq(d.nmembers, HY_TABLE_MAX_MEMBERS);
+	struct hy_table_member last;
+	hy_table_member_at(&d, HY_TABLE_MAX_MEMBERS - 1, &last);
+	ck_assert_uint_eq(last.sid, 100 + HY_TABLE_MAX_MEMBERS - 1);
+}
+END_TEST
+
 int main(void)
 {
 	fill_payload();
@@ -346,6 +521,9 @@ int main(void)
 	tcase_add_test(tc, test_split_and_reassemble_64k);
 	tcase_add_test(tc, test_reassembly_refuses_misordered);
 	tcase_add_test(tc, test_header_limits);
+	tcase_add_test(tc, test_table_ops_round_trip);
+	tcase_add_test(tc, test_table_refuses_malformed);
+	tcase_add_test(tc, test_table_set_through_slots);
 	suite_add_tcase(s, tc);
 	return hy_check_run(s);
 }
