@@ -29,15 +29,30 @@
 #include "proto/message.h"
 #include "proto/packet.h"
 #include "proto/seal.h"
+#include "rudp/rudp.h"
 
-#define CLIENT_QUEUE_LEN 64u         /* received messages held for receive() */
+/* Received messages wait in a FIFO of descriptors over one byte ring (the
+ * arena), both allocated at create time.  The client reads a packet only
+ * when the queue can take everything that packet could release: its own
+ * frames plus, for a reliable unit that fills a gap, every message the
+ * reliability layer holds buffered behind it (at most its window and its
+ * receive byte cap).  So a delivered message is never dropped; a game
+ * that stops calling receive() stops the reading instead. */
+#define CLIENT_QUEUE_LEN 128u
+#define CLIENT_SLOTS_PER_PACKET (HY_RUDP_WINDOW_DEFAULT + HY_MAX_FRAMES_PER_PACKET)
+#define CLIENT_RX_BYTES_MAX (128u * 1024u) /* reassembly cap of the reliability layer */
+/* Bytes one packet can release, plus one message of waste where the ring wraps. */
+#define CLIENT_BYTES_PER_PACKET (CLIENT_RX_BYTES_MAX + HY_MAX_PAYLOAD + HY_MAX_MESSAGE)
+#define CLIENT_ARENA_BYTES (2u * CLIENT_BYTES_PER_PACKET)
+/* Region for the reliability layer's send and receive windows. */
+#define CLIENT_RUDP_POOL_BYTES (384u * 1024u)
 #define CLIENT_DISCONNECT_COPIES 3u  /* DISCONNECT is sent redundantly */
 #define CLIENT_SEQ_STREAMS 256u
 #define CLIENT_TCP_RECORDS_PER_UPDATE 256u /* bounds the time one update() takes */
 
 struct client_slot {
 	struct hy_client_message msg;
-	uint8_t buf[HY_MAX_PAYLOAD];
+	size_t span; /* arena bytes taken, wrap waste included */
 };
 
 struct hy_client {
@@ -68,12 +83,23 @@ struct hy_client {
 	uint64_t next_pn;
 	struct hy_replay replay;
 
-	/* newest sequence number seen per sequenced stream */
-	uint32_t seq_newest[CLIENT_SEQ_STREAMS];
-	uint8_t seq_seen[CLIENT_SEQ_STREAMS];
+	/* unreliable-sequenced: newest seq received, next seq to send, per stream */
+	struct hy_seq_stream seq_rx[CLIENT_SEQ_STREAMS];
+	uint32_t seq_tx[CLIENT_SEQ_STREAMS];
+
+	/* reliable-ordered channel (shared/rudp), windows in a fixed pool */
+	struct hy_rudp_env rudp_env;
+	struct hy_rudp rudp;
+	struct hy_rudp_pool rudp_pool;
+	uint8_t *rudp_region;
+	enum hy_reason send_reason; /* why the last send was refused */
 
 	struct client_slot queue[CLIENT_QUEUE_LEN];
 	unsigned q_head, q_count;
+	uint8_t *arena;       /* CLIENT_ARENA_BYTES */
+	size_t a_tail, a_used;
+	size_t popped_span;   /* released at the next receive() or update() */
+	uint8_t msg_buf[HY_MAX_MESSAGE]; /* an outgoing reliable message */
 
 	struct hy_client_stats stats;
 	uint8_t pkt[HY_MAX_DATAGRAM + 1]; /* +1: detect oversized datagrams */
@@ -204,6 +230,33 @@ static int resolve(const char *host, uint16_t port, int socktype, struct sockadd
 	return 0;
 }
 
+/* The receive queue's arena and the reliability layer: all the memory a
+ * client will ever use is taken here. */
+static int rudp_setup(struct hy_client *c, char *err, size_t errlen)
+{
+	char why[128] = "";
+
+	c->arena = malloc(CLIENT_ARENA_BYTES);
+	c->rudp_region = malloc(CLIENT_RUDP_POOL_BYTES);
+	if (c->arena == NULL || c->rudp_region == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	hy_rudp_pool_init(&c->rudp_pool, c->rudp_region, CLIENT_RUDP_POOL_BYTES);
+	struct hy_rudp_config cfg = {.rto_min_ms = c->opt.rto_min_ms,
+				     .rto_max_ms = c->opt.rto_max_ms,
+				     .rto_initial_ms = c->opt.rto_max_ms,
+				     .max_retries = c->opt.max_retries,
+				     .rx_bytes_max = CLIENT_RX_BYTES_MAX,
+				     .alloc = hy_rudp_pool_alloc(&c->rudp_pool)};
+	if (hy_rudp_env_init(&c->rudp_env, &cfg, why, sizeof(why)) != HY_R_OK) {
+		snprintf(err, errlen, "reliability settings: %s", why);
+		return -1;
+	}
+	hy_rudp_init(&c->rudp, &c->rudp_env);
+	return 0;
+}
+
 struct hy_client *hy_client_create(const struct hy_ticket *t, const struct hy_client_options *opt,
 				   char *err, size_t errlen)
 {
@@ -250,6 +303,8 @@ struct hy_client *hy_client_create(const struct hy_ticket *t, const struct hy_cl
 		goto fail;
 	}
 	hy_replay_init(&c->replay);
+	if (rudp_setup(c, err, errlen) < 0)
+		goto fail;
 	return c;
 fail:
 	hy_client_destroy(c);
@@ -262,6 +317,9 @@ void hy_client_destroy(struct hy_client *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	hy_rudp_fini(&c->rudp);
+	free(c->arena);
+	free(c->rudp_region);
 	hy_aead_key_wipe(&c->tx_key);
 	hy_aead_key_wipe(&c->rx_key);
 	explicit_bzero(c, sizeof(*c)); /* keys, ticket, and plaintext in the buffers */
@@ -385,6 +443,98 @@ int hy_client_connect(struct hy_client *c, uint64_t now_ms)
 	return 0;
 }
 
+static uint64_t now_us(const struct hy_client *c)
+{
+	return c->now_ms * 1000u;
+}
+
+/* Copies the reliability layer's figures into the client's counters. */
+static void sync_stats(struct hy_client *c)
+{
+	const struct hy_rudp_stats *r = &c->rudp_env.stats;
+	struct hy_rudp_info info;
+
+	hy_rudp_info(&c->rudp, &info);
+	c->stats.reliable_sent = r->msgs_queued;
+	c->stats.reliable_delivered = r->msgs_delivered;
+	c->stats.retransmits = r->retransmits;
+	c->stats.fragments_sent = r->fragments_sent;
+	c->stats.fragments_received = r->fragments_received;
+	c->stats.reassembly_drops = r->reassembly_drops;
+	c->stats.window_stalls = r->window_stalls;
+	c->stats.acks_sent = r->acks_sent;
+	c->stats.acks_received = r->acks_received;
+	c->stats.duplicates = r->duplicates;
+	c->stats.srtt_us = info.srtt_us;
+	c->stats.rto_us = info.rto_us;
+	c->stats.rudp_mem_bytes = info.mem_bytes;
+}
+
+/*
+ * Writes everything the reliability layer has for the wire (the ACK,
+ * resends that are due, units never sent) into as many DATA packets as it
+ * takes.  A refused TCP record stops it: what was not written yet waits
+ * for the next call, what was written is resent by its timer.
+ */
+static void rudp_flush(struct hy_client *c)
+{
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_wr w;
+
+	for (;;) {
+		hy_wr_init(&w, pt, sizeof(pt));
+		if (hy_rudp_poll_tx(&c->rudp, now_us(c), &w, HY_MAX_FRAMES_PER_PACKET) == 0 ||
+		    w.off == 0)
+			return;
+		if (send_sealed(c, HY_PKT_DATA, pt, w.off) < 0 && is_tcp(c))
+			return;
+	}
+}
+
+/* Flushes when anything is due: an ACK whose delay ran out, a resend,
+ * units not sent yet. */
+static void rudp_service(struct hy_client *c)
+{
+	if (hy_rudp_next_deadline(&c->rudp) <= now_us(c))
+		rudp_flush(c);
+}
+
+/* Sends a DATA packet whose first frames are already in w, with the
+ * pending ACK (and any reliable units that fit) riding along. */
+static int send_data(struct hy_client *c, struct hy_wr *w, unsigned frames)
+{
+	hy_rudp_poll_tx(&c->rudp, now_us(c), w, HY_MAX_FRAMES_PER_PACKET - frames);
+	int rc = send_sealed(c, HY_PKT_DATA, w->p, w->off);
+	rudp_service(c);
+	return rc;
+}
+
+static void send_close(struct hy_client *c, enum hy_close_reason why)
+{
+	uint8_t body[HY_DISCONNECT_BODY_LEN];
+	size_t n = hy_close_encode(body, sizeof(body), why);
+	/* TCP delivers one copy or breaks the connection, which the node
+	 * notices on its own. */
+	unsigned copies = is_tcp(c) ? 1 : CLIENT_DISCONNECT_COPIES;
+	for (unsigned i = 0; n && i < copies; i++)
+		send_sealed(c, HY_PKT_DISCONNECT, body, n);
+}
+
+/* Applies the reliability layer's verdict: a peer that stopped
+ * acknowledging, or sent an inconsistent stream, ends the session.
+ * Returns true if it did. */
+static bool rudp_verdict_ends(struct hy_client *c)
+{
+	enum hy_rudp_verdict v = hy_rudp_verdict(&c->rudp);
+	if (v == HY_RUDP_OK || c->state != HY_CLIENT_CONNECTED)
+		return false;
+	enum hy_close_reason why =
+		v == HY_RUDP_DEAD ? HY_CLOSE_RETRIES_EXHAUSTED : HY_CLOSE_PROTOCOL_ERROR;
+	send_close(c, why);
+	finish(c, HY_CLIENT_DISCONNECTED, why);
+	return true;
+}
+
 int hy_client_send(struct hy_client *c, uint8_t ver, uint16_t cmd, const void *payload, size_t len)
 {
 	uint8_t msg[HY_FRAME_MAX_UNRELIABLE];
@@ -399,7 +549,59 @@ int hy_client_send(struct hy_client *c, uint8_t ver, uint16_t cmd, const void *p
 	hy_wr_init(&w, pt, sizeof(pt));
 	if (!hy_frame_put_unreliable(&w, msg, mlen))
 		return -1;
-	return send_sealed(c, HY_PKT_DATA, pt, w.off);
+	return send_data(c, &w, 1);
+}
+
+int hy_client_send_sequenced(struct hy_client *c, uint8_t stream, uint8_t ver, uint16_t cmd,
+			     const void *payload, size_t len)
+{
+	uint8_t msg[HY_FRAME_MAX_SEQUENCED];
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_wr w;
+
+	if (c->state != HY_CLIENT_CONNECTED)
+		return -1;
+	size_t mlen = hy_msg_cmd_encode(msg, sizeof(msg), ver, cmd, payload, len);
+	if (mlen == 0)
+		return -1;
+	hy_wr_init(&w, pt, sizeof(pt));
+	if (!hy_frame_put_sequenced(&w, stream, c->seq_tx[stream], msg, mlen))
+		return -1;
+	c->seq_tx[stream]++;
+	return send_data(c, &w, 1);
+}
+
+int hy_client_send_reliable(struct hy_client *c, uint8_t ver, uint16_t cmd, const void *payload,
+			    size_t len)
+{
+	enum hy_reason r;
+
+	if (c->state != HY_CLIENT_CONNECTED) {
+		c->send_reason = HY_R_UNKNOWN_SESSION; /* no session to send on */
+		return -1;
+	}
+	size_t mlen = hy_msg_cmd_encode(c->msg_buf, sizeof(c->msg_buf), ver, cmd, payload, len);
+	r = mlen ? hy_rudp_send(&c->rudp, c->msg_buf, mlen) : HY_R_MESSAGE_TOO_LARGE;
+	c->send_reason = r;
+	if (r == HY_R_OK)
+		rudp_flush(c);
+	sync_stats(c);
+	if (rudp_verdict_ends(c))
+		return -1;
+	return r == HY_R_OK ? 0 : -1;
+}
+
+enum hy_reason hy_client_send_reason(const struct hy_client *c)
+{
+	return c->send_reason;
+}
+
+uint64_t hy_client_next_deadline_ms(const struct hy_client *c)
+{
+	uint64_t us = hy_rudp_next_deadline(&c->rudp);
+	if (c->state != HY_CLIENT_CONNECTED || us == HY_RUDP_NEVER)
+		return UINT64_MAX;
+	return (us + 999u) / 1000u;
 }
 
 int hy_client_echo(struct hy_client *c, uint64_t client_time)
@@ -409,11 +611,29 @@ int hy_client_echo(struct hy_client *c, uint64_t client_time)
 	return n ? hy_client_send(c, HY_MSG_VER_TRANSPORT, HY_CMD_ECHO, payload, n) : -1;
 }
 
+/* Gives back the arena bytes of the message receive() handed out last. */
+static void release_popped(struct hy_client *c)
+{
+	c->a_used -= c->popped_span;
+	c->popped_span = 0;
+	if (c->a_used == 0)
+		c->a_tail = 0; /* empty: start at the front, no wrap waste */
+}
+
+/* Can the queue take everything one more packet could release? */
+static bool queue_has_room(const struct hy_client *c)
+{
+	return CLIENT_QUEUE_LEN - c->q_count >= CLIENT_SLOTS_PER_PACKET &&
+	       CLIENT_ARENA_BYTES - c->a_used >= CLIENT_BYTES_PER_PACKET;
+}
+
 bool hy_client_receive(struct hy_client *c, struct hy_client_message *out)
 {
+	release_popped(c);
 	if (c->q_count == 0)
 		return false;
 	*out = c->queue[c->q_head].msg;
+	c->popped_span = c->queue[c->q_head].span;
 	c->q_head = (c->q_head + 1) % CLIENT_QUEUE_LEN;
 	c->q_count--;
 	return true;
@@ -421,15 +641,8 @@ bool hy_client_receive(struct hy_client *c, struct hy_client_message *out)
 
 void hy_client_disconnect(struct hy_client *c)
 {
-	if (c->state == HY_CLIENT_CONNECTED) {
-		uint8_t body[HY_DISCONNECT_BODY_LEN];
-		size_t n = hy_close_encode(body, sizeof(body), HY_CLOSE_CLIENT_CLOSED);
-		/* TCP delivers one copy or breaks the connection, which the node
-		 * notices on its own. */
-		unsigned copies = is_tcp(c) ? 1 : CLIENT_DISCONNECT_COPIES;
-		for (unsigned i = 0; n && i < copies; i++)
-			send_sealed(c, HY_PKT_DISCONNECT, body, n);
-	}
+	if (c->state == HY_CLIENT_CONNECTED)
+		send_close(c, HY_CLOSE_CLIENT_CLOSED);
 	if (!is_terminal(c->state))
 		finish(c, HY_CLIENT_DISCONNECTED, HY_CLOSE_CLIENT_CLOSED);
 	else if (is_tcp(c))
@@ -455,13 +668,26 @@ static void queue_message(struct hy_client *c, const struct hy_msg *m)
 		return;
 	}
 	struct client_slot *s = &c->queue[(c->q_head + c->q_count) % CLIENT_QUEUE_LEN];
-	if (m->len > sizeof(s->buf)) { /* cannot happen: a frame fits a datagram */
+	size_t pos = c->a_tail, waste = 0;
+	if (pos + m->len > CLIENT_ARENA_BYTES) { /* wrap: the end of the ring is skipped */
+		waste = CLIENT_ARENA_BYTES - pos;
+		pos = 0;
+	}
+	if (c->a_used + waste + m->len > CLIENT_ARENA_BYTES) {
+		/* Cannot happen while reads wait for queue_has_room(). */
 		c->stats.queue_overflow++;
 		return;
 	}
-	memcpy(s->buf, m->payload, m->len);
-	s->msg = (struct hy_client_message){
-		.ver = m->ver, .cmd = m->cmd, .status = m->status, .payload = s->buf, .len = m->len};
+	if (m->len)
+		memcpy(c->arena + pos, m->payload, m->len);
+	c->a_tail = pos + m->len;
+	c->a_used += waste + m->len;
+	s->span = waste + m->len;
+	s->msg = (struct hy_client_message){.ver = m->ver,
+					    .cmd = m->cmd,
+					    .status = m->status,
+					    .payload = c->arena + pos,
+					    .len = m->len};
 	c->q_count++;
 	c->stats.rx_delivered++;
 
@@ -472,15 +698,17 @@ static void queue_message(struct hy_client *c, const struct hy_msg *m)
 	}
 }
 
-/* Newest-wins filter for a sequenced stream; wrap-aware (serial number
- * arithmetic over u32, as RFC 1982). */
-static bool sequenced_is_fresh(struct hy_client *c, uint8_t stream, uint32_t seq)
+/* The reliability layer's delivery: one whole response or push, in
+ * order, exactly once. */
+static void client_deliver(void *arg, const uint8_t *msg, size_t len)
 {
-	if (c->seq_seen[stream] && (int32_t)(seq - c->seq_newest[stream]) <= 0)
-		return false;
-	c->seq_seen[stream] = 1;
-	c->seq_newest[stream] = seq;
-	return true;
+	struct hy_client *c = arg;
+	struct hy_msg m;
+	enum hy_reason r = hy_msg_resp_decode(msg, len, &m);
+	if (r == HY_R_OK)
+		queue_message(c, &m);
+	else
+		drop(c, r);
 }
 
 static void handle_data(struct hy_client *c, const uint8_t *pt, size_t len)
@@ -497,7 +725,7 @@ static void handle_data(struct hy_client *c, const uint8_t *pt, size_t len)
 		struct hy_msg m;
 		switch (f.type) {
 		case HY_FRAME_SEQUENCED:
-			if (!sequenced_is_fresh(c, f.stream, f.seq)) {
+			if (!hy_seq_accept(&c->seq_rx[f.stream], f.seq)) {
 				c->stats.stale_sequenced++;
 				break;
 			}
@@ -509,14 +737,15 @@ static void handle_data(struct hy_client *c, const uint8_t *pt, size_t len)
 			else
 				drop(c, r);
 			break;
-		case HY_FRAME_RELIABLE:
-		case HY_FRAME_FRAGMENT:
-			c->stats.unsupported_frames++;
-			break;
-		default: /* ACK and PING need no answer from an unreliable client */
+		default: /* ACK, RELIABLE, FRAGMENT, PING */
+			r = hy_rudp_on_frame(&c->rudp, &f, now_us(c), client_deliver, c);
+			if (r == HY_R_UNSUPPORTED)
+				c->stats.unsupported_frames++; /* unreliable fragments */
 			break;
 		}
 	}
+	if (!rudp_verdict_ends(c))
+		rudp_service(c); /* the ACK goes now if it is due */
 }
 
 static void handle_sealed(struct hy_client *c, uint8_t *buf, size_t len)
@@ -622,7 +851,9 @@ static void handle_datagram(struct hy_client *c, uint8_t *buf, size_t len)
 
 static void read_udp(struct hy_client *c)
 {
-	for (;;) {
+	/* While the queue is short of room the datagrams wait in the socket
+	 * (or are lost there, and resent if reliable). */
+	while (queue_has_room(c)) {
 		ssize_t n = recv(c->fd, c->pkt, sizeof(c->pkt), MSG_TRUNC);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -667,7 +898,7 @@ static void read_tcp(struct hy_client *c)
 	unsigned records = 0;
 
 	while (c->fd >= 0 && !is_terminal(c->state) && records < CLIENT_TCP_RECORDS_PER_UPDATE &&
-	       CLIENT_QUEUE_LEN - c->q_count >= HY_MAX_FRAMES_PER_PACKET) {
+	       queue_has_room(c)) {
 		size_t want;
 		uint8_t *space = hy_record_rx_space(&c->rx, &want);
 		if (space == NULL)
@@ -753,12 +984,15 @@ static void run_timers(struct hy_client *c)
 			finish(c, HY_CLIENT_TIMED_OUT, HY_CLOSE_IDLE_TIMEOUT);
 			return;
 		}
+		rudp_service(c); /* resends and ACKs that are due */
+		if (rudp_verdict_ends(c))
+			return;
 		if (c->keepalive_ms && now - c->last_send_ms >= c->keepalive_ms) {
-			uint8_t pt[HY_FRAME_PING_LEN];
+			uint8_t pt[HY_MAX_PAYLOAD];
 			struct hy_wr w;
 			hy_wr_init(&w, pt, sizeof(pt));
 			if (hy_frame_put_ping(&w))
-				send_sealed(c, HY_PKT_DATA, pt, w.off);
+				send_data(c, &w, 1);
 		}
 		return;
 	default:
@@ -769,6 +1003,7 @@ static void run_timers(struct hy_client *c)
 void hy_client_update(struct hy_client *c, uint64_t now_ms)
 {
 	c->now_ms = now_ms;
+	release_popped(c);
 	if (c->state == HY_CLIENT_IDLE || is_terminal(c->state))
 		return;
 	if (!is_tcp(c)) {
@@ -781,4 +1016,5 @@ void hy_client_update(struct hy_client *c, uint64_t now_ms)
 	}
 	if (!is_terminal(c->state))
 		run_timers(c);
+	sync_stats(c);
 }

@@ -18,10 +18,20 @@
  * hy_client_state() is CONNECTED (or a terminal state) -> send()/echo()/
  * receive() -> hy_client_disconnect() -> hy_client_destroy().
  *
- * Delivery in this version: commands go out on the unreliable channel;
- * responses and pushes arriving unreliable or unreliable-sequenced are
- * delivered.  Reliable and fragmented frames are counted and dropped until
- * the reliability layer lands (stats.unsupported_frames).
+ * Channels (docs/protocol.md, "Frames"): hy_client_send() is unreliable,
+ * hy_client_send_sequenced() unreliable-sequenced (the receiver keeps only
+ * the newest per stream), hy_client_send_reliable() reliable-ordered
+ * (shared/rudp: acknowledged, resent, fragmented up to HY_MAX_MESSAGE,
+ * delivered once and in order).  Responses and pushes on all three arrive
+ * through hy_client_receive().  On TCP the reliable channel runs exactly
+ * as on UDP (RELIABLE and FRAGMENT frames, ACKs): one protocol on both
+ * transports, at the cost of ACK frames the stream does not need.
+ *
+ * Memory: everything is allocated by hy_client_create() and nothing
+ * after: about 0.93 MiB per client, fixed (the client itself, 158 KiB:
+ * a 64 KiB reassembly area, 64 KiB for an outgoing reliable message,
+ * packet and TCP buffers; a 386 KiB arena behind the receive queue; a
+ * 384 KiB pool for the reliable send and receive windows).
  */
 #ifndef HAYATE_CLIENT_H
 #define HAYATE_CLIENT_H
@@ -83,10 +93,18 @@ struct hy_client_options {
 	/* 0: the ticket's transport; HY_TRANSPORT_UDP or HY_TRANSPORT_TCP to
 	 * override it (the node still refuses a token minted for the other). */
 	unsigned transport;
+	/* Reliable channel (0: the default shown).  Retransmission timeout
+	 * bounds and the number of resends of one unit, with no ACK from the
+	 * node meanwhile, after which the client sends DISCONNECT
+	 * RETRIES_EXHAUSTED and ends DISCONNECTED with that reason. */
+	uint32_t rto_min_ms;  /* 50 */
+	uint32_t rto_max_ms;  /* 1000; also the timeout before the first RTT sample */
+	uint32_t max_retries; /* 10 */
 };
 
-/* A response or push from the node.  payload points into the client and is
- * valid until the next hy_client_update() or hy_client_receive(). */
+/* A response or push from the node (any channel; up to HY_MAX_MESSAGE
+ * bytes when reliable).  payload points into the client and is valid
+ * until the next hy_client_update() or hy_client_receive(). */
 struct hy_client_message {
 	uint8_t ver;
 	uint16_t cmd;
@@ -101,10 +119,23 @@ struct hy_client_stats {
 	uint64_t rx_delivered;        /* messages handed to the application */
 	uint64_t rx_dropped;          /* datagrams dropped, all reasons */
 	uint64_t rx_dropped_by_reason[HY_R_COUNT];
-	uint64_t unsupported_frames;  /* reliable/fragment frames (not yet handled) */
+	uint64_t unsupported_frames;  /* unreliable FRAGMENT frames (not handled) */
 	uint64_t stale_sequenced;     /* sequenced messages older than the newest */
-	uint64_t queue_overflow;      /* messages lost because receive() lagged */
+	uint64_t queue_overflow;      /* messages lost because receive() lagged (0: reads wait) */
 	uint64_t tcp_output_full;     /* TCP: sends refused because the output queue was full */
+	/* reliable channel, as of the last update() or send_reliable() */
+	uint64_t reliable_sent;       /* messages accepted by hy_client_send_reliable() */
+	uint64_t reliable_delivered;  /* reliable messages received, in order, once each */
+	uint64_t retransmits;         /* units sent again */
+	uint64_t fragments_sent;      /* FRAGMENT units sent (first transmissions) */
+	uint64_t fragments_received;  /* FRAGMENT units accepted */
+	uint64_t reassembly_drops;    /* units refused: receive byte cap or pool full */
+	uint64_t window_stalls;       /* send_reliable() refused: window or byte cap full */
+	uint64_t acks_sent, acks_received; /* ACK frames */
+	uint64_t duplicates;          /* reliable units received again (dropped, re-acked) */
+	uint32_t srtt_us;             /* smoothed round trip (0: no sample yet) */
+	uint32_t rto_us;              /* current retransmission timeout */
+	uint64_t rudp_mem_bytes;      /* pool bytes the windows hold now */
 };
 
 /*
@@ -151,6 +182,44 @@ void hy_client_update(struct hy_client *c, uint64_t now_ms);
  * the node does not read, it fails with -1 (stats.tcp_output_full) and
  * nothing is queued. */
 int hy_client_send(struct hy_client *c, uint8_t ver, uint16_t cmd, const void *payload, size_t len);
+
+/*
+ * Sends one command reliably: it arrives once, in order with the other
+ * reliable commands, however the network loses, duplicates or reorders
+ * packets.  The encoded command (3 bytes + payload) may be up to
+ * HY_MAX_MESSAGE bytes; over one frame (1160 bytes) it goes as fragments.
+ * The payload is copied.  Units are resent from hy_client_update() (call
+ * it at least by hy_client_next_deadline_ms()).  Returns 0, or -1 with
+ * the reason in hy_client_send_reason():
+ *   WINDOW_FULL        flow control: the node has not acknowledged enough
+ *                      yet (window of 64 units or 128 KiB); update() and
+ *                      try again later (counted in stats.window_stalls);
+ *   REASSEMBLY_FULL    the window pool is momentarily exhausted: likewise;
+ *   MESSAGE_TOO_LARGE  over HY_MAX_MESSAGE;
+ *   SEQ_EXHAUSTED      2^32 reliable units used: reconnect;
+ *   UNKNOWN_SESSION    not CONNECTED;
+ *   RETRIES_EXHAUSTED, BAD_FRAGMENT  the session has ended (state
+ *                      DISCONNECTED).
+ * Works the same on TCP (see the header comment).
+ */
+int hy_client_send_reliable(struct hy_client *c, uint8_t ver, uint16_t cmd, const void *payload,
+			    size_t len);
+
+/* Sends one command unreliable-sequenced on stream (0..255): each stream
+ * numbers its messages, and the node acts only on one newer than every
+ * one it has seen on that stream (stale or duplicated ones are dropped).
+ * Must fit one frame.  Returns 0 or -1 as hy_client_send(). */
+int hy_client_send_sequenced(struct hy_client *c, uint8_t stream, uint8_t ver, uint16_t cmd,
+			     const void *payload, size_t len);
+
+/* Why the last hy_client_send_reliable() returned -1 (HY_R_OK if it did
+ * not). */
+enum hy_reason hy_client_send_reason(const struct hy_client *c);
+
+/* The client-clock time (ms) by which hy_client_update() must run for
+ * the reliable channel (an ACK or a resend due); UINT64_MAX when nothing
+ * waits.  A loop can bound its poll() timeout with it. */
+uint64_t hy_client_next_deadline_ms(const struct hy_client *c);
 
 /* Sends the built-in ECHO command carrying client_time (echoed back). */
 int hy_client_echo(struct hy_client *c, uint64_t client_time);

@@ -46,6 +46,8 @@ struct ref_session {
 	uint64_t next_pn;
 	uint64_t last_recv_ms;
 	uint64_t last_send_ms;
+	struct hy_rudp rudp;
+	struct hy_seq_stream seq[256];
 };
 
 /* One TCP connection: a record being read, and bytes waiting to be sent. */
@@ -77,6 +79,8 @@ struct ref_server {
 	struct ref_session sessions[REF_SERVER_MAX_SESSIONS];
 	uint64_t used_sids[USED_SIDS];
 	unsigned used_next;
+	struct hy_rudp_env rudp_env;
+	bool rudp_mute;
 	uint64_t deny_ms;     /* DENY packet numbers: current ms ... */
 	uint32_t deny_count;  /* ... and how many this ms */
 	struct ref_server_stats stats;
@@ -98,6 +102,21 @@ static void drop(struct ref_server *s, enum hy_reason r, const char *what, size_
 	s->stats.dropped_by_reason[(unsigned)r < HY_R_COUNT ? r : 0]++;
 	trace(s, "drop", hy_reason_name(r), len);
 	(void)what;
+}
+
+/* The responder is a test tool: its windows come from malloc, bounded per
+ * session by the reliability layer's caps. */
+static void *rudp_malloc(void *arg, size_t size)
+{
+	(void)arg;
+	return malloc(size);
+}
+
+static void rudp_free(void *arg, void *p, size_t size)
+{
+	(void)arg;
+	(void)size;
+	free(p);
 }
 
 struct ref_server *ref_server_create(const struct ref_server_config *cfg, const char *bind_addr,
@@ -135,6 +154,15 @@ struct ref_server *ref_server_create(const struct ref_server_config *cfg, const 
 		goto fail;
 	}
 	explicit_bzero(ck, sizeof(ck));
+	struct hy_rudp_config rc = {.rto_min_ms = cfg->rto_min_ms,
+				    .rto_max_ms = cfg->rto_max_ms,
+				    .rto_initial_ms = cfg->rto_max_ms,
+				    .max_retries = cfg->max_retries,
+				    .alloc = {.alloc = rudp_malloc, .free = rudp_free}};
+	if (hy_rudp_env_init(&s->rudp_env, &rc, NULL, 0) != HY_R_OK) {
+		errno = EINVAL;
+		goto fail;
+	}
 	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		goto fail;
@@ -155,6 +183,8 @@ void ref_server_destroy(struct ref_server *s)
 {
 	if (s == NULL)
 		return;
+	for (unsigned i = 0; i < REF_SERVER_MAX_SESSIONS; i++)
+		hy_rudp_fini(&s->sessions[i].rudp);
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->tcp_fd >= 0)
@@ -255,6 +285,61 @@ static void send_message(struct ref_server *s, struct ref_session *ss, uint8_t v
 		send_sealed(s, ss, HY_PKT_DATA, pt, w.off);
 }
 
+static uint64_t now_us(const struct ref_server *s)
+{
+	return s->now_ms * 1000u;
+}
+
+/* Sends the session's ACK, due resends and new reliable units. */
+static void rudp_flush(struct ref_server *s, struct ref_session *ss)
+{
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_wr w;
+
+	while (ss->live) {
+		/* TCP: never more than the connection's output buffer takes (a
+		 * full one means a slow consumer); the rest waits for a poll. */
+		if (ss->tcp && (ss->conn == NULL ||
+				ss->conn->out_len + 2 + HY_MAX_DATAGRAM > sizeof(ss->conn->out)))
+			return;
+		hy_wr_init(&w, pt, sizeof(pt));
+		if (hy_rudp_poll_tx(&ss->rudp, now_us(s), &w, HY_MAX_FRAMES_PER_PACKET) == 0 ||
+		    w.off == 0)
+			return;
+		send_sealed(s, ss, HY_PKT_DATA, pt, w.off);
+	}
+}
+
+static void rudp_service(struct ref_server *s, struct ref_session *ss)
+{
+	if (ss->live && hy_rudp_next_deadline(&ss->rudp) <= now_us(s))
+		rudp_flush(s, ss);
+}
+
+/* Queues a reliable response or push; a full window refuses it (counted):
+ * a client that does not acknowledge is not given more memory. */
+static bool send_reliable(struct ref_server *s, struct ref_session *ss, uint8_t ver, uint16_t cmd,
+			  uint8_t status, const uint8_t *payload, size_t len)
+{
+	static uint8_t msg[HY_MAX_MESSAGE];
+	size_t mlen = hy_msg_resp_encode(msg, sizeof(msg), ver, cmd, status, payload, len);
+
+	if (mlen == 0 || hy_rudp_send(&ss->rudp, msg, mlen) != HY_R_OK) {
+		s->stats.reliable_refused++;
+		return false;
+	}
+	return true;
+}
+
+static void answer(struct ref_server *s, struct ref_session *ss, bool reliable, uint8_t ver,
+		   uint16_t cmd, uint8_t status, const uint8_t *payload, size_t len)
+{
+	if (reliable)
+		send_reliable(s, ss, ver, cmd, status, payload, len);
+	else
+		send_message(s, ss, ver, cmd, status, payload, len);
+}
+
 /* Forgets a session without a word (after its DISCONNECT, or when its
  * connection is gone). */
 static void forget_session(struct ref_session *ss)
@@ -265,6 +350,7 @@ static void forget_session(struct ref_session *ss)
 	}
 	hy_aead_key_wipe(&ss->rx_key);
 	hy_aead_key_wipe(&ss->tx_key);
+	hy_rudp_fini(&ss->rudp);
 	ss->live = false;
 }
 
@@ -368,6 +454,8 @@ static struct ref_session *admit(struct ref_server *s, const struct hy_token_pub
 			return NULL;
 		}
 		ss->live = true;
+		hy_rudp_init(&ss->rudp, &s->rudp_env);
+		memset(ss->seq, 0, sizeof(ss->seq));
 		ss->expire_at = pub->expire_at;
 		ss->last_recv_ms = s->now_ms;
 		if (conn)
@@ -439,15 +527,36 @@ wipe:
 	explicit_bzero(&priv, sizeof(priv));
 }
 
-static void on_command(struct ref_server *s, struct ref_session *ss, const struct hy_msg *m)
+/* Ends a session whose reliable channel failed.  Returns true if it did. */
+static bool rudp_closes(struct ref_server *s, struct ref_session *ss)
 {
+	enum hy_rudp_verdict v = hy_rudp_verdict(&ss->rudp);
+	if (v == HY_RUDP_OK)
+		return false;
+	s->stats.rudp_closed++;
+	close_session(s, ss,
+		      v == HY_RUDP_DEAD ? HY_CLOSE_RETRIES_EXHAUSTED : HY_CLOSE_PROTOCOL_ERROR);
+	return true;
+}
+
+static void on_command(struct ref_server *s, struct ref_session *ss, const struct hy_msg *m,
+		       bool reliable)
+{
+	if (m->ver == REF_APP_VER && (m->cmd == REF_CMD_RELIABLE_ECHO || m->cmd == REF_CMD_SINK)) {
+		if (s->cfg.on_message)
+			s->cfg.on_message(s->cfg.on_message_arg, ss->sid, reliable, m->cmd,
+					  m->payload, m->len);
+		if (m->cmd == REF_CMD_RELIABLE_ECHO)
+			answer(s, ss, reliable, m->ver, m->cmd, HY_STATUS_OK, m->payload, m->len);
+		return;
+	}
 	if (m->ver == HY_MSG_VER_TRANSPORT && m->cmd == HY_CMD_ECHO) {
 		struct hy_echo_resp er = {.node_state = s->cfg.node_state};
 		struct hy_cookie_addr ca;
 		uint8_t payload[HY_ECHO_RESP_V6_LEN];
 
 		if (hy_echo_req_decode(m->payload, m->len, &er.client_time) != HY_R_OK) {
-			send_message(s, ss, m->ver, m->cmd, HY_STATUS_BAD, NULL, 0);
+			answer(s, ss, reliable, m->ver, m->cmd, HY_STATUS_BAD, NULL, 0);
 			return;
 		}
 		cookie_addr(&ss->addr, &ca);
@@ -456,10 +565,30 @@ static void on_command(struct ref_server *s, struct ref_session *ss, const struc
 		er.addr.port = ca.port;
 		size_t n = hy_echo_resp_encode(payload, sizeof(payload), &er);
 		s->stats.echoes++;
-		send_message(s, ss, m->ver, m->cmd, HY_STATUS_OK, payload, n);
+		answer(s, ss, reliable, m->ver, m->cmd, HY_STATUS_OK, payload, n);
 		return;
 	}
-	send_message(s, ss, m->ver, m->cmd, HY_STATUS_BAD, NULL, 0);
+	answer(s, ss, reliable, m->ver, m->cmd, HY_STATUS_BAD, NULL, 0);
+}
+
+struct deliver_ctx {
+	struct ref_server *s;
+	struct ref_session *ss;
+};
+
+/* A whole reliable command, in order, once. */
+static void on_reliable(void *arg, const uint8_t *msg, size_t len)
+{
+	struct deliver_ctx *d = arg;
+	struct hy_msg m;
+	enum hy_reason r = hy_msg_cmd_decode(msg, len, &m);
+
+	if (r != HY_R_OK) {
+		drop(d->s, r, "command", len);
+		return;
+	}
+	if (d->ss->live)
+		on_command(d->s, d->ss, &m, true);
 }
 
 /* A sealed packet: from a UDP source (conn NULL) or on a TCP connection,
@@ -512,14 +641,24 @@ static void on_sealed(struct ref_server *s, uint8_t *buf, size_t len,
 	hy_rd_init(&rd, pt, pt_len);
 	while (ss->live && hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK) {
 		struct hy_msg m;
-		if (f.type != HY_FRAME_UNRELIABLE && f.type != HY_FRAME_SEQUENCED)
-			continue; /* PING/ACK need nothing; reliability is not here */
+		if (f.type != HY_FRAME_UNRELIABLE && f.type != HY_FRAME_SEQUENCED) {
+			struct deliver_ctx d = {s, ss};
+			if (!s->rudp_mute)
+				hy_rudp_on_frame(&ss->rudp, &f, now_us(s), on_reliable, &d);
+			continue;
+		}
+		if (f.type == HY_FRAME_SEQUENCED && !hy_seq_accept(&ss->seq[f.stream], f.seq)) {
+			s->stats.stale_sequenced++;
+			continue;
+		}
 		if ((r = hy_msg_cmd_decode(f.data, f.len, &m)) != HY_R_OK) {
 			drop(s, r, "command", f.len);
 			continue;
 		}
-		on_command(s, ss, &m);
+		on_command(s, ss, &m, false);
 	}
+	if (ss->live && !rudp_closes(s, ss))
+		rudp_service(s, ss);
 	return;
 dropped:
 	drop(s, r, "sealed", len);
@@ -808,6 +947,9 @@ void ref_server_poll(struct ref_server *s, uint64_t now_ms)
 			close_session(s, ss, HY_CLOSE_IDLE_TIMEOUT);
 			continue;
 		}
+		rudp_service(s, ss);
+		if (rudp_closes(s, ss))
+			continue;
 		/* Both ends keep an idle session alive: the client times out
 		 * a node it has not heard from, too. */
 		if (s->cfg.keepalive_ms && now_ms - ss->last_send_ms >= s->cfg.keepalive_ms) {
@@ -829,6 +971,50 @@ unsigned ref_server_push_all(struct ref_server *s, uint8_t ver, uint16_t cmd, co
 		n++;
 	}
 	return n;
+}
+
+unsigned ref_server_push_reliable(struct ref_server *s, uint8_t ver, uint16_t cmd,
+				  const void *payload, size_t len)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < REF_SERVER_MAX_SESSIONS; i++) {
+		struct ref_session *ss = &s->sessions[i];
+		if (!ss->live || !send_reliable(s, ss, ver, cmd, HY_STATUS_PUSH, payload, len))
+			continue;
+		rudp_flush(s, ss);
+		n++;
+	}
+	tcp_flush_all(s);
+	return n;
+}
+
+unsigned ref_server_push_sequenced(struct ref_server *s, uint8_t stream, uint32_t seq, uint8_t ver,
+				   uint16_t cmd, const void *payload, size_t len)
+{
+	uint8_t msg[HY_FRAME_MAX_SEQUENCED];
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_wr w;
+	unsigned n = 0;
+	size_t mlen = hy_msg_resp_encode(msg, sizeof(msg), ver, cmd, HY_STATUS_PUSH, payload, len);
+
+	hy_wr_init(&w, pt, sizeof(pt));
+	if (mlen == 0 || !hy_frame_put_sequenced(&w, stream, seq, msg, mlen))
+		return 0;
+	for (unsigned i = 0; i < REF_SERVER_MAX_SESSIONS; i++) {
+		if (!s->sessions[i].live)
+			continue;
+		send_sealed(s, &s->sessions[i], HY_PKT_DATA, pt, w.off);
+		n++;
+	}
+	tcp_flush_all(s);
+	return n;
+}
+
+void ref_server_rudp_mute(struct ref_server *s, bool mute) { s->rudp_mute = mute; }
+
+const struct hy_rudp_stats *ref_server_rudp_stats(const struct ref_server *s)
+{
+	return &s->rudp_env.stats;
 }
 
 void ref_server_kick_all(struct ref_server *s, unsigned reason)

@@ -9,7 +9,10 @@
  * answers the UDP handshake with stateless cookies and the TCP one (a
  * CONNECT record) directly, enforces one session per token across both,
  * answers ECHO with the client's address, answers any other command with
- * status BAD, and handles DISCONNECT.  Single-threaded, non-blocking; call
+ * status BAD, and handles DISCONNECT.  Every session embeds the
+ * reliability layer (shared/rudp) as the client does: reliable commands
+ * are delivered in order once, answered on the reliable channel, and the
+ * reliable application commands below exist for tests.  Single-threaded, non-blocking; call
  * ref_server_poll() when ref_server_pollfds() says so (or every few ms).
  */
 #ifndef HY_TESTS_REF_SERVER_H
@@ -23,6 +26,13 @@
 #include "common/reason.h"
 #include "crypto/aead.h"
 #include "proto/limits.h"
+#include "rudp/rudp.h"
+
+/* Application commands (ver REF_APP_VER) the responder understands. */
+#define REF_APP_VER 2u
+#define REF_CMD_RELIABLE_ECHO 0xfe01u /* answered with the same payload, status OK, on the
+				  * channel it came on (reliable: reliably) */
+#define REF_CMD_SINK 0xfe02u     /* not answered; passed to on_message */
 
 struct ref_server_config {
 	uint32_t node_id;
@@ -39,6 +49,13 @@ struct ref_server_config {
 	/* Optional: called for every datagram received ("in") and sent ("out"). */
 	void (*trace)(void *arg, const char *dir, const char *what, size_t len);
 	void *trace_arg;
+	/* Optional: called for every command of ver REF_APP_VER received, with
+	 * its channel (reliable or not), in the order delivered. */
+	void (*on_message)(void *arg, uint64_t sid, bool reliable, uint16_t cmd,
+			   const uint8_t *payload, size_t len);
+	void *on_message_arg;
+	/* Reliable channel settings (0: defaults), as struct hy_rudp_config. */
+	uint32_t rto_min_ms, rto_max_ms, max_retries;
 };
 
 #define REF_SERVER_MAX_SESSIONS 64u
@@ -50,6 +67,9 @@ struct ref_server_stats {
 	uint64_t rx, tx; /* datagrams and records */
 	uint64_t challenges, accepts, denies, echoes, disconnects;
 	uint64_t tcp_accepted, tcp_closed, tcp_slow_consumer;
+	uint64_t reliable_refused;  /* reliable answers/pushes refused (window full) */
+	uint64_t stale_sequenced;   /* sequenced commands older than the newest */
+	uint64_t rudp_closed;       /* sessions closed: RETRIES_EXHAUSTED or PROTOCOL_ERROR */
 	uint64_t dropped_by_reason[HY_R_COUNT];
 };
 
@@ -85,6 +105,24 @@ void ref_server_poll(struct ref_server *s, uint64_t now_ms);
 /* Sends a PUSH (status 255) to every session. Returns how many got it. */
 unsigned ref_server_push_all(struct ref_server *s, uint8_t ver, uint16_t cmd, const void *payload,
 			     size_t len);
+
+/* Queues a reliable PUSH (status 255; up to HY_MAX_MESSAGE bytes with its
+ * 4-byte header) to every session and sends what the windows allow.
+ * Returns how many sessions took it (a full window refuses: try later). */
+unsigned ref_server_push_reliable(struct ref_server *s, uint8_t ver, uint16_t cmd,
+				  const void *payload, size_t len);
+
+/* Sends an unreliable-sequenced PUSH with the given stream and seq to
+ * every session (tests pick the seqs).  Returns how many got it. */
+unsigned ref_server_push_sequenced(struct ref_server *s, uint8_t stream, uint32_t seq, uint8_t ver,
+				   uint16_t cmd, const void *payload, size_t len);
+
+/* Test mode: while muted the responder ignores ACK, RELIABLE and FRAGMENT
+ * frames, as a node that stopped acknowledging. */
+void ref_server_rudp_mute(struct ref_server *s, bool mute);
+
+/* The reliability layer's counters over all sessions. */
+const struct hy_rudp_stats *ref_server_rudp_stats(const struct ref_server *s);
 
 /* Closes every session with a DISCONNECT carrying reason (enum hy_close_reason). */
 void ref_server_kick_all(struct ref_server *s, unsigned reason);
