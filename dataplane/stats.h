@@ -81,7 +81,20 @@
 	X(keepalives,      "keep-alive PINGs sent") \
 	X(echoes,          "ECHO commands answered in the data plane") \
 	X(commands,        "commands passed up to the control plane") \
-	X(used_sids,       "closed session ids remembered (gauge)")
+	X(used_sids,       "closed session ids remembered (gauge)") \
+	X(reliable_delivered, "reliable messages delivered in order") \
+	X(reliable_queued, "reliable messages queued to clients") \
+	X(retransmits,     "reliable units resent") \
+	X(fragments_in,    "fragments received and accepted") \
+	X(fragments_out,   "fragments sent (first transmissions)") \
+	X(reassembly_drops, "reliable units dropped: reassembly cap or pool empty") \
+	X(window_stalls,   "reliable sends refused: window or byte cap full") \
+	X(rudp_alloc_failures, "reliability pool empty") \
+	X(acks_sent,       "ACK frames sent") \
+	X(timer_packets,   "packets sent by the reliability timers") \
+	X(dead_sessions,   "sessions closed: retries exhausted") \
+	X(broken_sessions, "sessions closed: inconsistent reliable stream") \
+	X(rudp_pool_used,  "bytes of the reliability pool in use (gauge)")
 
 /* Counter ids: the list above, then the net layer's drops by reason
  * ("net.<NAME>"), its answers by kind ("reply.<NAME>"), the engine's drops

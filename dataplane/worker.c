@@ -525,12 +525,14 @@ static void handle_msg(struct hy_worker *w, struct hy_mbox *e)
 	switch (m->type) {
 	case HY_MSG_RESPOND:
 		down_result(w, hy_engine_send(w->engine, m->sid, m->u.cmd.ver,
-			m->u.cmd.cmd, m->u.cmd.status, m->u.cmd.payload,
+			m->u.cmd.cmd, m->u.cmd.status,
+			(enum hy_engine_delivery)m->u.cmd.delivery, m->u.cmd.payload,
 			m->u.cmd.payload_len));
 		break;
 	case HY_MSG_PUSH:
 		down_result(w, hy_engine_send(w->engine, m->sid, m->u.cmd.ver,
-			m->u.cmd.cmd, HY_STATUS_PUSH, m->u.cmd.payload,
+			m->u.cmd.cmd, HY_STATUS_PUSH,
+			(enum hy_engine_delivery)m->u.cmd.delivery, m->u.cmd.payload,
 			m->u.cmd.payload_len));
 		break;
 	case HY_MSG_SEND:
@@ -542,6 +544,7 @@ static void handle_msg(struct hy_worker *w, struct hy_mbox *e)
 				continue;
 			down_result(w, hy_engine_send(w->engine, sid,
 				m->u.send.ver, m->u.send.cmd, HY_STATUS_PUSH,
+				(enum hy_engine_delivery)m->u.send.delivery,
 				m->u.send.payload, m->u.send.payload_len));
 		}
 		break;
@@ -657,6 +660,19 @@ static void publish(struct hy_worker *w, uint64_t tsc)
 	c->v[HY_ST_echoes] = es->echoes;
 	c->v[HY_ST_commands] = es->commands;
 	c->v[HY_ST_used_sids] = es->used_sids;
+	c->v[HY_ST_reliable_delivered] = es->reliable_delivered;
+	c->v[HY_ST_reliable_queued] = es->reliable_queued;
+	c->v[HY_ST_retransmits] = es->retransmits;
+	c->v[HY_ST_fragments_in] = es->fragments_in;
+	c->v[HY_ST_fragments_out] = es->fragments_out;
+	c->v[HY_ST_reassembly_drops] = es->reassembly_drops;
+	c->v[HY_ST_window_stalls] = es->window_stalls;
+	c->v[HY_ST_rudp_alloc_failures] = es->rudp_alloc_failures;
+	c->v[HY_ST_acks_sent] = es->acks_sent;
+	c->v[HY_ST_timer_packets] = es->timer_packets;
+	c->v[HY_ST_dead_sessions] = es->dead_sessions;
+	c->v[HY_ST_broken_sessions] = es->broken_sessions;
+	c->v[HY_ST_rudp_pool_used] = es->rudp_pool_used;
 	hy_stats_publish(w->dp->stats, w->lcore_id, c,
 			 (tsc - w->base_tsc) * 1000000ull / w->tsc_per_ms);
 }
@@ -833,6 +849,11 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 	ec.idle_timeout_ms = c->dataplane.idle_timeout_ms;
 	ec.keepalive_ms = c->dataplane.keepalive_ms;
 	ec.tick_budget = tick_budget(ec.max_sessions, c->dataplane.keepalive_ms);
+	ec.max_message = c->limits.max_message_bytes;
+	ec.reassembly_bytes = c->limits.reassembly_bytes_per_session;
+	ec.rto_min_ms = c->rudp.rto_min_ms;
+	ec.rto_max_ms = c->rudp.rto_max_ms;
+	ec.max_retries = c->rudp.max_retries;
 	ec.backend = dp->backend;
 	ec.shared = dp->shared;
 	ec.ops = &worker_ops;

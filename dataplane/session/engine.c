@@ -12,6 +12,9 @@
  *   - used_h + used_fifo: sids of closed sessions, kept until their token
  *     expires (one token, one session).  Admission keeps live + remembered
  *     within the FIFO's capacity, so every close can be remembered.
+ *   - reliability: one struct hy_rudp per session (72 bytes while idle), the
+ *     windows from a per-engine size-class pool over one rte_malloc'd
+ *     region, and a timer wheel of sessions with reliability work pending.
  */
 #include <string.h>
 
@@ -33,11 +36,21 @@
 #include "proto/message.h"
 #include "proto/packet.h"
 #include "proto/seal.h"
+#include "rudp/rudp.h"
 
 #define DEFAULT_TICK_BUDGET 256u
-/* Largest message that fits one frame of any kind in one DATA packet,
- * advertised until fragments are reassembled. */
-#define DEFAULT_MAX_MESSAGE HY_FRAME_MAX_SEQUENCED
+/* Reliable messages are fragmented and reassembled: the protocol's limit. */
+#define DEFAULT_MAX_MESSAGE HY_MAX_MESSAGE
+/* Timer wheel: 1 ms slots over 1.024 s; a deadline further out is parked
+ * in the last slot of the horizon and filed again when that slot comes. */
+#define WHEEL_SLOTS 1024u
+#define WHEEL_MASK (WHEEL_SLOTS - 1u)
+#define T_NONE UINT32_MAX
+/* Pool per engine when the config says 0: enough for a few KB per session
+ * (an ACK pending or a few units in flight), within sane bounds. */
+#define POOL_PER_SESSION 2048u
+#define POOL_MIN (1u << 20)
+#define POOL_MAX (64u << 20)
 #define SEQ_STREAMS 8u          /* SEQUENCED streams tracked per session */
 #define KICK_COPIES 3u          /* DISCONNECTs per kick: any copy may be lost */
 #define SERIAL_WORKER_SHIFT 24u /* cookie serial = worker id | counter */
@@ -64,7 +77,7 @@ struct hy_session {
 	uint8_t transport;
 	uint8_t uid_len;
 	uint8_t seq_seen;    /* bit n: stream n has delivered a message */
-	uint32_t reserved;
+	uint32_t tx_seq;     /* SEQUENCED frames sent (stream 0) */
 	uint64_t rx_packets;
 	uint64_t tx_packets;
 	struct hy_replay replay;
@@ -73,6 +86,10 @@ struct hy_session {
 	uint64_t created_ms;
 	uint64_t expire_at;  /* token expiry, unix seconds */
 	char uid[HY_UID_MAX + 1];
+	struct hy_rudp rudp;       /* reliable channel, both directions */
+	uint64_t t_due;            /* timer: ms when the channel needs service; 0: not armed */
+	uint32_t t_next, t_prev;   /* timer wheel slot list, by table index */
+	uint32_t t_slot;
 	struct hy_aead_ctx rx_key; /* client -> server */
 	struct hy_aead_ctx tx_key; /* server -> client */
 } __rte_cache_aligned;
@@ -106,6 +123,15 @@ struct hy_engine {
 
 	size_t mem_bytes;
 	struct hy_aead_ctx tmp_key;         /* DENY before a session exists */
+
+	/* Reliability: settings, counters, 64 KiB reassembly scratch; the pool
+	 * its windows come from; the timer wheel (slot heads, table indices). */
+	struct hy_rudp_env rudp_env;
+	struct hy_rudp_pool pool;
+	void *pool_mem;
+	uint64_t wheel_ms;                  /* time of the slot being or next to be run */
+	uint32_t wheel[WHEEL_SLOTS];
+	uint8_t msg[HY_MAX_MESSAGE];        /* reliable message being encoded */
 	uint8_t pt[HY_MAX_PAYLOAD];         /* plaintext being built */
 	uint8_t out[HY_MAX_DATAGRAM];       /* packets for ops->tx */
 } __rte_cache_aligned;
@@ -271,6 +297,43 @@ static struct rte_hash *make_hash(const char *what, uint16_t worker, uint32_t en
 	return rte_hash_create(&p);
 }
 
+/* The reliability env and its pool, from the engine's config. */
+static int rudp_setup(struct hy_engine *e, char *err, size_t err_len)
+{
+	const struct hy_engine_config *c = &e->cfg;
+	size_t pool = c->rudp_pool_bytes;
+	struct hy_rudp_config rc = {
+		.rto_min_ms = c->rto_min_ms,
+		.rto_max_ms = c->rto_max_ms,
+		.max_retries = c->max_retries,
+		.max_message = c->max_message,
+		/* a whole message must fit: a window holds at least one */
+		.tx_bytes_max = 2u * c->max_message,
+		.rx_bytes_max = c->reassembly_bytes ? c->reassembly_bytes : 2u * c->max_message,
+	};
+	char why[128];
+
+	if (pool == 0) {
+		pool = (size_t)c->max_sessions * POOL_PER_SESSION;
+		pool = RTE_MAX(pool, (size_t)POOL_MIN);
+		pool = RTE_MIN(pool, (size_t)POOL_MAX);
+	}
+	e->pool_mem = rte_malloc_socket("hy_rudp_pool", pool, RTE_CACHE_LINE_SIZE, c->socket_id);
+	if (e->pool_mem == NULL) {
+		snprintf(err, err_len, "engine: no memory for a %zu-byte reliability pool", pool);
+		return -1;
+	}
+	hy_rudp_pool_init(&e->pool, e->pool_mem, pool);
+	rc.alloc = hy_rudp_pool_alloc(&e->pool);
+	if (hy_rudp_env_init(&e->rudp_env, &rc, why, sizeof(why)) != HY_R_OK) {
+		snprintf(err, err_len, "engine: reliability: %s", why);
+		return -1;
+	}
+	for (unsigned i = 0; i < WHEEL_SLOTS; i++)
+		e->wheel[i] = T_NONE;
+	return 0;
+}
+
 #define FAIL(...) do { snprintf(err, err_len, __VA_ARGS__); goto fail; } while (0)
 
 struct hy_engine *hy_engine_create(const struct hy_engine_config *cfg, char *err, size_t err_len)
@@ -335,6 +398,8 @@ struct hy_engine *hy_engine_create(const struct hy_engine_config *cfg, char *err
 	if (e->used_h == NULL)
 		FAIL("engine: used-sid hash: %s", rte_strerror(rte_errno));
 
+	if (rudp_setup(e, err, err_len) < 0)
+		goto fail;
 	e->mem_bytes = heap_allocated() - heap0;
 	return e;
 fail:
@@ -357,6 +422,8 @@ void hy_engine_destroy(struct hy_engine *e)
 	rte_free(e->tab);
 	rte_free(e->free_stack);
 	rte_free(e->used_fifo);
+	/* Session windows live in the pool: freeing the region frees them. */
+	rte_free(e->pool_mem);
 	hy_aead_key_wipe(&e->tmp_key);
 	rte_free(e);
 }
@@ -394,6 +461,61 @@ static void used_expire(struct hy_engine *e, unsigned budget)
 	e->stats.used_sids = e->used_count;
 }
 
+/* ---- timer wheel ------------------------------------------------------ */
+
+/* Hand-written rather than rte_timer: the engine runs on the caller's
+ * now_ms (tests drive a fake clock), rte_timer on the TSC; and a session
+ * needs 20 bytes here against a 120-byte struct rte_timer with a locked
+ * skip list behind it.  One slot per millisecond, doubly linked by table
+ * index; only sessions with reliable work pending are filed. */
+
+static void timer_disarm(struct hy_engine *e, struct hy_session *s)
+{
+	if (s->t_due == 0)
+		return;
+	if (s->t_prev != T_NONE)
+		e->tab[s->t_prev].t_next = s->t_next;
+	else
+		e->wheel[s->t_slot] = s->t_next;
+	if (s->t_next != T_NONE)
+		e->tab[s->t_next].t_prev = s->t_prev;
+	s->t_due = 0;
+	s->t_next = s->t_prev = T_NONE;
+	e->stats.timers_armed--;
+}
+
+/* Files s (index idx) for service at due_ms (> now_ms).  The slot is the
+ * due time, or the end of the horizon for a later one. */
+static void timer_file(struct hy_engine *e, struct hy_session *s, uint32_t idx, uint64_t due_ms)
+{
+	uint64_t at = RTE_MIN(due_ms, e->wheel_ms + WHEEL_SLOTS - 1u);
+	uint32_t slot = (uint32_t)(at & WHEEL_MASK);
+
+	s->t_due = due_ms;
+	s->t_slot = slot;
+	s->t_prev = T_NONE;
+	s->t_next = e->wheel[slot];
+	if (s->t_next != T_NONE)
+		e->tab[s->t_next].t_prev = idx;
+	e->wheel[slot] = idx;
+	e->stats.timers_armed++;
+}
+
+/* Re-arms s from its channel's next deadline (or takes it out). */
+static void timer_arm(struct hy_engine *e, struct hy_session *s, uint32_t idx)
+{
+	uint64_t d = hy_rudp_next_deadline(&s->rudp);
+
+	timer_disarm(e, s);
+	if (d == HY_RUDP_NEVER)
+		return;
+	/* microseconds up to whole milliseconds, never in the past */
+	uint64_t due = d / 1000u + (d % 1000u != 0);
+	if (due <= e->now_ms)
+		due = e->now_ms + 1;
+	timer_file(e, s, idx, due);
+}
+
 /* ---- sessions --------------------------------------------------------- */
 
 /* Ends a session: optional DISCONNECTs, remembered sid, event, slot freed. */
@@ -406,6 +528,9 @@ static void close_session(struct hy_engine *e, struct hy_session *s, uint32_t id
 	if (copies && hy_close_encode(body, sizeof(body), reason) == sizeof(body))
 		for (unsigned i = 0; i < copies; i++)
 			send_sealed(e, s, HY_PKT_DISCONNECT, body, sizeof(body));
+	timer_disarm(e, s);
+	hy_rudp_fini(&s->rudp);
+	e->stats.rudp_pool_used = e->pool.in_use;
 	used_add(e, sid, s->expire_at);
 	rte_hash_del_key(e->sessions_h, &sid);
 	hy_aead_key_wipe(&s->rx_key);
@@ -560,6 +685,8 @@ static enum hy_engine_action open_session(struct hy_engine *e, const struct hy_p
 	s->last_rx_ms = e->now_ms;
 	s->expire_at = pub->expire_at;
 	hy_replay_init(&s->replay);
+	hy_rudp_init(&s->rudp, &e->rudp_env);
+	s->t_next = s->t_prev = T_NONE;
 	e->live++;
 	e->stats.sessions = e->live;
 	e->stats.opened++;
@@ -672,14 +799,14 @@ wipe:
 
 /* ---- sealed packets --------------------------------------------------- */
 
-/* Appends the ECHO response (or a BAD one for a malformed request). */
-static void echo_answer(struct hy_engine *e, const struct hy_session *s,
-			const struct hy_msg *m, struct hy_wr *w)
+/* The ECHO response (or a BAD one for a malformed request) into msg;
+ * returns its length, 0 if it could not be encoded. */
+static size_t echo_response(struct hy_engine *e, const struct hy_session *s,
+			    const struct hy_msg *m, uint8_t *msg, size_t cap)
 {
 	struct hy_echo_resp er = {.node_state = node_state(e)};
 	uint8_t payload[HY_ECHO_RESP_V6_LEN];
-	uint8_t msg[HY_MSG_RESP_HDR + HY_ECHO_RESP_V6_LEN];
-	size_t plen = 0, mlen;
+	size_t plen = 0;
 	uint8_t status = HY_STATUS_BAD;
 
 	if (hy_echo_req_decode(m->payload, m->len, &er.client_time) == HY_R_OK) {
@@ -689,9 +816,182 @@ static void echo_answer(struct hy_engine *e, const struct hy_session *s,
 		plen = hy_echo_resp_encode(payload, sizeof(payload), &er);
 		status = plen ? HY_STATUS_OK : HY_STATUS_BAD;
 	}
-	mlen = hy_msg_resp_encode(msg, sizeof(msg), m->ver, m->cmd, status, payload, plen);
+	return hy_msg_resp_encode(msg, cap, m->ver, m->cmd, status, payload, plen);
+}
+
+/* Appends the ECHO response as an UNRELIABLE frame. */
+static void echo_answer(struct hy_engine *e, const struct hy_session *s,
+			const struct hy_msg *m, struct hy_wr *w)
+{
+	uint8_t msg[HY_MSG_RESP_HDR + HY_ECHO_RESP_V6_LEN];
+	size_t mlen = echo_response(e, s, m, msg, sizeof(msg));
+
 	if (mlen && hy_frame_put_unreliable(w, msg, mlen))
 		e->stats.echoes++;
+}
+
+/* A command that arrived on any channel: ECHO is answered here (on the
+ * channel it came on: into w, or queued reliably), the rest goes up. */
+static void command_in(struct hy_engine *e, struct hy_session *s, enum hy_engine_delivery d,
+		       const uint8_t *msg, size_t len, struct hy_wr *w)
+{
+	struct hy_msg m;
+	enum hy_reason r = hy_msg_cmd_decode(msg, len, &m);
+
+	if (r != HY_R_OK) {
+		e->stats.drops[r]++;
+		return;
+	}
+	if (m.ver == HY_MSG_VER_TRANSPORT && m.cmd == HY_CMD_ECHO) {
+		if (d != HY_ENGINE_RELIABLE) {
+			echo_answer(e, s, &m, w);
+			return;
+		}
+		uint8_t resp[HY_MSG_RESP_HDR + HY_ECHO_RESP_V6_LEN];
+		size_t rlen = echo_response(e, s, &m, resp, sizeof(resp));
+		r = rlen ? hy_rudp_send(&s->rudp, resp, rlen) : HY_R_OUT_OF_SPACE;
+		if (r == HY_R_OK)
+			e->stats.echoes++;
+		else
+			e->stats.drops[r]++;
+		return;
+	}
+	e->stats.commands++;
+	up_count(e, e->cfg.ops->command
+			    ? e->cfg.ops->command(e->cfg.ops_arg, s->sid, m.ver, m.cmd, d, m.payload,
+						  (uint32_t)m.len)
+			    : -1);
+}
+
+struct deliver_ctx {
+	struct hy_engine *e;
+	struct hy_session *s;
+	struct hy_wr *w;
+};
+
+/* hy_rudp deliver callback: a whole reliable message, in order, once. */
+static void reliable_deliver(void *arg, const uint8_t *msg, size_t len)
+{
+	struct deliver_ctx *c = arg;
+
+	command_in(c->e, c->s, HY_ENGINE_RELIABLE, msg, len, c->w);
+}
+
+static uint64_t now_us(const struct hy_engine *e)
+{
+	return e->now_ms * 1000u;
+}
+
+/* Copies the reliability counters into the engine's. */
+static void rudp_stats_sync(struct hy_engine *e)
+{
+	const struct hy_rudp_stats *r = &e->rudp_env.stats;
+	struct hy_engine_stats *st = &e->stats;
+
+	st->reliable_delivered = r->msgs_delivered;
+	st->reliable_queued = r->msgs_queued;
+	st->retransmits = r->retransmits;
+	st->fragments_in = r->fragments_received;
+	st->fragments_out = r->fragments_sent;
+	st->reassembly_drops = r->reassembly_drops;
+	st->window_stalls = r->window_stalls;
+	st->rudp_alloc_failures = r->alloc_failures;
+	st->acks_sent = r->acks_sent;
+	st->rudp_pool_used = e->pool.in_use;
+}
+
+/* Closes the session if its reliable channel says so.  Returns true if
+ * it did (s is then free). */
+static bool rudp_verdict_close(struct hy_engine *e, struct hy_session *s, uint32_t idx)
+{
+	switch (hy_rudp_verdict(&s->rudp)) {
+	case HY_RUDP_OK:
+		return false;
+	case HY_RUDP_DEAD:
+		e->stats.dead_sessions++;
+		close_session(e, s, idx, HY_CLOSE_RETRIES_EXHAUSTED, 1);
+		return true;
+	default:
+		e->stats.broken_sessions++;
+		close_session(e, s, idx, HY_CLOSE_PROTOCOL_ERROR, 1);
+		return true;
+	}
+}
+
+/* Sends whatever the reliable channel has to send now (pending ACK, due
+ * retransmissions, new units), one DATA packet per hy_rudp_poll_tx()
+ * round, through ops->tx; then applies the verdict or re-arms the timer.
+ * Returns the packets sent; *closed tells whether the session ended. */
+static unsigned rudp_flush(struct hy_engine *e, struct hy_session *s, uint32_t idx,
+			   bool *closed)
+{
+	unsigned sent = 0;
+	struct hy_wr w;
+
+	for (;;) {
+		hy_wr_init(&w, e->pt, sizeof(e->pt));
+		if (hy_rudp_poll_tx(&s->rudp, now_us(e), &w, HY_MAX_FRAMES_PER_PACKET) == 0)
+			break;
+		/* a refused packet is a lost one: the timers resend */
+		if (send_sealed(e, s, HY_PKT_DATA, e->pt, w.off) == 0)
+			sent++;
+	}
+	*closed = rudp_verdict_close(e, s, idx);
+	if (!*closed)
+		timer_arm(e, s, idx);
+	return sent;
+}
+
+/* After a packet that carried what the channel had room for: the rest
+ * (more than one packet's worth queued) goes now, else the verdict is
+ * applied and the timer re-armed.  Returns the extra packets sent. */
+static unsigned rudp_after(struct hy_engine *e, struct hy_session *s, uint32_t idx, bool *closed)
+{
+	if (hy_rudp_next_deadline(&s->rudp) == 0)
+		return rudp_flush(e, s, idx, closed);
+	*closed = rudp_verdict_close(e, s, idx);
+	if (!*closed)
+		timer_arm(e, s, idx);
+	return 0;
+}
+
+/* Runs the wheel's slots up to now: each session whose deadline has come
+ * is flushed (ACK-only packets, retransmissions) and re-armed; one parked
+ * beyond the horizon is filed again.  At most WHEEL_SLOTS slots per call,
+ * so a long gap between ticks costs one turn of the wheel. */
+static unsigned timers_run(struct hy_engine *e)
+{
+	uint64_t t = e->wheel_ms;
+	unsigned sent = 0;
+
+	if (e->stats.timers_armed == 0) {
+		e->wheel_ms = e->now_ms + 1;
+		return 0;
+	}
+	if (e->now_ms >= WHEEL_SLOTS && t < e->now_ms - (WHEEL_SLOTS - 1u))
+		t = e->now_ms - (WHEEL_SLOTS - 1u);
+	for (; t <= e->now_ms; t++) {
+		uint32_t slot = (uint32_t)(t & WHEEL_MASK);
+		uint32_t idx;
+
+		e->wheel_ms = t;
+		while ((idx = e->wheel[slot]) != T_NONE) {
+			struct hy_session *s = &e->tab[idx];
+			uint64_t due = s->t_due;
+			bool closed;
+
+			timer_disarm(e, s);
+			if (due > e->now_ms) {
+				timer_file(e, s, idx, due);
+				continue;
+			}
+			unsigned n = rudp_flush(e, s, idx, &closed);
+			e->stats.timer_packets += n;
+			sent += n;
+		}
+	}
+	e->wheel_ms = e->now_ms + 1;
+	return sent;
 }
 
 /* Newest wins per stream: false for a message not newer than the last
@@ -707,7 +1007,7 @@ static bool sequenced_fresh(struct hy_session *s, uint8_t stream, uint32_t seq)
 	return true;
 }
 
-static enum hy_engine_action data_frames(struct hy_engine *e, struct hy_session *s,
+static enum hy_engine_action data_frames(struct hy_engine *e, struct hy_session *s, uint32_t idx,
 					 uint8_t *buf, size_t pt_len, uint16_t cap,
 					 struct hy_engine_result *res)
 {
@@ -716,6 +1016,9 @@ static enum hy_engine_action data_frames(struct hy_engine *e, struct hy_session 
 	struct hy_frame f;
 	struct hy_rd rd;
 	struct hy_wr w;
+	struct deliver_ctx dc = {.e = e, .s = s, .w = &w};
+	bool rudp_touched = false, closed;
+	unsigned frames = 0; /* written into the reply */
 
 	if (r != HY_R_OK)
 		return drop(e, res, r);
@@ -723,14 +1026,18 @@ static enum hy_engine_action data_frames(struct hy_engine *e, struct hy_session 
 	hy_rd_init(&rd, pt, pt_len);
 	while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK) {
 		enum hy_engine_delivery d;
-		struct hy_msg m;
 
 		switch (f.type) {
-		case HY_FRAME_ACK: /* reliability milestone */
-		case HY_FRAME_PING: /* keep-alive is time-based on our side */
-			continue;
+		case HY_FRAME_ACK:
+		case HY_FRAME_PING: /* our keep-alive is time-based; PING asks for an ACK */
+		case HY_FRAME_RELIABLE:
 		case HY_FRAME_FRAGMENT:
-			e->stats.drops[HY_R_UNSUPPORTED]++;
+			/* Decrypted, in place: reliable messages come out of the
+			 * deliver callback whole, in order, once. */
+			rudp_touched = true;
+			r = hy_rudp_on_frame(&s->rudp, &f, now_us(e), reliable_deliver, &dc);
+			if (r != HY_R_OK)
+				e->stats.drops[r]++;
 			continue;
 		case HY_FRAME_SEQUENCED:
 			if (f.stream >= SEQ_STREAMS) {
@@ -743,9 +1050,6 @@ static enum hy_engine_action data_frames(struct hy_engine *e, struct hy_session 
 			}
 			d = HY_ENGINE_SEQUENCED;
 			break;
-		case HY_FRAME_RELIABLE:
-			d = HY_ENGINE_RELIABLE;
-			break;
 		case HY_FRAME_UNRELIABLE:
 			d = HY_ENGINE_UNRELIABLE;
 			break;
@@ -753,25 +1057,36 @@ static enum hy_engine_action data_frames(struct hy_engine *e, struct hy_session 
 			e->stats.drops[HY_R_BAD_TYPE]++;
 			continue;
 		}
-		r = hy_msg_cmd_decode(f.data, f.len, &m);
-		if (r != HY_R_OK) {
-			e->stats.drops[r]++;
-			continue;
-		}
-		if (m.ver == HY_MSG_VER_TRANSPORT && m.cmd == HY_CMD_ECHO) {
-			echo_answer(e, s, &m, &w);
-			continue;
-		}
-		e->stats.commands++;
-		up_count(e, e->cfg.ops->command
-				    ? e->cfg.ops->command(e->cfg.ops_arg, s->sid, m.ver, m.cmd, d,
-							  m.payload, (uint32_t)m.len)
-				    : -1);
+		size_t before = w.off;
+		command_in(e, s, d, f.data, f.len, &w);
+		frames += w.off != before;
 	}
-	if (w.off == 0)
+	/* The reply carries the ACK and queued reliable data whenever it goes
+	 * anyway, or when either cannot wait for the timer. */
+	if (w.off != 0 || hy_rudp_ack_due(&s->rudp, now_us(e)) ||
+	    hy_rudp_next_deadline(&s->rudp) == 0) {
+		if (frames < HY_MAX_FRAMES_PER_PACKET)
+			hy_rudp_poll_tx(&s->rudp, now_us(e), &w, HY_MAX_FRAMES_PER_PACKET - frames);
+		rudp_touched = true;
+	}
+	if (rudp_verdict_close(e, s, idx)) {
+		rudp_stats_sync(e);
 		return consumed(res);
+	}
+	if (w.off == 0) {
+		if (rudp_touched)
+			timer_arm(e, s, idx);
+		rudp_stats_sync(e);
+		return consumed(res);
+	}
 	/* The request's plaintext is no longer needed: seal over it. */
 	size_t n = seal_for(e, s, HY_PKT_DATA, e->pt, w.off, buf, cap);
+	/* More than one packet's worth queued: the rest through ops->tx (e->pt
+	 * is free again once the reply is sealed). */
+	rudp_after(e, s, idx, &closed);
+	rudp_stats_sync(e);
+	if (closed)
+		return consumed(res);
 	if (n == 0)
 		return drop(e, res, HY_R_OUT_OF_SPACE);
 	return reply(e, res, n);
@@ -832,7 +1147,7 @@ static enum hy_engine_action sealed(struct hy_engine *e, const struct hy_peer *f
 		close_session(e, s, idx, why, 0);
 		return consumed(res);
 	}
-	return data_frames(e, s, buf, pt_len, cap, res);
+	return data_frames(e, s, idx, buf, pt_len, cap, res);
 }
 
 /* ---- public entry points ---------------------------------------------- */
@@ -841,6 +1156,8 @@ static void clock_advance(struct hy_engine *e, uint64_t now_ms)
 {
 	if (now_ms > e->now_ms)
 		e->now_ms = now_ms;
+	if (e->wheel_ms == 0)
+		e->wheel_ms = e->now_ms; /* the wheel starts at the first time seen */
 }
 
 enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer *from,
@@ -873,11 +1190,11 @@ enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer 
 
 unsigned hy_engine_tick(struct hy_engine *e, uint64_t now_ms)
 {
-	static const uint8_t ping = HY_FRAME_PING;
 	unsigned sent = 0;
 	uint32_t n;
 
 	clock_advance(e, now_ms);
+	sent += timers_run(e);
 	n = RTE_MIN(e->cfg.tick_budget, e->high_water);
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t idx = e->scan_pos;
@@ -892,24 +1209,36 @@ unsigned hy_engine_tick(struct hy_engine *e, uint64_t now_ms)
 			sent++;
 		} else if (e->cfg.keepalive_ms &&
 			   e->now_ms - s->last_tx_ms >= e->cfg.keepalive_ms) {
-			if (send_sealed(e, s, HY_PKT_DATA, &ping, sizeof(ping)) == 0) {
+			struct hy_wr w;
+			bool closed;
+
+			/* a pending ACK (and anything due) rides along */
+			hy_wr_init(&w, e->pt, sizeof(e->pt));
+			hy_frame_put_ping(&w);
+			hy_rudp_poll_tx(&s->rudp, now_us(e), &w, HY_MAX_FRAMES_PER_PACKET - 1u);
+			if (send_sealed(e, s, HY_PKT_DATA, e->pt, w.off) == 0) {
 				e->stats.keepalives++;
 				sent++;
 			}
+			sent += rudp_after(e, s, idx, &closed);
 		}
 	}
 	used_expire(e, RTE_MAX(e->cfg.tick_budget / 4u, 1u));
+	rudp_stats_sync(e);
 	return sent;
 }
 
 enum hy_reason hy_engine_send(struct hy_engine *e, uint64_t sid, uint8_t ver, uint16_t cmd,
-			      uint8_t status, const void *payload, uint32_t len)
+			      uint8_t status, enum hy_engine_delivery delivery,
+			      const void *payload, uint32_t len)
 {
-	uint8_t msg[HY_FRAME_MAX_UNRELIABLE];
 	struct hy_session *s;
 	struct hy_wr w;
+	enum hy_reason r;
 	uint32_t idx;
 	size_t mlen;
+	bool closed, ok;
+	int rc;
 
 	s = find(e, sid, &idx);
 	if (s == NULL)
@@ -917,13 +1246,42 @@ enum hy_reason hy_engine_send(struct hy_engine *e, uint64_t sid, uint8_t ver, ui
 	if (status != HY_STATUS_OK && status != HY_STATUS_BAD && status != HY_STATUS_ERR &&
 	    status != HY_STATUS_PUSH)
 		return HY_R_BAD_MESSAGE_KIND;
-	if (len > sizeof(msg) - HY_MSG_RESP_HDR)
+	if (delivery != HY_ENGINE_UNRELIABLE && delivery != HY_ENGINE_SEQUENCED &&
+	    delivery != HY_ENGINE_RELIABLE)
+		return HY_R_BAD_CHANNEL;
+	if ((uint64_t)len + HY_MSG_RESP_HDR > e->cfg.max_message)
 		return HY_R_MESSAGE_TOO_LARGE;
-	mlen = hy_msg_resp_encode(msg, sizeof(msg), ver, cmd, status, payload, len);
+	mlen = hy_msg_resp_encode(e->msg, sizeof(e->msg), ver, cmd, status, payload, len);
+	if (mlen == 0)
+		return HY_R_MESSAGE_TOO_LARGE;
+
+	if (delivery == HY_ENGINE_RELIABLE) {
+		r = hy_rudp_send(&s->rudp, e->msg, mlen);
+		if (r != HY_R_OK) {
+			e->stats.drops[r]++;
+			rudp_stats_sync(e);
+			return r;
+		}
+		rudp_flush(e, s, idx, &closed);
+		rudp_stats_sync(e);
+		return closed ? HY_R_RETRIES_EXHAUSTED : HY_R_OK;
+	}
+
 	hy_wr_init(&w, e->pt, sizeof(e->pt));
-	if (mlen == 0 || !hy_frame_put_unreliable(&w, msg, mlen))
+	if (delivery == HY_ENGINE_SEQUENCED)
+		ok = hy_frame_put_sequenced(&w, 0, s->tx_seq, e->msg, mlen);
+	else
+		ok = hy_frame_put_unreliable(&w, e->msg, mlen);
+	if (!ok)
 		return HY_R_MESSAGE_TOO_LARGE;
-	return send_sealed(e, s, HY_PKT_DATA, e->pt, w.off) == 0 ? HY_R_OK : HY_R_OUT_OF_SPACE;
+	if (delivery == HY_ENGINE_SEQUENCED)
+		s->tx_seq++;
+	/* a pending ACK (and anything else the channel has ready) rides along */
+	hy_rudp_poll_tx(&s->rudp, now_us(e), &w, HY_MAX_FRAMES_PER_PACKET - 1u);
+	rc = send_sealed(e, s, HY_PKT_DATA, e->pt, w.off);
+	rudp_after(e, s, idx, &closed);
+	rudp_stats_sync(e);
+	return rc == 0 ? HY_R_OK : HY_R_OUT_OF_SPACE;
 }
 
 enum hy_reason hy_engine_kick(struct hy_engine *e, uint64_t sid, enum hy_close_reason reason)

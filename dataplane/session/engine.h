@@ -19,6 +19,11 @@
  * never goes backwards on one lcore (the worker derives it from the TSC
  * and a wall-clock base taken at start).  Token expiry and cookie times
  * use now_ms / 1000.
+ *
+ * Reliable-ordered delivery (both directions) is shared/rudp, one struct
+ * hy_rudp per session and one env and fixed pool per engine; a timer wheel
+ * with 1 ms slots, keyed by hy_rudp_next_deadline(), drives retransmits and
+ * delayed ACKs from hy_engine_tick() without scanning the table.
  */
 #ifndef HY_DATAPLANE_SESSION_ENGINE_H
 #define HY_DATAPLANE_SESSION_ENGINE_H
@@ -152,8 +157,19 @@ struct hy_engine_config {
 	uint32_t max_used_sids;  /* closed sids remembered; 0: 2 x max_sessions */
 	uint32_t idle_timeout_ms; /* silent sessions are closed; 0: never */
 	uint32_t keepalive_ms;   /* PING after this long without sending; 0: never */
-	uint32_t max_message;    /* told in ACCEPT; 0: the largest single-frame message */
+	uint32_t max_message;    /* told in ACCEPT; reliable messages up to it; 0: HY_MAX_MESSAGE */
 	uint32_t tick_budget;    /* table entries examined per hy_engine_tick(); 0: 256 */
+	/* Reliability (conf rudp.*, limits.reassembly_bytes_per_session); 0 picks
+	 * the default shown. */
+	uint32_t rto_min_ms;     /* 50 */
+	uint32_t rto_max_ms;     /* 1000 */
+	uint32_t max_retries;    /* 10 */
+	uint32_t reassembly_bytes; /* per session, at least max_message; 2 x max_message */
+	/* Region of this engine's reliability pool (send and receive windows of
+	 * every session); 0: max_sessions x 2 KiB clamped to 1 MiB .. 64 MiB.
+	 * When it is empty, reliable sends are refused (REASSEMBLY_FULL) and
+	 * received units dropped, both counted. */
+	size_t rudp_pool_bytes;
 	enum hy_aead_backend backend; /* for session keys: HY_AEAD_IPSECMB in production */
 	struct hy_engine_shared *shared;
 	const struct hy_engine_ops *ops;
@@ -187,6 +203,21 @@ struct hy_engine_stats {
 	uint64_t commands;        /* commands passed up */
 	uint64_t echoes;          /* ECHOs answered */
 	uint64_t used_sids;       /* closed sids remembered now */
+	/* reliability (shared/rudp), refreshed after each call into the engine */
+	uint64_t reliable_delivered; /* reliable messages delivered in order (ECHO included) */
+	uint64_t reliable_queued;    /* reliable messages accepted for sending */
+	uint64_t retransmits;
+	uint64_t fragments_in;       /* FRAGMENT units accepted */
+	uint64_t fragments_out;      /* FRAGMENT units sent (first transmissions) */
+	uint64_t reassembly_drops;   /* units dropped: byte cap or pool empty */
+	uint64_t window_stalls;      /* reliable sends refused: window or byte cap full */
+	uint64_t rudp_alloc_failures; /* reliability pool empty */
+	uint64_t acks_sent;          /* ACK frames written */
+	uint64_t timer_packets;      /* packets the timers sent: delayed ACKs, retransmissions */
+	uint64_t dead_sessions;      /* closed RETRIES_EXHAUSTED */
+	uint64_t broken_sessions;    /* closed PROTOCOL_ERROR: inconsistent reliable stream */
+	uint64_t rudp_pool_used;     /* bytes of the pool held now (gauge) */
+	uint64_t timers_armed;       /* sessions in the timer wheel now (gauge) */
 } __attribute__((aligned(64)));
 
 enum hy_engine_action {
@@ -237,16 +268,25 @@ enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer 
 unsigned hy_engine_tick(struct hy_engine *e, uint64_t now_ms);
 
 /*
- * Seals a DATA packet with one UNRELIABLE frame carrying the response or
- * push (ver, cmd, status, payload) and sends it through ops->tx to the
- * session's address.  Uses the time of the last input/tick.  Returns OK,
- * UNKNOWN_SESSION (not here: route by hy_engine_owner()),
- * MESSAGE_TOO_LARGE (does not fit one datagram; fragmentation comes with
- * the reliability milestone), BAD_MESSAGE_KIND (unknown status) or
- * OUT_OF_SPACE (ops->tx refused it).
+ * Sends a response or push (ver, cmd, status, payload) to a session, on
+ * the given channel, through ops->tx to the session's address; a pending
+ * ACK rides along.  Uses the time of the last input/tick.
+ *   UNRELIABLE: one UNRELIABLE frame, sent now;
+ *   SEQUENCED: one SEQUENCED frame on stream 0, numbered per session;
+ *   RELIABLE: queued in the session's reliable channel (fragmented when
+ *     over one frame, up to max_message bytes with the 4-byte header) and
+ *     sent as far as the window allows; retransmitted from the timers.
+ * Returns OK, UNKNOWN_SESSION (not here: route by hy_engine_owner()),
+ * BAD_CHANNEL (unknown delivery), BAD_MESSAGE_KIND (unknown status),
+ * MESSAGE_TOO_LARGE (UNRELIABLE/SEQUENCED: over one frame; RELIABLE: over
+ * max_message), OUT_OF_SPACE (UNRELIABLE/SEQUENCED: ops->tx refused it),
+ * and for RELIABLE: WINDOW_FULL (the client is slow or gone; nothing
+ * queued, counted as a window stall), REASSEMBLY_FULL (the pool is empty),
+ * SEQ_EXHAUSTED, or RETRIES_EXHAUSTED (the session was just closed).
  */
 enum hy_reason hy_engine_send(struct hy_engine *e, uint64_t sid, uint8_t ver, uint16_t cmd,
-			      uint8_t status, const void *payload, uint32_t len);
+			      uint8_t status, enum hy_engine_delivery delivery,
+			      const void *payload, uint32_t len);
 
 /* Closes a session: sends DISCONNECT(reason) three times (any copy may be
  * lost), calls ops->session_closed and remembers the sid.  Returns OK or
@@ -272,9 +312,9 @@ enum hy_reason hy_engine_session_get(const struct hy_engine *e, uint64_t sid,
 /* The engine's counters; valid as long as the engine. */
 const struct hy_engine_stats *hy_engine_stats(const struct hy_engine *e);
 
-/* Bytes this engine allocated (session array, free list and both hash
- * tables, from the allocator's own accounting), and bytes per session
- * slot: for sizing. */
+/* Bytes this engine allocated (session array, free list, both hash tables
+ * and the reliability pool, from the allocator's own accounting), and
+ * bytes per session slot: for sizing. */
 size_t hy_engine_memory(const struct hy_engine *e);
 size_t hy_engine_session_entry_size(void);
 

@@ -8,14 +8,20 @@
  *                  (reaches frame and command handling authenticated);
  *   mode % 3 == 2  a datagram whose header carries the live session's id
  *                  (reaches the replay window and the tag check).
- * Invariants: no crash; the live session survives; for anything that did
- * not authenticate the reply is never larger than the input and nothing
- * goes out through ops->tx; an authenticated reply opens with the client's
- * key and carries valid frames.
+ * Invariants: no crash; the live session survives, unless its reliable
+ * stream was inconsistent (then it is closed PROTOCOL_ERROR, everything it
+ * held goes back to the pool, and a new session is opened for the next
+ * input); for anything that did not authenticate the reply is never larger
+ * than the input and nothing goes out through ops->tx; an authenticated
+ * reply, and every packet sent through ops->tx, opens with the client's key
+ * and carries valid frames; the reliability pool never holds more than one
+ * session's caps allow.
  */
 #include <assert.h>
 
 #include "sess_harness.h"
+
+#include "rudp/rudp.h"
 
 static struct harness_node node;
 static struct recorder rec;
@@ -32,23 +38,14 @@ static void fail(const char *what)
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+/* A fresh client and session (token, handshake). */
+static void connect_client(void)
 {
 	uint8_t buf[HY_MAX_DATAGRAM], cookie[HY_COOKIE_LEN];
 	struct hy_engine_result res;
 	struct hy_pkt_challenge ch;
-	char err[128];
 	uint16_t len;
 
-	(void)argc;
-	if (harness_eal_init((*argv)[0]) < 0)
-		fail("EAL init");
-	if (harness_node_init(&node, now) < 0)
-		fail("node init");
-	struct hy_engine_config cfg = harness_config(&node, &rec, 4);
-	eng = hy_engine_create(&cfg, err, sizeof(err));
-	if (eng == NULL)
-		fail(err);
 	if (tclient_init(&cl, &node, T_NODE, T_KEY_ID, now / 1000 + 3600, "fuzz", 1, 4242) < 0)
 		fail("client");
 	len = tclient_hello(&cl, NULL, buf, sizeof(buf));
@@ -59,6 +56,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	len = tclient_hello(&cl, cookie, buf, sizeof(buf));
 	if (hy_engine_input(eng, &cl.peer, buf, len, sizeof(buf), now, &res) != HY_ENGINE_REPLY)
 		fail("accept");
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char err[128];
+
+	(void)argc;
+	if (harness_eal_init((*argv)[0]) < 0)
+		fail("EAL init");
+	if (harness_node_init(&node, now) < 0)
+		fail("node init");
+	struct hy_engine_config cfg = harness_config(&node, &rec, 4);
+	/* room for many remembered sids: each broken session leaves one */
+	cfg.max_used_sids = 1u << 20;
+	eng = hy_engine_create(&cfg, err, sizeof(err));
+	if (eng == NULL)
+		fail(err);
+	connect_client();
 	return 0;
 }
 
@@ -83,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned mode;
 	bool authentic = false;
 	unsigned tx0 = rec.n_tx;
+	static uint64_t broken0;
 
 	if (size < 1 || size > HY_MAX_DATAGRAM + 16)
 		return 0;
@@ -131,7 +147,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!authentic && rec.n_tx != tx0)
 		fail("unauthenticated input made the engine send");
-	if (hy_engine_sessions(eng) != 1)
-		fail("the live session did not survive");
+	/* Packets the engine sent on its own (more reliable data than one
+	 * reply holds, a DISCONNECT): all sealed for this client. */
+	for (unsigned i = tx0; i < rec.n_tx && i < T_MAX_TX; i++) {
+		uint8_t pt[HY_MAX_PAYLOAD];
+		struct hy_pkt_header h;
+		size_t pt_len;
+		if (tclient_open(&cl, rec.tx[i].b, rec.tx[i].len, &h, pt, &pt_len) != HY_R_OK)
+			fail("sent packet does not open with the client's key");
+		if (h.type == HY_PKT_DATA && hy_frames_validate(pt, pt_len) != HY_R_OK)
+			fail("sent packet has invalid frames");
+	}
+	if (rec.n_tx >= T_MAX_TX)
+		rec.n_tx = 0; /* keep the recorder from filling up */
+	/* Caps per session: both windows full of the largest units. */
+	const struct hy_engine_stats *st = hy_engine_stats(eng);
+	if (st->rudp_pool_used > 2u * (HY_RUDP_WINDOW_DEFAULT * 2304u + 2304u))
+		fail("reliability pool use beyond one session's caps");
+	if (hy_engine_sessions(eng) != 1) {
+		if (st->broken_sessions == broken0)
+			fail("the live session did not survive");
+		if (st->rudp_pool_used != 0)
+			fail("a closed session kept pool memory");
+		broken0 = st->broken_sessions;
+		connect_client();
+	}
 	return 0;
 }

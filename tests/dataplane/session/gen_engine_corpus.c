@@ -84,6 +84,15 @@ int main(int argc, char **argv)
 	hy_frame_put_unreliable(&w, msg, m);
 	hy_frame_put_ping(&w);
 	rc |= put(argv[1], "sealed-frames", 1, buf, w.off);
+	/* reliable: an ECHO, then the two fragments of one message out of
+	 * order, a unit ahead of a gap, a PING asking for the ACK */
+	hy_wr_init(&w, buf, sizeof(buf));
+	hy_frame_put_reliable(&w, 0, msg, m);
+	hy_frame_put_fragment(&w, HY_FRAME_RELIABLE, 2, 1, 2, "\x07tail", 5);
+	hy_frame_put_fragment(&w, HY_FRAME_RELIABLE, 1, 0, 2, "\x02\x00\x09head", 7);
+	hy_frame_put_reliable(&w, 5, "\x02\x00\x0a" "ahead", 8);
+	hy_frame_put_ping(&w);
+	rc |= put(argv[1], "sealed-reliable", 1, buf, w.off);
 
 	/* mode 2: a datagram under the live session's id (a forged body). */
 	memset(buf, 0x33, sizeof(buf));

@@ -107,7 +107,7 @@ static void handshake(struct hy_engine *e, struct tclient *c)
 	ck_assert_int_eq(hy_accept_decode(pt, pt_len, &a), HY_R_OK);
 	ck_assert_uint_eq(a.keepalive_ms, 1000);
 	ck_assert_uint_eq(a.idle_timeout_ms, 10000);
-	ck_assert_uint_eq(a.max_message, HY_FRAME_MAX_SEQUENCED);
+	ck_assert_uint_eq(a.max_message, HY_MAX_MESSAGE);
 }
 
 /* Expects a DENY with reason why in buf. */
@@ -625,12 +625,12 @@ START_TEST(sealed_drops_by_reason)
 		len = tclient_seal(&c, HY_PKT_DATA, p, sizeof(p), buf, sizeof(buf));
 		expect_drop(eng, &c.peer, buf, len, HY_R_BAD_TYPE);
 	}
-	/* FRAGMENT: not yet; a stale or out-of-range SEQUENCED message. */
+	/* Unreliable FRAGMENT: not yet; a stale or out-of-range SEQUENCED message. */
 	{
 		uint8_t p[64];
 		struct hy_wr w;
 		hy_wr_init(&w, p, sizeof(p));
-		ck_assert(hy_frame_put_fragment(&w, HY_FRAME_RELIABLE, 0, 0, 2, "ab", 2));
+		ck_assert(hy_frame_put_fragment(&w, HY_FRAME_UNRELIABLE, 0, 0, 2, "ab", 2));
 		ck_assert(hy_frame_put_sequenced(&w, 1, 10, "\x02\x00\x01", 3));
 		ck_assert(hy_frame_put_sequenced(&w, 1, 9, "\x02\x00\x02", 3));
 		ck_assert(hy_frame_put_sequenced(&w, 8, 1, "\x02\x00\x03", 3));
@@ -685,7 +685,7 @@ START_TEST(nat_rebind_follows_authenticated_packets_only)
 	ck_assert_mem_eq(&info.peer, &nat, sizeof(nat));
 
 	/* Pushes go to the new address. */
-	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 9, HY_STATUS_PUSH, "p", 1), HY_R_OK);
+	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 9, HY_STATUS_PUSH, HY_ENGINE_UNRELIABLE, "p", 1), HY_R_OK);
 	ck_assert_mem_eq(&rec.tx[rec.n_tx - 1].to, &nat, sizeof(nat));
 }
 END_TEST
@@ -827,7 +827,7 @@ START_TEST(send_down_reaches_client)
 
 	new_client(&c, 13);
 	handshake(eng, &c);
-	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 0x0101, HY_STATUS_BAD, "full", 4),
+	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 0x0101, HY_STATUS_BAD, HY_ENGINE_UNRELIABLE, "full", 4),
 			 HY_R_OK);
 	ck_assert_uint_eq(rec.n_tx, 1);
 	ck_assert_mem_eq(&rec.tx[0].to, &c.peer, sizeof(c.peer));
@@ -846,17 +846,17 @@ START_TEST(send_down_reaches_client)
 	/* Largest that fits, one too many, bad status, unknown session. */
 	memset(big, 0xab, sizeof(big));
 	uint32_t max = HY_FRAME_MAX_UNRELIABLE - HY_MSG_RESP_HDR;
-	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 1, HY_STATUS_PUSH, big, max), HY_R_OK);
+	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 1, HY_STATUS_PUSH, HY_ENGINE_UNRELIABLE, big, max), HY_R_OK);
 	ck_assert_uint_eq(rec.tx[1].len, HY_MAX_DATAGRAM);
 	ck_assert_int_eq(tclient_open(&c, rec.tx[1].b, rec.tx[1].len, &h, pt, &pt_len), HY_R_OK);
-	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 1, HY_STATUS_PUSH, big, max + 1),
+	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 1, HY_STATUS_PUSH, HY_ENGINE_UNRELIABLE, big, max + 1),
 			 HY_R_MESSAGE_TOO_LARGE);
-	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 1, 7, NULL, 0), HY_R_BAD_MESSAGE_KIND);
-	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid + 1, 2, 1, HY_STATUS_OK, NULL, 0),
+	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 1, 7, HY_ENGINE_UNRELIABLE, NULL, 0), HY_R_BAD_MESSAGE_KIND);
+	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid + 1, 2, 1, HY_STATUS_OK, HY_ENGINE_UNRELIABLE, NULL, 0),
 			 HY_R_UNKNOWN_SESSION);
 	/* ops->tx refusing: reported and counted. */
 	rec.refuse = true;
-	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 1, HY_STATUS_OK, NULL, 0),
+	ck_assert_int_eq(hy_engine_send(eng, c.cred.sid, 2, 1, HY_STATUS_OK, HY_ENGINE_UNRELIABLE, NULL, 0),
 			 HY_R_OUT_OF_SPACE);
 	ck_assert(hy_engine_stats(eng)->tx_refused == 1);
 	ck_assert_int_eq(hy_engine_kick(eng, c.cred.sid, HY_CLOSE_KICKED), HY_R_OK);
