@@ -38,6 +38,9 @@ enum {
 	OPT_HTTP,
 	OPT_APP_KEY,
 	OPT_TRANSPORT,
+	OPT_MEMBERS,
+	OPT_MESSAGES,
+	OPT_RELIABLE,
 	OPT_HELP,
 };
 
@@ -55,6 +58,9 @@ static const struct option options[] = {
 	{"http", required_argument, NULL, OPT_HTTP},
 	{"app-key", required_argument, NULL, OPT_APP_KEY},
 	{"transport", required_argument, NULL, OPT_TRANSPORT},
+	{"members", required_argument, NULL, OPT_MEMBERS},
+	{"messages", required_argument, NULL, OPT_MESSAGES},
+	{"reliable", no_argument, NULL, OPT_RELIABLE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -62,6 +68,8 @@ static const struct option options[] = {
 struct cli {
 	const char *key_file, *host, *uid, *ticket_file, *http, *app_key, *text;
 	bool key_file_given, http_given; /* on the command line, not from the environment */
+	bool host_given, port_given, reliable;
+	unsigned long members, messages;
 	unsigned transport;              /* 0: not given (the ticket's, else UDP) */
 	unsigned long node_id, port, count, interval_ms, timeout_ms, ttl_s;
 };
@@ -78,6 +86,16 @@ static void usage(FILE *f)
 		"  auth          fetch a ticket over HTTP (--http) and print it as JSON (the form\n"
 		"                --ticket reads); the token in it opens one session only\n"
 		"  mint          print a ticket (JSON) minted from the cluster key file\n"
+		"  room-demo     connect --members clients (one ticket each, uid UID-INDEX), the\n"
+		"                first creates a room and the others join it; each broadcasts\n"
+		"                --messages messages (sender index and sequence number; paced so\n"
+		"                that at most 16 are on their way to any member); then prints\n"
+		"                'delivered=X expected=Y' and the figures per transport.  With\n"
+		"                --reliable, exits 1 if a message was lost, duplicated or reordered;\n"
+		"                without it, only if a session ended.  Gives up after --timeout-ms\n"
+		"                without progress.  Room commands are always sent reliably.\n"
+		"                TCP members send on the stream without the reliable channel\n"
+		"                (the node's TCP server does not acknowledge it yet)\n"
 		"\n"
 		"Where the ticket comes from: --ticket, --http or --key-file as given on the\n"
 		"command line; without them $HAYATE_HTTP_URL, else $HAYATE_CLUSTER_KEY_FILE:\n"
@@ -95,6 +113,10 @@ static void usage(FILE *f)
 		"Other options:\n"
 		"  --transport udp|tcp transport to ask for, mint or use     [the ticket's, else udp]\n"
 		"                      (tcp: records on one TCP connection to the node's TCP port)\n"
+		"              mixed   room-demo only: members alternate udp, tcp, udp, ...\n"
+		"  --members N         room-demo: clients in the room, 2 to 64  [4]\n"
+		"  --messages M        room-demo: broadcasts per member        [10]\n"
+		"  --reliable          room-demo: broadcast on the reliable channel\n"
 		"  --count N           echoes to send                      [3]\n"
 		"  --interval-ms MS    pause between echoes                [200]\n"
 		"  --timeout-ms MS     give up on HTTP, connect or a reply after [5000]\n"
@@ -102,7 +124,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 success; 1 the HTTP tier or the node refused, timed out or answered\n"
 		"wrongly; 2 usage (bad options, no ticket source, unreadable ticket or key file).\n"
-		"Not yet: rooms.\n");
+		"room-demo takes tickets like echo, one per member (--ticket does not apply).\n");
 }
 
 static int parse_ulong(const char *name, const char *s, unsigned long min, unsigned long max,
@@ -346,14 +368,432 @@ out:
 	return rc;
 }
 
+/* ---- room-demo --------------------------------------------------------- */
+
+#define TRANSPORT_MIXED 3u
+/* Pacing.  A broadcast counts as outstanding until every other member
+ * has it; the members' windows share DEMO_INFLIGHT pushes in flight
+ * towards any one member.  This keeps the relay (data plane -> ring ->
+ * control plane -> pushes) and each member's reliable window (64 units at
+ * the node) from overflowing. */
+#define DEMO_INFLIGHT 16u
+/* Unreliable: some broadcasts never arrive; after this long without
+ * progress, a sender stops waiting for them and its window opens again. */
+#define DEMO_STALL_MS 300u
+
+struct member {
+	struct hy_client *c;
+	unsigned transport;
+	uint64_t sid;
+	uint32_t sent, answered, outstanding;
+	uint64_t last_progress_ms;
+	bool joined, failed;
+	uint32_t joined_pushes;
+	uint32_t *next;  /* per sender: next sequence expected */
+	uint32_t *got;   /* per sender: messages received */
+	uint8_t *seen;   /* per sender: M flags */
+	uint64_t delivered, dups, reordered;
+};
+
+/* The reliable channel is used on UDP only: the node's TCP server does not
+ * acknowledge RELIABLE frames yet, so a client resends them and the node
+ * acts on each copy.  The TCP stream itself delivers once and in order. */
+static bool use_reliable(const struct member *mb, bool want)
+{
+	return want && mb->transport != HY_TRANSPORT_TCP;
+}
+
+struct demo {
+	const struct cli *o;
+	unsigned n;
+	uint32_t m;
+	bool reliable;
+	struct member *mb;
+	uint64_t room_id;
+	uint64_t bad_payloads;
+};
+
+static unsigned member_transport(const struct cli *o, unsigned i)
+{
+	if (o->transport == TRANSPORT_MIXED)
+		return i % 2 ? HY_TRANSPORT_TCP : HY_TRANSPORT_UDP;
+	return o->transport ? o->transport : HY_TRANSPORT_UDP;
+}
+
+/* One ticket per member: its own uid and transport, and for a minted one
+ * the transport's endpoint from the environment unless given. */
+static int member_ticket(const struct cli *o, unsigned i, unsigned transport, struct hy_ticket *t)
+{
+	struct cli mo = *o;
+	char uid[64];
+	bool tcp = transport == HY_TRANSPORT_TCP;
+	const char *v;
+
+	snprintf(uid, sizeof(uid), "%s-%u", o->uid, i);
+	mo.uid = uid;
+	mo.transport = transport;
+	if (!o->host_given)
+		mo.host = env_or(tcp ? "HAYATE_TCP_HOST" : "HAYATE_UDP_HOST", NULL);
+	if (!o->port_given) {
+		mo.port = 0;
+		if ((v = env_or(tcp ? "HAYATE_TCP_PORT" : "HAYATE_UDP_PORT", NULL)) &&
+		    parse_ulong("port", v, 1, 65535, &mo.port) < 0)
+			return 2;
+	}
+	memset(t, 0, sizeof(*t));
+	return get_ticket(&mo, t);
+}
+
+/* Updates every client and waits a little for any socket. */
+static void demo_step(struct demo *d)
+{
+	struct pollfd p[256];
+	unsigned i, np = 0;
+	uint64_t now = hy_client_now_ms();
+
+	for (i = 0; i < d->n; i++)
+		hy_client_update(d->mb[i].c, now);
+	for (i = 0; i < d->n && np < 256; i++) {
+		p[np].fd = hy_client_fd(d->mb[i].c);
+		p[np].events = hy_client_poll_events(d->mb[i].c);
+		p[np++].revents = 0;
+	}
+	poll(p, np, 2);
+}
+
+static bool all_up(const struct demo *d)
+{
+	for (unsigned i = 0; i < d->n; i++)
+		if (hy_client_state(d->mb[i].c) != HY_CLIENT_CONNECTED)
+			return false;
+	return true;
+}
+
+static void demo_on_broadcast(struct demo *d, struct member *r, const struct hy_room_event *ev)
+{
+	if (ev->data_len != 8) {
+		d->bad_payloads++;
+		return;
+	}
+	uint32_t from = (uint32_t)ev->data[0] << 24 | (uint32_t)ev->data[1] << 16 |
+			(uint32_t)ev->data[2] << 8 | ev->data[3];
+	uint32_t seq = (uint32_t)ev->data[4] << 24 | (uint32_t)ev->data[5] << 16 |
+		       (uint32_t)ev->data[6] << 8 | ev->data[7];
+	if (from >= d->n || seq >= d->m || d->mb[from].sid != ev->sid || r == &d->mb[from]) {
+		d->bad_payloads++;
+		return;
+	}
+	uint8_t *seen = &r->seen[(size_t)from * d->m + seq];
+	if (*seen) {
+		r->dups++;
+		return;
+	}
+	*seen = 1;
+	r->delivered++;
+	r->got[from]++;
+	if (seq != r->next[from])
+		r->reordered++;
+	if (seq >= r->next[from])
+		r->next[from] = seq + 1;
+}
+
+/* Reads everything each client received. */
+static void demo_drain(struct demo *d)
+{
+	struct hy_client_message msg;
+	struct hy_room_event ev;
+
+	for (unsigned i = 0; i < d->n; i++) {
+		struct member *mb = &d->mb[i];
+		while (hy_client_receive(mb->c, &msg)) {
+			if (hy_room_decode(&msg, &ev) != HY_R_OK) {
+				d->bad_payloads++;
+				continue;
+			}
+			switch (ev.kind) {
+			case HY_ROOM_EV_CREATED:
+				d->room_id = ev.room_id;
+				mb->joined = true;
+				break;
+			case HY_ROOM_EV_JOINED:
+				mb->joined = true;
+				break;
+			case HY_ROOM_EV_FAILED:
+				fprintf(stderr, "hayate-cli: member %u: room command %u refused: %s\n", i,
+					ev.cmd, hy_reason_name(ev.reason));
+				mb->failed = true;
+				break;
+			case HY_ROOM_EV_SENT:
+				mb->answered++;
+				break;
+			case HY_ROOM_EV_MEMBER_JOINED:
+				mb->joined_pushes++;
+				break;
+			case HY_ROOM_EV_BROADCAST:
+				demo_on_broadcast(d, mb, &ev);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+}
+
+static uint64_t demo_delivered(const struct demo *d, unsigned transport)
+{
+	uint64_t s = 0;
+	for (unsigned i = 0; i < d->n; i++)
+		if (transport == 0 || d->mb[i].transport == transport)
+			s += d->mb[i].delivered;
+	return s;
+}
+
+/* Sends what each member's window allows. */
+static void demo_send(struct demo *d)
+{
+	uint64_t now = hy_client_now_ms();
+
+	uint32_t window = DEMO_INFLIGHT / (d->n - 1) ? DEMO_INFLIGHT / (d->n - 1) : 1;
+
+	for (unsigned i = 0; i < d->n; i++) {
+		struct member *mb = &d->mb[i];
+		uint32_t min_got = UINT32_MAX;
+		for (unsigned j = 0; j < d->n; j++)
+			if (j != i && d->mb[j].got[i] < min_got)
+				min_got = d->mb[j].got[i];
+		/* (unreliable: late arrivals may push got past sent) */
+		uint32_t out = min_got >= mb->sent ? 0 : mb->sent - min_got;
+		if (out != mb->outstanding) {
+			mb->outstanding = out;
+			mb->last_progress_ms = now;
+		}
+		if (!d->reliable && mb->outstanding && now - mb->last_progress_ms >= DEMO_STALL_MS) {
+			/* unreliable: some never arrive; stop waiting for them */
+			for (unsigned j = 0; j < d->n; j++)
+				if (j != i && d->mb[j].got[i] < mb->sent)
+					d->mb[j].got[i] = mb->sent;
+			mb->outstanding = 0;
+			mb->last_progress_ms = now;
+		}
+		while (mb->sent < d->m && mb->outstanding < window) {
+			uint8_t p[8] = {(uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8),
+					(uint8_t)i, (uint8_t)(mb->sent >> 24),
+					(uint8_t)(mb->sent >> 16), (uint8_t)(mb->sent >> 8),
+					(uint8_t)mb->sent};
+			if (hy_room_broadcast(mb->c, p, sizeof(p), false,
+					      use_reliable(mb, d->reliable)) < 0)
+				break; /* reliable window full or TCP output full: later */
+			if (mb->outstanding == 0)
+				mb->last_progress_ms = now;
+			mb->sent++;
+			mb->outstanding++;
+		}
+	}
+}
+
+/* Runs until pred holds or nothing progressed for timeout_ms. */
+static bool demo_wait(struct demo *d, bool (*pred)(const struct demo *), uint64_t timeout_ms,
+		      bool sending)
+{
+	uint64_t last = hy_client_now_ms(), seen = UINT64_MAX;
+
+	for (;;) {
+		demo_step(d);
+		demo_drain(d);
+		if (sending)
+			demo_send(d);
+		if (pred(d))
+			return true;
+		for (unsigned i = 0; i < d->n; i++)
+			if (hy_client_state(d->mb[i].c) >= HY_CLIENT_DISCONNECTED)
+				return false;
+		uint64_t progress = demo_delivered(d, 0);
+		for (unsigned i = 0; i < d->n; i++)
+			progress += d->mb[i].sent + d->mb[i].joined + d->mb[i].joined_pushes;
+		if (progress != seen) {
+			seen = progress;
+			last = hy_client_now_ms();
+		} else if (hy_client_now_ms() - last >= timeout_ms) {
+			return false;
+		}
+	}
+}
+
+static bool demo_created(const struct demo *d) { return d->room_id != 0 || d->mb[0].failed; }
+
+static bool demo_joined(const struct demo *d)
+{
+	for (unsigned i = 0; i < d->n; i++)
+		if (!d->mb[i].joined && !d->mb[i].failed)
+			return false;
+	/* whatever the order of the joins, each pair of members yields one
+	 * MEMBER_JOINED push (to the earlier of the two) */
+	uint32_t pushes = 0;
+	for (unsigned i = 0; i < d->n; i++)
+		pushes += d->mb[i].joined_pushes;
+	return pushes >= d->n * (d->n - 1) / 2;
+}
+
+static bool demo_done(const struct demo *d)
+{
+	return demo_delivered(d, 0) >= (uint64_t)d->n * (d->n - 1) * d->m;
+}
+
+static int cmd_room_demo(const struct cli *o)
+{
+	struct demo d = {.o = o, .n = (unsigned)o->members, .m = (uint32_t)o->messages,
+			 .reliable = o->reliable};
+	int rc = 1;
+	unsigned i;
+
+	d.mb = calloc(d.n, sizeof(*d.mb));
+	if (d.mb == NULL)
+		return 1;
+	for (i = 0; i < d.n; i++) {
+		struct member *mb = &d.mb[i];
+		struct hy_ticket t;
+		char err[256];
+
+		mb->transport = member_transport(o, i);
+		mb->next = calloc(d.n, sizeof(*mb->next));
+		mb->got = calloc(d.n, sizeof(*mb->got));
+		mb->seen = calloc((size_t)d.n * d.m, 1);
+		if (mb->next == NULL || mb->got == NULL || mb->seen == NULL)
+			goto out;
+		int trc = member_ticket(o, i, mb->transport, &t);
+		if (trc != 0) {
+			rc = trc;
+			goto out;
+		}
+		struct hy_client_options copt = {.connect_timeout_ms = (uint32_t)o->timeout_ms,
+						 .transport = mb->transport};
+		mb->c = hy_client_create(&t, &copt, err, sizeof(err));
+		explicit_bzero(&t, sizeof(t));
+		if (mb->c == NULL) {
+			fprintf(stderr, "hayate-cli: member %u: %s\n", i, err);
+			goto out;
+		}
+		hy_client_connect(mb->c, hy_client_now_ms());
+	}
+	uint64_t start = hy_client_now_ms();
+	while (!all_up(&d)) {
+		demo_step(&d);
+		for (i = 0; i < d.n; i++)
+			if (hy_client_state(d.mb[i].c) >= HY_CLIENT_DISCONNECTED) {
+				fprintf(stderr, "hayate-cli: member %u (%s): ", i,
+					transport_name(d.mb[i].transport));
+				print_end(d.mb[i].c);
+				goto out;
+			}
+		if (hy_client_now_ms() - start > o->timeout_ms) {
+			fprintf(stderr, "hayate-cli: members did not all connect in %lu ms\n",
+				o->timeout_ms);
+			goto out;
+		}
+	}
+	for (i = 0; i < d.n; i++)
+		d.mb[i].sid = hy_client_sid(d.mb[i].c);
+
+	/* Room commands go reliably whatever --reliable says: the demo is
+	 * about the broadcasts. */
+	if (hy_room_create(d.mb[0].c, NULL, use_reliable(&d.mb[0], true)) < 0 ||
+	    !demo_wait(&d, demo_created, o->timeout_ms, false) || d.room_id == 0) {
+		fprintf(stderr, "hayate-cli: CREATE got no room\n");
+		goto out;
+	}
+	printf("room %016" PRIx64 " created by member 0 (sid %016" PRIx64 ")\n", d.room_id,
+	       d.mb[0].sid);
+	for (i = 1; i < d.n; i++) {
+		if (hy_room_join(d.mb[i].c, d.room_id, use_reliable(&d.mb[i], true)) < 0) {
+			fprintf(stderr, "hayate-cli: member %u: JOIN not sent\n", i);
+			goto out;
+		}
+	}
+	if (!demo_wait(&d, demo_joined, o->timeout_ms, false)) {
+		fprintf(stderr, "hayate-cli: joins incomplete:");
+		for (i = 0; i < d.n; i++)
+			fprintf(stderr, " m%u=%s/%u", i, d.mb[i].joined ? "in" : "out",
+				d.mb[i].joined_pushes);
+		fprintf(stderr, "\n");
+		goto out;
+	}
+	for (i = 0; i < d.n; i++)
+		if (d.mb[i].failed)
+			goto out;
+	unsigned ntcp = 0;
+	for (i = 0; i < d.n; i++)
+		ntcp += d.mb[i].transport == HY_TRANSPORT_TCP;
+	printf("%u members in the room (%u udp, %u tcp), member-joined pushes complete\n", d.n,
+	       d.n - ntcp, ntcp);
+
+	uint64_t t0 = hy_client_now_ms();
+	bool complete = demo_wait(&d, demo_done, o->timeout_ms, true);
+	uint64_t ms = hy_client_now_ms() - t0;
+	uint64_t expected = (uint64_t)d.n * (d.n - 1) * d.m, dups = 0, reord = 0, retx = 0;
+	bool up = true;
+	for (i = 0; i < d.n; i++) {
+		dups += d.mb[i].dups;
+		reord += d.mb[i].reordered;
+		retx += hy_client_stats(d.mb[i].c)->retransmits;
+		if (hy_client_state(d.mb[i].c) != HY_CLIENT_CONNECTED) {
+			up = false;
+			fprintf(stderr, "hayate-cli: member %u (%s): ", i,
+				transport_name(d.mb[i].transport));
+			print_end(d.mb[i].c);
+		}
+	}
+	uint64_t exp_tr[3] = {0};
+	for (i = 0; i < d.n; i++)
+		exp_tr[d.mb[i].transport] += (uint64_t)(d.n - 1) * d.m;
+	printf("delivered=%" PRIu64 " expected=%" PRIu64 " duplicates=%" PRIu64
+	       " reordered=%" PRIu64 " bad=%" PRIu64 " in %" PRIu64 " ms (%s)\n",
+	       demo_delivered(&d, 0), expected, dups, reord, d.bad_payloads, ms,
+	       d.reliable ? "reliable" : "unreliable");
+	printf("udp: delivered=%" PRIu64 " expected=%" PRIu64 "\n",
+	       demo_delivered(&d, HY_TRANSPORT_UDP), exp_tr[HY_TRANSPORT_UDP]);
+	printf("tcp: delivered=%" PRIu64 " expected=%" PRIu64 "\n",
+	       demo_delivered(&d, HY_TRANSPORT_TCP), exp_tr[HY_TRANSPORT_TCP]);
+	printf("client retransmits=%" PRIu64 "\n", retx);
+	if (!up) {
+		rc = 1;
+	} else if (d.reliable) {
+		rc = complete && demo_delivered(&d, 0) == expected && dups == 0 && reord == 0 &&
+				     d.bad_payloads == 0
+			     ? 0
+			     : 1;
+		if (rc)
+			fprintf(stderr, "hayate-cli: reliable delivery violated\n");
+	} else {
+		rc = 0;
+	}
+	for (i = 0; i < d.n; i++)
+		hy_room_leave(d.mb[i].c, use_reliable(&d.mb[i], true));
+	for (int k = 0; k < 20; k++)
+		demo_step(&d);
+out:
+	for (i = 0; i < d.n; i++) {
+		if (d.mb[i].c) {
+			hy_client_disconnect(d.mb[i].c);
+			hy_client_destroy(d.mb[i].c);
+		}
+		free(d.mb[i].next);
+		free(d.mb[i].got);
+		free(d.mb[i].seen);
+	}
+	free(d.mb);
+	return rc;
+}
+
 static int parse_transport(const char *s, unsigned *out)
 {
 	if (strcmp(s, "udp") == 0) {
 		*out = HY_TRANSPORT_UDP;
 	} else if (strcmp(s, "tcp") == 0) {
 		*out = HY_TRANSPORT_TCP;
+	} else if (strcmp(s, "mixed") == 0) {
+		*out = TRANSPORT_MIXED;
 	} else {
-		fprintf(stderr, "hayate-cli: --transport: expected udp or tcp, got '%s'\n", s);
+		fprintf(stderr, "hayate-cli: --transport: expected udp, tcp or mixed, got '%s'\n", s);
 		return -1;
 	}
 	return 0;
@@ -365,7 +805,8 @@ int main(int argc, char **argv)
 			.http = env_or("HAYATE_HTTP_URL", NULL),
 			.app_key = env_or("HAYATE_APP_KEY", NULL),
 			.uid = "cli-user", .node_id = 1, .count = 3, .interval_ms = 200,
-			.timeout_ms = 5000, .ttl_s = 60};
+			.timeout_ms = 5000, .ttl_s = 60,
+			.members = 4, .messages = 10};
 	bool port_given = false;
 	const char *v;
 	int opt;
@@ -379,7 +820,10 @@ int main(int argc, char **argv)
 		case OPT_KEY_FILE: o.key_file = optarg; o.key_file_given = true; break;
 		case OPT_HTTP: o.http = optarg; o.http_given = true; break;
 		case OPT_APP_KEY: o.app_key = optarg; break;
-		case OPT_HOST: o.host = optarg; break;
+		case OPT_HOST: o.host = optarg; o.host_given = true; break;
+		case OPT_MEMBERS: bad = parse_ulong("members", optarg, 2, 64, &o.members); break;
+		case OPT_MESSAGES: bad = parse_ulong("messages", optarg, 1, 100000, &o.messages); break;
+		case OPT_RELIABLE: o.reliable = true; break;
 		case OPT_UID: o.uid = optarg; break;
 		case OPT_TICKET: o.ticket_file = optarg; break;
 		case OPT_TRANSPORT: bad = parse_transport(optarg, &o.transport); break;
@@ -387,6 +831,7 @@ int main(int argc, char **argv)
 		case OPT_PORT:
 			bad = parse_ulong("port", optarg, 1, 65535, &o.port);
 			port_given = true;
+			o.port_given = true;
 			break;
 		case OPT_COUNT: bad = parse_ulong("count", optarg, 1, 1000000, &o.count); break;
 		case OPT_INTERVAL: bad = parse_ulong("interval-ms", optarg, 0, 3600000, &o.interval_ms); break;
@@ -404,10 +849,31 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[optind];
-	if (strcmp(cmd, "echo") != 0 && strcmp(cmd, "mint") != 0 && strcmp(cmd, "auth") != 0) {
-		fprintf(stderr, "hayate-cli: unknown command '%s' (echo, auth or mint); --help for usage\n",
-			cmd);
+	if (strcmp(cmd, "echo") != 0 && strcmp(cmd, "mint") != 0 && strcmp(cmd, "auth") != 0 &&
+	    strcmp(cmd, "room-demo") != 0) {
+		fprintf(stderr, "hayate-cli: unknown command '%s' (echo, auth, mint or room-demo); "
+				"--help for usage\n", cmd);
 		return 2;
+	}
+	if (o.transport == TRANSPORT_MIXED && strcmp(cmd, "room-demo") != 0) {
+		fprintf(stderr, "hayate-cli: --transport mixed is for room-demo only\n");
+		return 2;
+	}
+	if (strcmp(cmd, "room-demo") == 0) {
+		if (argc - optind > 1) {
+			fprintf(stderr, "hayate-cli: too many arguments for 'room-demo'; --help for usage\n");
+			return 2;
+		}
+		if (o.http_given && o.key_file_given) {
+			fprintf(stderr, "hayate-cli: --http and --key-file are two ticket sources: give one\n");
+			return 2;
+		}
+		if (o.ticket_file) {
+			fprintf(stderr, "hayate-cli: room-demo needs a ticket per member: --http or "
+					"--key-file, not --ticket\n");
+			return 2;
+		}
+		return cmd_room_demo(&o);
 	}
 	if (argc - optind > (strcmp(cmd, "echo") == 0 ? 2 : 1)) {
 		fprintf(stderr, "hayate-cli: too many arguments for '%s'; --help for usage\n", cmd);

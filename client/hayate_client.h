@@ -290,4 +290,87 @@ int hy_auth_fetch_with(const struct hy_auth_options *opt, const char *base_url,
 int hy_auth_fetch(const char *base_url, const char *app_key, const char *uid, enum hy_transport t,
 		  struct hy_ticket *out, char *err, size_t errlen);
 
+/* ---- Rooms (ver 1 commands; docs/protocol.md, "Rooms and direct messages") ----
+ *
+ * Thin helpers: each sends one command through hy_client_send() or, with
+ * reliable, hy_client_send_reliable(), and returns what that returns.
+ * Answers and pushes arrive through hy_client_receive(); hy_room_decode()
+ * turns one into a struct hy_room_event.  The encoders are public so a
+ * program can batch or inspect the bytes. */
+
+enum hy_room_client_cmd {
+	HY_ROOM_CMD_CREATE = 100,
+	HY_ROOM_CMD_JOIN = 101,
+	HY_ROOM_CMD_LEAVE = 102,
+	HY_ROOM_CMD_BROADCAST = 103,
+	HY_ROOM_CMD_MESSAGE = 104,
+	HY_ROOM_CMD_MEMBER_JOINED = 120,
+	HY_ROOM_CMD_MEMBER_LEFT = 121,
+	HY_ROOM_CMD_OWNER_CHANGED = 122,
+};
+
+/* Largest BROADCAST data the node accepts. */
+#define HY_ROOM_BROADCAST_MAX 1024u
+
+/* CREATE parameters; a zero field takes the node's default. */
+struct hy_room_create_opts {
+	uint16_t max_members; /* 0 or 1..the node's max_members */
+	uint8_t allow_empty;  /* 0 no, 1 yes, 2 the node's default */
+	uint32_t ttl_s;       /* life once empty (0: default) */
+	uint32_t interval_ms; /* broadcast batching interval (0: default) */
+};
+
+/* Payload encoders.  Each writes into buf (cap bytes) and returns the
+ * length written, or 0 if it does not fit (or, for broadcast, if len is
+ * over HY_ROOM_BROADCAST_MAX).  opt NULL: every default (allow_empty 2). */
+size_t hy_room_encode_create(uint8_t *buf, size_t cap, const struct hy_room_create_opts *opt);
+size_t hy_room_encode_join(uint8_t *buf, size_t cap, uint64_t room_id);
+size_t hy_room_encode_broadcast(uint8_t *buf, size_t cap, const void *data, size_t len,
+				bool include_self);
+
+/* Send CREATE, JOIN, LEAVE or BROADCAST.  Return 0, or -1 as
+ * hy_client_send() / hy_client_send_reliable() (and -1 for an encoding
+ * that does not fit: a zero room id is sent anyway, the node refuses it). */
+int hy_room_create(struct hy_client *c, const struct hy_room_create_opts *opt, bool reliable);
+int hy_room_join(struct hy_client *c, uint64_t room_id, bool reliable);
+int hy_room_leave(struct hy_client *c, bool reliable);
+int hy_room_broadcast(struct hy_client *c, const void *data, size_t len, bool include_self,
+		      bool reliable);
+
+enum hy_room_event_kind {
+	HY_ROOM_EV_NONE = 0,       /* not a room message (another ver or cmd) */
+	HY_ROOM_EV_FAILED,         /* a room command answered BAD or ERR: reason */
+	HY_ROOM_EV_CREATED,        /* CREATE answered: room_id */
+	HY_ROOM_EV_JOINED,         /* JOIN answered: room_id, owner, max_members, members */
+	HY_ROOM_EV_LEFT,           /* LEAVE answered: room_id */
+	HY_ROOM_EV_SENT,           /* BROADCAST or MESSAGE answered: delivered */
+	HY_ROOM_EV_MEMBER_JOINED,  /* push: room_id, sid, members, uid */
+	HY_ROOM_EV_MEMBER_LEFT,    /* push: room_id, sid, members, uid */
+	HY_ROOM_EV_OWNER_CHANGED,  /* push: room_id, owner (also in sid), uid */
+	HY_ROOM_EV_BROADCAST,      /* push: room_id, sid (the sender), data */
+	HY_ROOM_EV_MESSAGE,        /* push: room_id, sid (the sender), data */
+};
+
+struct hy_room_event {
+	enum hy_room_event_kind kind;
+	uint16_t cmd;
+	enum hy_reason reason; /* FAILED: the node's reason */
+	uint64_t room_id;
+	uint64_t sid;
+	uint64_t owner;
+	uint16_t max_members, members, delivered;
+	const uint8_t *uid; /* points into the message */
+	uint8_t uid_len;
+	const uint8_t *data; /* points into the message */
+	size_t data_len;
+};
+
+/*
+ * Decodes one received message m into *out (zeroed first; pointers point
+ * into m's payload, valid as long as it is).  Returns HY_R_OK (kind NONE
+ * for a message that is not a room answer or push), or the reason a room
+ * payload is malformed: TRUNCATED, TRAILING_BYTES or BAD_LENGTH.
+ */
+enum hy_reason hy_room_decode(const struct hy_client_message *m, struct hy_room_event *out);
+
 #endif /* HAYATE_CLIENT_H */

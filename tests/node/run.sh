@@ -4,7 +4,7 @@
 # and hayate-controlplane, clients in the client namespace using the HTTP
 # API, UDP through the data plane and TCP through the control plane.
 #   run.sh CASE BUILD_DIR SOURCE_DIR
-# CASE: auth-echo admin kick drain restart metrics impair
+# CASE: auth-echo admin kick drain restart metrics impair room room-impair
 # Each case brings up a devnet of its own (unique name) and always takes it
 # down again, whatever happened; background clients are stopped by pid.
 set -Eeuo pipefail
@@ -37,7 +37,7 @@ opts=()
 [[ $case == drain ]] && opts=(--drain-timeout-s 20)
 # the impairment of the issue's acceptance run: every client through it
 impair_spec=loss=0.2,dup=0.1,reorder=0.1,delay=5ms,jitter=20ms,seed=1
-[[ $case == impair ]] && opts=(--impair "$impair_spec")
+[[ $case == impair || $case == room-impair ]] && opts=(--impair "$impair_spec")
 "$devnet" up --name "$name" --build "$build" "${opts[@]}"
 eval "$("$devnet" env --name "$name")"
 dp_pid=$(cat "$state/dataplane.pid")
@@ -272,6 +272,21 @@ case $case in
     # and the client's window dropped the copies of the node's replies
     grep -Eq '^impair-client: total .* rx_replayed=[1-9]' "$state/impair-client.log" ||
       fail "clients dropped no replayed reply"
+    ;;
+  room | room-impair)
+    # a room of 4 members, UDP and TCP alternating, tickets over HTTP; each
+    # member broadcasts 50 reliable messages; every other member must get
+    # each exactly once and in order per sender (the CLI checks, exit 1)
+    out=$(in_ns "$cli" room-demo --members 4 --messages 50 --transport mixed --reliable \
+          --timeout-ms 15000 2>&1) || fail "hayate-cli room-demo"
+    echo "$out"
+    grep -q '^delivered=600 expected=600 duplicates=0 reordered=0 ' <<<"$out" ||
+      fail "room-demo figures"
+    grep -q '^udp: delivered=300 expected=300$' <<<"$out" &&
+      grep -q '^tcp: delivered=300 expected=300$' <<<"$out" || fail "room-demo per transport"
+    if [[ $status != 0 ]]; then
+      "$build/dataplane/hayate-dpstat" --shm "$HAYATE_STATS_SHM" --all 2>&1 | grep -v ' 0$' || true
+    fi
     ;;
   *) echo "unknown case $case"; exit 2 ;;
 esac
