@@ -7,7 +7,7 @@
 #include "commands.h"
 
 #include "common/wire.h"
-#include "room_msg.h"
+#include "proto/room_msg.h"
 #include "rooms.h"
 
 /* ECHO (ver 0, cmd 3).  The data plane answers ECHO on UDP itself; this

@@ -38,48 +38,11 @@
 #include "common/reason.h"
 #include "config/conf.h"
 #include "proto/limits.h"
+#include "proto/room_msg.h"
 #include "ring/msg.h"
 
-#define HY_ROOM_MEMBERS_MAX HY_TABLE_MAX_MEMBERS
-#define HY_ROOM_PROPS_MAX 32u
-#define HY_ROOM_KEY_MAX 32u
-/* A GET_PROPS answer of every property fits one TCP record. */
-#define HY_ROOM_VALUE_MAX 256u
-#define HY_ROOM_PROP_BYTES 960u
-#define HY_ROOM_TTL_MAX_S 86400u
-#define HY_ROOM_INTERVAL_MAX_MS 1000u
-
-/* Pushes the rooms module sends (ver 1, status PUSH); their payloads are
- * in docs/protocol.md ("Rooms"). */
-enum hy_room_push {
-	HY_ROOM_PUSH_MEMBER_JOINED = 120,
-	HY_ROOM_PUSH_MEMBER_LEFT = 121,
-	HY_ROOM_PUSH_OWNER_CHANGED = 122,
-};
-
-enum hy_prop_type {
-	HY_PROP_INT = 1,   /* int64 */
-	HY_PROP_BYTES = 2, /* 0..HY_ROOM_VALUE_MAX bytes */
-};
-
-/* A property as passed in and out (pointers are the caller's, or point
- * into the registry until its next change). */
-struct hy_room_prop {
-	const uint8_t *key;
-	uint8_t key_len;     /* 1..HY_ROOM_KEY_MAX */
-	uint8_t type;        /* enum hy_prop_type */
-	int64_t i;           /* HY_PROP_INT */
-	const uint8_t *val;  /* HY_PROP_BYTES */
-	uint16_t val_len;
-};
-
-/* Parameters of a new room; zero fields take the module defaults. */
-struct hy_room_params {
-	uint16_t max_members; /* 0: default; at most the configured max */
-	uint8_t allow_empty;  /* 0: no, 1: yes, 2: module default */
-	uint32_t ttl_s;       /* 0: default empty_ttl_s */
-	uint32_t interval_ms; /* 0: default broadcast_interval_ms */
-};
+_Static_assert(HY_ROOM_MEMBERS_MAX == HY_TABLE_MAX_MEMBERS,
+	       "a room's members must fit one TABLE_UPDATE");
 
 struct hy_room_info {
 	uint64_t id;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "room_msg.h"
+#include "proto/room_msg.h"
 
 #include "ring/msg.h"
 

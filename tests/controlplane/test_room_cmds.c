@@ -12,7 +12,7 @@
 
 #include "check_run.h"
 #include "commands.h"
-#include "room_msg.h"
+#include "proto/room_msg.h"
 #include "rooms.h"
 
 #include "common/wire.h"

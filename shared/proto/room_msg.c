@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "room_msg.h"
+#include "proto/room_msg.h"
 
 #include "common/wire.h"
 

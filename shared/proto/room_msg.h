@@ -9,15 +9,18 @@
  * value out of its range).  The encoding is canonical: a payload that
  * decodes re-encodes to the same bytes.  Pointers in the decoded structs
  * point into the payload.
+ *
+ * Shared by the control plane (every command) and the data plane (the
+ * BROADCAST, MESSAGE and DIRECT fast path), so both read the same bytes.
  */
-#ifndef HY_CP_ROOM_MSG_H
-#define HY_CP_ROOM_MSG_H
+#ifndef HY_PROTO_ROOM_MSG_H
+#define HY_PROTO_ROOM_MSG_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/reason.h"
-#include "rooms.h"
+#include "proto/limits.h"
 
 /* Commands (ver 1). */
 enum hy_room_cmd {
@@ -33,6 +36,50 @@ enum hy_room_cmd {
 	HY_CMD_ROOM_LIST = 109,
 	HY_CMD_ROOM_MEMBERS = 110,
 	HY_CMD_DIRECT = 200,
+};
+
+/* Largest member list of a room: the largest fan-out list of the ring's
+ * TABLE_UPDATE (ring/msg.h, HY_TABLE_MAX_MEMBERS). */
+#define HY_ROOM_MEMBERS_MAX 1024u
+#define HY_ROOM_TTL_MAX_S 86400u
+#define HY_ROOM_INTERVAL_MAX_MS 1000u
+
+#define HY_ROOM_PROPS_MAX 32u
+#define HY_ROOM_KEY_MAX 32u
+/* A GET_PROPS answer of every property fits one TCP record. */
+#define HY_ROOM_VALUE_MAX 256u
+#define HY_ROOM_PROP_BYTES 960u
+
+/* Pushes the rooms module sends (ver 1, status PUSH); their payloads are
+ * in docs/protocol.md ("Rooms"). */
+enum hy_room_push {
+	HY_ROOM_PUSH_MEMBER_JOINED = 120,
+	HY_ROOM_PUSH_MEMBER_LEFT = 121,
+	HY_ROOM_PUSH_OWNER_CHANGED = 122,
+};
+
+enum hy_prop_type {
+	HY_PROP_INT = 1,   /* int64 */
+	HY_PROP_BYTES = 2, /* 0..HY_ROOM_VALUE_MAX bytes */
+};
+
+/* A property as passed in and out (pointers are the caller's, or point
+ * into the registry until its next change). */
+struct hy_room_prop {
+	const uint8_t *key;
+	uint8_t key_len;     /* 1..HY_ROOM_KEY_MAX */
+	uint8_t type;        /* enum hy_prop_type */
+	int64_t i;           /* HY_PROP_INT */
+	const uint8_t *val;  /* HY_PROP_BYTES */
+	uint16_t val_len;
+};
+
+/* Parameters of a new room; zero fields take the module defaults. */
+struct hy_room_params {
+	uint16_t max_members; /* 0: default; at most the configured max */
+	uint8_t allow_empty;  /* 0: no, 1: yes, 2: module default */
+	uint32_t ttl_s;       /* 0: default empty_ttl_s */
+	uint32_t interval_ms; /* 0: default broadcast_interval_ms */
 };
 
 #define HY_MODULES_VER 1u
@@ -120,4 +167,4 @@ size_t hy_rm_members_encode(uint8_t *buf, size_t cap, const struct hy_rm_page *i
 struct hy_wr;
 void hy_rm_prop_put(struct hy_wr *w, const struct hy_room_prop *p);
 
-#endif /* HY_CP_ROOM_MSG_H */
+#endif /* HY_PROTO_ROOM_MSG_H */
