@@ -216,6 +216,10 @@ static void handle(struct hy_dplink *l, const struct hy_ring_msg *m)
 	case HY_MSG_COMMAND:
 		l->ops.command(l->ops.arg, m);
 		break;
+	case HY_MSG_RELAY:
+		if (l->ops.relay)
+			l->ops.relay(l->ops.arg, m);
+		break;
 	case HY_MSG_RESYNC_ENTRY:
 		if (l->resyncing && m->seq == l->resync_seq) {
 			session_up(l, m, now);

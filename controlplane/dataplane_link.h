@@ -30,6 +30,10 @@ struct hy_dplink_ops {
 	/* A COMMAND from UDP session m->sid (m->u.cmd); answer with
 	 * hy_dplink_respond.  Pointers in m are valid during the call only. */
 	void (*command)(void *arg, const struct hy_ring_msg *m);
+	/* A RELAY from the data plane's room relay: a push (m->u.send) for
+	 * sessions this process serves (TCP members of a room).  Pointers in
+	 * m are valid during the call only. */
+	void (*relay)(void *arg, const struct hy_ring_msg *m);
 	/* The data plane attached (after its HELLO) or went away. */
 	void (*attached)(void *arg, const struct hy_msg_hello *h);
 	void (*detached)(void *arg);

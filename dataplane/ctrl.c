@@ -364,11 +364,33 @@ static void dispatch_down(struct ctrl *c, const struct hy_ring_msg *m)
 		for (i = 0; i < dp->nb_workers; i++)
 			post_msg(c, i, m);
 		break;
+	case HY_MSG_TABLE_UPDATE:
+		/* every worker keeps its own copy of the rooms */
+		for (i = 0; i < dp->nb_workers; i++)
+			post_msg(c, i, m);
+		break;
 	default:
-		/* TABLE_UPDATE: rooms are not in this release */
 		c->st.v[HY_ST_down_refused]++;
 		break;
 	}
+}
+
+/* Room for a whole burst of down messages in every worker's inbox, and
+ * entries for them (a TABLE_UPDATE takes one per worker).  When there is
+ * none, the messages wait in the ring, which is lossless, instead of being
+ * dropped here: a lost TABLE_UPDATE would leave one worker's copy of the
+ * rooms behind the others'. */
+static bool workers_can_take(struct ctrl *c)
+{
+	struct hy_dp *dp = c->dp;
+	unsigned int i;
+
+	if (rte_mempool_avail_count(dp->mbox_pool) < DOWN_BURST * dp->nb_workers)
+		return false;
+	for (i = 0; i < dp->nb_workers; i++)
+		if (rte_ring_free_count(hy_worker_inbox_of(dp, i)) < DOWN_BURST * 4u)
+			return false;
+	return true;
 }
 
 static unsigned int receive_down(struct ctrl *c)
@@ -378,6 +400,10 @@ static unsigned int receive_down(struct ctrl *c)
 
 	if (!attached(c))
 		return 0;
+	if (!workers_can_take(c)) {
+		c->st.v[HY_ST_down_deferred]++;
+		return 0;
+	}
 	n = hy_ring_recv_burst(hy_link_server_down(c->dp->link), msgs, DOWN_BURST);
 	for (i = 0; i < n; i++)
 		dispatch_down(c, &msgs[i]);

@@ -47,6 +47,7 @@ enum hy_mbox_op {
 	HY_MBOX_CLOSE_ALL,      /* down: close every session (arg: reason) */
 	HY_MBOX_RESYNC_DONE,    /* up: worker finished a resync (arg: count) */
 	HY_MBOX_QUERY_SESSIONS, /* down: fill query (telemetry) */
+	HY_MBOX_RELAY,          /* worker to worker: a room relay job in data */
 };
 
 /* Filled by a worker for a telemetry query. */
@@ -87,6 +88,7 @@ struct hy_mbox {
 
 struct hy_dp {
 	const struct hy_node_config *conf;
+	const struct hy_modules_config *mods; /* rooms.max_rooms sizes the fan-out tables */
 	struct hy_ports ports;
 	struct hy_net_iface ifc[HY_CONF_MAX_PORTS];
 	struct hy_engine_shared *shared;   /* rte_zmalloc'd, 64-byte aligned */

@@ -354,6 +354,7 @@ int main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 	dp->conf = &node;
+	dp->mods = &mods;
 	atomic_store(&dp->node_state, HY_NODE_ONLINE);
 
 	/* before EAL, so a signal during a long hugepage setup is seen */

@@ -94,7 +94,24 @@
 	X(timer_packets,   "packets sent by the reliability timers") \
 	X(dead_sessions,   "sessions closed: retries exhausted") \
 	X(broken_sessions, "sessions closed: inconsistent reliable stream") \
-	X(rudp_pool_used,  "bytes of the reliability pool in use (gauge)")
+	X(rudp_pool_used,  "bytes of the reliability pool in use (gauge)") \
+	X(relay_broadcasts, "BROADCAST commands relayed in the data plane") \
+	X(relay_messages,  "MESSAGE commands relayed in the data plane") \
+	X(relay_directs,   "DIRECT commands relayed in the data plane") \
+	X(relay_passed_up, "room and direct commands left to the control plane") \
+	X(relay_pushes,    "room and direct pushes sent to this lcore's sessions") \
+	X(relay_push_failed, "pushes the engine refused (session gone, flow control)") \
+	X(relay_handoffs,  "relay jobs handed to another worker") \
+	X(relay_handoffs_in, "relay jobs run for another worker") \
+	X(relay_handoff_failed, "relay jobs another worker could not take") \
+	X(relay_up,        "RELAY messages for the control plane's (TCP) members") \
+	X(relay_up_failed, "RELAY messages that could not be queued") \
+	X(relay_stale,     "relay jobs for a room no longer in this lcore's table") \
+	X(table_updates,   "fan-out table updates applied") \
+	X(table_refused,   "fan-out table updates refused (table.<REASON> in telemetry)") \
+	X(table_rooms,     "rooms in this lcore's fan-out table (gauge)") \
+	X(table_members,   "this lcore's sessions in rooms (gauge)") \
+	X(down_deferred,   "times the control lcore left messages in the ring: worker inboxes full")
 
 /* Counter ids: the list above, then the net layer's drops by reason
  * ("net.<NAME>"), its answers by kind ("reply.<NAME>"), the engine's drops

@@ -23,7 +23,9 @@
 
 #include "dp.h"
 #include "engine.h"
+#include "fanout.h"
 #include "proto/message.h"
+#include "relay.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -66,6 +68,8 @@ struct hy_worker {
 	struct hy_net_stats net;
 	struct hy_dp *dp;
 	struct hy_engine *engine;
+	struct hy_fanout *fanout;     /* this worker's copy of the rooms */
+	struct hy_relay *relay;       /* room traffic relayed from it */
 	struct rte_mempool *pool;
 	struct rte_ring *inbox;
 	struct rte_ring *events;
@@ -352,11 +356,112 @@ static int op_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt,
 	return 0;
 }
 
+static enum hy_engine_local op_local_command(void *arg, uint64_t sid, uint8_t ver,
+					     uint16_t cmd, enum hy_engine_delivery delivery,
+					     const uint8_t *payload, uint32_t len,
+					     struct hy_engine_answer *ans)
+{
+	struct hy_worker *w = arg;
+
+	return hy_relay_command(w->relay, sid, ver, cmd, delivery, payload, len, ans);
+}
+
 static const struct hy_engine_ops worker_ops = {
 	.session_opened = op_session_opened,
 	.session_closed = op_session_closed,
 	.command = op_command,
+	.local_command = op_local_command,
 	.tx = op_tx,
+};
+
+/* ---- room relay callbacks -------------------------------------------------- */
+
+_Static_assert(sizeof(struct hy_relay_job) <= HY_MBOX_INLINE,
+	       "a relay job must fit a mailbox entry inline");
+
+static int relay_to_worker(void *arg, uint16_t worker, const struct hy_relay_job *job)
+{
+	struct hy_worker *w = arg;
+	struct hy_mbox *e;
+
+	if (worker >= w->dp->nb_workers || worker == w->worker_id)
+		return -EINVAL;
+	e = hy_mbox_alloc(w->dp, 0);
+	if (e == NULL)
+		return -ENOBUFS;
+	e->op = HY_MBOX_RELAY;
+	e->worker = (uint16_t)w->worker_id;
+	/* the fixed part, the recipients used and the push: no more */
+	memcpy(e->data, job, offsetof(struct hy_relay_job, sids) + 8u * job->nsids);
+	memcpy(e->data + offsetof(struct hy_relay_job, push), job->push, job->len);
+	if (hy_worker_post(w->dp->workers[worker], e) != 0) {
+		hy_mbox_free(w->dp, e);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+static int relay_up(void *arg, const struct hy_relay_job *job, const uint64_t *sids,
+		    unsigned n)
+{
+	struct hy_worker *w = arg;
+	struct hy_mbox *e = event_alloc(w, HY_MSG_RELAY, 0, 8u * n + job->len);
+	uint8_t *buf;
+
+	if (e == NULL)
+		return -ENOBUFS;
+	buf = hy_mbox_buf(e);
+	hy_msg_sids_pack(buf, sids, n);
+	memcpy(buf + 8u * n, job->push, job->len);
+	e->msg.u.send.target = HY_SEND_SIDS;
+	e->msg.u.send.ver = HY_MODULES_VER;
+	e->msg.u.send.delivery = job->delivery;
+	e->msg.u.send.cmd = job->cmd;
+	e->msg.u.send.nsids = (uint16_t)n;
+	e->msg.u.send.sids = buf;
+	e->msg.u.send.payload_len = job->len;
+	e->msg.u.send.payload = buf + 8u * n;
+	return post_event(w, e);
+}
+
+static int relay_respond(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+			 enum hy_engine_delivery d, uint8_t status, const uint8_t *payload,
+			 uint32_t len)
+{
+	struct hy_worker *w = arg;
+	uint16_t owner = hy_engine_owner(sid, (uint16_t)w->dp->nb_workers);
+	struct hy_mbox *e;
+
+	if (owner == w->worker_id)
+		return hy_engine_send(w->engine, sid, ver, cmd, status, d, payload, len) ==
+		       HY_R_OK ? 0 : -EINVAL;
+	e = hy_mbox_alloc(w->dp, len);
+	if (e == NULL)
+		return -ENOBUFS;
+	e->op = HY_MBOX_MSG;
+	e->worker = owner;
+	e->msg.type = HY_MSG_RESPOND;
+	e->msg.sid = sid;
+	e->msg.u.cmd.ver = ver;
+	e->msg.u.cmd.delivery = (uint8_t)d;
+	e->msg.u.cmd.cmd = cmd;
+	e->msg.u.cmd.status = status;
+	e->msg.u.cmd.payload_len = len;
+	e->msg.u.cmd.payload = hy_mbox_buf(e);
+	if (len > 0)
+		memcpy(hy_mbox_buf(e), payload, len);
+	if (hy_worker_post(w->dp->workers[owner], e) != 0) {
+		hy_mbox_free(w->dp, e);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+static const struct hy_relay_ops relay_ops = {
+	.to_worker = relay_to_worker,
+	.up = relay_up,
+	.command_up = op_command,
+	.respond = relay_respond,
 };
 
 /* ---- receive -------------------------------------------------------------- */
@@ -376,8 +481,12 @@ static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
 	uint32_t room = (uint32_t)m->buf_len - m->data_off - fm->pkt.payload_off;
 	uint16_t cap = room > UINT16_MAX ? UINT16_MAX : (uint16_t)room;
 
-	switch (hy_engine_input(w->engine, &fm->peer, buf, fm->pkt.payload_len,
-				cap, w->now_ms, &res)) {
+	enum hy_engine_action act = hy_engine_input(w->engine, &fm->peer, buf,
+						    fm->pkt.payload_len, cap, w->now_ms, &res);
+
+	/* room traffic the datagram asked for, now that the engine is free */
+	hy_relay_flush(w->relay);
+	switch (act) {
 	case HY_ENGINE_REPLY:
 		if (unlikely(hy_net_udp_reply_mbuf(&w->dp->ifc[p], m, &fm->pkt,
 						   res.reply_len) != 0)) {
@@ -552,6 +661,10 @@ static void handle_msg(struct hy_worker *w, struct hy_mbox *e)
 		down_result(w, hy_engine_kick(w->engine, m->sid,
 					      kick_reason(m->u.closed.reason)));
 		break;
+	case HY_MSG_TABLE_UPDATE:
+		hy_fanout_apply(w->fanout, m->u.table.op, m->u.table.body,
+				m->u.table.body_len);
+		break;
 	case HY_MSG_RESYNC_REQUEST: {
 		struct resync_ctx c = { .w = w, .seq = m->seq };
 		struct hy_mbox *done;
@@ -586,6 +699,9 @@ static void handle_mbox(struct hy_worker *w, struct hy_mbox *e)
 		break;
 	case HY_MBOX_CLOSE_ALL:
 		hy_engine_close_all(w->engine, (enum hy_close_reason)e->arg);
+		break;
+	case HY_MBOX_RELAY:
+		hy_relay_run(w->relay, (const struct hy_relay_job *)e->data);
 		break;
 	case HY_MBOX_QUERY_SESSIONS: {
 		struct query_ctx c = { .q = e->query };
@@ -626,6 +742,33 @@ static unsigned int drain_inbox(struct hy_worker *w)
 }
 
 /* ---- counters ------------------------------------------------------------- */
+
+static void publish_rooms(const struct hy_worker *w, struct hy_stats_counters *c)
+{
+	const struct hy_relay_stats *rs = hy_relay_stats(w->relay);
+	const struct hy_fanout_stats *fs = hy_fanout_stats(w->fanout);
+	uint64_t refused = 0;
+	unsigned i;
+
+	c->v[HY_ST_relay_broadcasts] = rs->broadcasts;
+	c->v[HY_ST_relay_messages] = rs->messages;
+	c->v[HY_ST_relay_directs] = rs->directs;
+	c->v[HY_ST_relay_passed_up] = rs->passed_up;
+	c->v[HY_ST_relay_pushes] = rs->pushes;
+	c->v[HY_ST_relay_push_failed] = rs->push_failed;
+	c->v[HY_ST_relay_handoffs] = rs->handoffs;
+	c->v[HY_ST_relay_handoffs_in] = rs->handoffs_in;
+	c->v[HY_ST_relay_handoff_failed] = rs->handoff_failed;
+	c->v[HY_ST_relay_up] = rs->relayed_up;
+	c->v[HY_ST_relay_up_failed] = rs->up_failed;
+	c->v[HY_ST_relay_stale] = rs->stale;
+	for (i = 0; i < HY_R_COUNT; i++)
+		refused += fs->refused[i];
+	c->v[HY_ST_table_updates] = fs->updates;
+	c->v[HY_ST_table_refused] = refused;
+	c->v[HY_ST_table_rooms] = fs->rooms;
+	c->v[HY_ST_table_members] = fs->local_members;
+}
 
 static void publish(struct hy_worker *w, uint64_t tsc)
 {
@@ -673,6 +816,7 @@ static void publish(struct hy_worker *w, uint64_t tsc)
 	c->v[HY_ST_dead_sessions] = es->dead_sessions;
 	c->v[HY_ST_broken_sessions] = es->broken_sessions;
 	c->v[HY_ST_rudp_pool_used] = es->rudp_pool_used;
+	publish_rooms(w, c);
 	hy_stats_publish(w->dp->stats, w->lcore_id, c,
 			 (tsc - w->base_tsc) * 1000000ull / w->tsc_per_ms);
 }
@@ -861,9 +1005,34 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 	w->engine = hy_engine_create(&ec, err, errlen);
 	if (w->engine == NULL)
 		goto fail;
+
+	struct hy_fanout_config fc = {
+		.worker_id = (uint16_t)worker_id,
+		.n_workers = (uint16_t)dp->nb_workers,
+		.max_rooms = dp->mods->rooms.max_rooms,
+		.max_local = ec.max_sessions,
+		.socket_id = socket,
+	};
+	w->fanout = hy_fanout_create(&fc, err, errlen);
+	if (w->fanout == NULL)
+		goto fail;
+	struct hy_relay_config rc = {
+		.worker_id = (uint16_t)worker_id,
+		.n_workers = (uint16_t)dp->nb_workers,
+		.engine = w->engine,
+		.table = w->fanout,
+		.ops = &relay_ops,
+		.ops_arg = w,
+	};
+	w->relay = hy_relay_create(&rc, socket, err, errlen);
+	if (w->relay == NULL)
+		goto fail;
 	return w;
 
 fail:
+	hy_relay_destroy(w->relay);
+	hy_fanout_destroy(w->fanout);
+	hy_engine_destroy(w->engine);
 	rte_ring_free(w->events);
 	rte_ring_free(w->inbox);
 	rte_free(w->handoff);
@@ -897,6 +1066,8 @@ void hy_worker_free(struct hy_dp *dp, struct hy_worker *w)
 	}
 	while (rte_ring_dequeue(w->events, &obj) == 0)
 		hy_mbox_free(dp, obj);
+	hy_relay_destroy(w->relay);
+	hy_fanout_destroy(w->fanout);
 	hy_engine_destroy(w->engine);
 	rte_ring_free(w->events);
 	rte_ring_free(w->inbox);

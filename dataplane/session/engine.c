@@ -819,22 +819,42 @@ static size_t echo_response(struct hy_engine *e, const struct hy_session *s,
 	return hy_msg_resp_encode(msg, cap, m->ver, m->cmd, status, payload, plen);
 }
 
-/* Appends the ECHO response as an UNRELIABLE frame. */
-static void echo_answer(struct hy_engine *e, const struct hy_session *s,
-			const struct hy_msg *m, struct hy_wr *w)
+/* Sends a response the engine wrote itself on the channel its command
+ * came on: appended to the reply being built in w (unreliable and
+ * sequenced commands; a response is never stale, so it goes as an
+ * UNRELIABLE frame), or queued in the reliable channel.  Returns true if
+ * it went. */
+static bool answer_on(struct hy_engine *e, struct hy_session *s, enum hy_engine_delivery d,
+		      const uint8_t *resp, size_t rlen, struct hy_wr *w)
 {
-	uint8_t msg[HY_MSG_RESP_HDR + HY_ECHO_RESP_V6_LEN];
-	size_t mlen = echo_response(e, s, m, msg, sizeof(msg));
+	enum hy_reason r;
 
-	if (mlen && hy_frame_put_unreliable(w, msg, mlen))
-		e->stats.echoes++;
+	if (rlen == 0) {
+		e->stats.drops[HY_R_OUT_OF_SPACE]++;
+		return false;
+	}
+	if (d != HY_ENGINE_RELIABLE) {
+		if (hy_frame_put_unreliable(w, resp, rlen))
+			return true;
+		e->stats.drops[HY_R_OUT_OF_SPACE]++;
+		return false;
+	}
+	r = hy_rudp_send(&s->rudp, resp, rlen);
+	if (r != HY_R_OK)
+		e->stats.drops[r]++;
+	return r == HY_R_OK;
 }
 
-/* A command that arrived on any channel: ECHO is answered here (on the
- * channel it came on: into w, or queued reliably), the rest goes up. */
+/* A command that arrived on any channel: ECHO is answered here, what the
+ * worker's fast path takes is answered with what it says, the rest goes
+ * up. */
 static void command_in(struct hy_engine *e, struct hy_session *s, enum hy_engine_delivery d,
 		       const uint8_t *msg, size_t len, struct hy_wr *w)
 {
+	const struct hy_engine_ops *ops = e->cfg.ops;
+	struct hy_engine_answer ans;
+	uint8_t resp[HY_MSG_RESP_HDR + HY_ECHO_RESP_V6_LEN + HY_ENGINE_ANSWER_MAX];
+	size_t rlen;
 	struct hy_msg m;
 	enum hy_reason r = hy_msg_cmd_decode(msg, len, &m);
 
@@ -843,24 +863,33 @@ static void command_in(struct hy_engine *e, struct hy_session *s, enum hy_engine
 		return;
 	}
 	if (m.ver == HY_MSG_VER_TRANSPORT && m.cmd == HY_CMD_ECHO) {
-		if (d != HY_ENGINE_RELIABLE) {
-			echo_answer(e, s, &m, w);
-			return;
-		}
-		uint8_t resp[HY_MSG_RESP_HDR + HY_ECHO_RESP_V6_LEN];
-		size_t rlen = echo_response(e, s, &m, resp, sizeof(resp));
-		r = rlen ? hy_rudp_send(&s->rudp, resp, rlen) : HY_R_OUT_OF_SPACE;
-		if (r == HY_R_OK)
+		rlen = echo_response(e, s, &m, resp, sizeof(resp));
+		if (answer_on(e, s, d, resp, rlen, w))
 			e->stats.echoes++;
-		else
-			e->stats.drops[r]++;
 		return;
 	}
+	if (ops->local_command != NULL) {
+		switch (ops->local_command(e->cfg.ops_arg, s->sid, m.ver, m.cmd, d, m.payload,
+					   (uint32_t)m.len, &ans)) {
+		case HY_ENGINE_LOCAL_ANSWER:
+			rlen = ans.len <= HY_ENGINE_ANSWER_MAX
+				? hy_msg_resp_encode(resp, sizeof(resp), m.ver, m.cmd, ans.status,
+						     ans.data, ans.len)
+				: 0;
+			if (answer_on(e, s, d, resp, rlen, w))
+				e->stats.local_commands++;
+			return;
+		case HY_ENGINE_LOCAL_TAKEN:
+			e->stats.local_commands++;
+			return;
+		default:
+			break;
+		}
+	}
 	e->stats.commands++;
-	up_count(e, e->cfg.ops->command
-			    ? e->cfg.ops->command(e->cfg.ops_arg, s->sid, m.ver, m.cmd, d, m.payload,
-						  (uint32_t)m.len)
-			    : -1);
+	up_count(e, ops->command ? ops->command(e->cfg.ops_arg, s->sid, m.ver, m.cmd, d, m.payload,
+						(uint32_t)m.len)
+				 : -1);
 }
 
 struct deliver_ctx {

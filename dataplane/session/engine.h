@@ -124,6 +124,23 @@ struct hy_engine_session_info {
 	char uid[HY_UID_MAX + 1]; /* NUL-terminated */
 };
 
+/* The answer to a command the worker took on the fast path
+ * (ops->local_command): status and payload of the response, which the
+ * engine sends on the command's own channel. */
+#define HY_ENGINE_ANSWER_MAX 16u
+struct hy_engine_answer {
+	uint8_t status; /* HY_STATUS_OK, BAD or ERR */
+	uint8_t len;    /* payload bytes in data */
+	uint8_t data[HY_ENGINE_ANSWER_MAX];
+};
+
+/* What ops->local_command did with a command. */
+enum hy_engine_local {
+	HY_ENGINE_LOCAL_PASS = 0, /* not taken: it goes up (ops->command) */
+	HY_ENGINE_LOCAL_ANSWER,   /* taken and answered in *ans */
+	HY_ENGINE_LOCAL_TAKEN,    /* taken; the answer comes later through hy_engine_send() */
+};
+
 /*
  * What the engine hands to its worker besides in-place replies.  Called on
  * the engine's lcore, synchronously, from inside hy_engine_input(),
@@ -142,6 +159,14 @@ struct hy_engine_ops {
 	 * 3-byte command header. */
 	int (*command)(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 		       enum hy_engine_delivery delivery, const uint8_t *payload, uint32_t len);
+	/* Called before command for every client command but ECHO: the
+	 * worker's fast path (the room relay).  Must not call back into the
+	 * engine (the datagram is still being processed): work that sends
+	 * goes after hy_engine_input() returns.  NULL: everything goes up. */
+	enum hy_engine_local (*local_command)(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+					      enum hy_engine_delivery delivery,
+					      const uint8_t *payload, uint32_t len,
+					      struct hy_engine_answer *ans);
 	/* Send pkt (a whole UDP payload) to peer: packets the engine originates
 	 * (keep-alive PINGs, DISCONNECTs, responses and pushes, an ACCEPT
 	 * resent to a session's own address). */
@@ -201,6 +226,7 @@ struct hy_engine_stats {
 	uint64_t up_events;       /* ops calls (opened, closed, command) accepted */
 	uint64_t up_dropped;      /* ops calls refused */
 	uint64_t commands;        /* commands passed up */
+	uint64_t local_commands;  /* commands the worker's fast path took */
 	uint64_t echoes;          /* ECHOs answered */
 	uint64_t used_sids;       /* closed sids remembered now */
 	/* reliability (shared/rudp), refreshed after each call into the engine */

@@ -61,7 +61,7 @@
 	X(REASSEMBLY_FULL,    "reassembly byte cap or pool exhausted") \
 	X(SEQ_EXHAUSTED,      "reliable sequence space used up") \
 	X(RETRIES_EXHAUSTED,  "reliable unit resent the maximum number of times") \
-	/* rooms and direct messages (controlplane/rooms.h) */ \
+	/* rooms and direct messages (shared/proto/room_msg.h) */ \
 	X(ROOM_NOT_FOUND,     "no room with this id on this node") \
 	X(ROOM_FULL,          "room has no free place") \
 	X(ROOM_ALREADY_IN,    "session is already in a room") \
@@ -72,7 +72,9 @@
 	X(ROOM_PROP_TYPE,     "room property holds the other type") \
 	X(ROOM_OVERFLOW,      "room property increment overflows int64") \
 	X(ROOM_NO_MEMORY,     "out of memory for the room") \
-	X(NO_SUCH_TARGET,     "no session with this id or user id on this node")
+	X(NO_SUCH_TARGET,     "no session with this id or user id on this node") \
+	/* the data plane's fan-out table (dataplane/rooms/fanout.h) */ \
+	X(TABLE_GAP,          "fan-out table update out of sequence (ignored until the next ROOM_SET)")
 
 enum hy_reason {
 #define HY_REASON_ENUM(name, text) HY_R_##name,

@@ -76,6 +76,7 @@ size_t hy_msg_body_len(const struct hy_ring_msg *m)
 	case HY_MSG_PUSH:
 		return CMD_FIXED + (size_t)m->u.cmd.payload_len;
 	case HY_MSG_SEND:
+	case HY_MSG_RELAY:
 		return SEND_FIXED + 8u * (size_t)m->u.send.nsids +
 			m->u.send.payload_len;
 	case HY_MSG_TABLE_UPDATE:
@@ -143,7 +144,8 @@ static enum hy_reason fields_check(const struct hy_ring_msg *m)
 			return BAD;
 		return HY_R_OK;
 	}
-	case HY_MSG_SEND: {
+	case HY_MSG_SEND:
+	case HY_MSG_RELAY: {
 		const struct hy_msg_send *s = &m->u.send;
 		if (m->sid != 0 || s->target != HY_SEND_SIDS ||
 		    s->delivery > HY_DELIVERY_RELIABLE || s->nsids == 0 ||
@@ -228,7 +230,8 @@ enum hy_reason hy_msg_encode_body(const struct hy_ring_msg *m, uint8_t *buf,
 		hy_wr_bytes(&w, c->payload, c->payload_len);
 		break;
 	}
-	case HY_MSG_SEND: {
+	case HY_MSG_SEND:
+	case HY_MSG_RELAY: {
 		const struct hy_msg_send *s = &m->u.send;
 		hy_wr_u8(&w, s->target);
 		hy_wr_u8(&w, s->ver);
@@ -339,7 +342,8 @@ enum hy_reason hy_msg_decode_body(unsigned type, const uint8_t *body,
 		c->payload = hy_rd_view(&r, c->payload_len);
 		break;
 	}
-	case HY_MSG_SEND: {
+	case HY_MSG_SEND:
+	case HY_MSG_RELAY: {
 		struct hy_msg_send *s = &m->u.send;
 		s->target = hy_rd_u8(&r);
 		s->ver = hy_rd_u8(&r);

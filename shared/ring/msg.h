@@ -71,6 +71,8 @@ enum hy_ring_dir {
 	  "one live session, answering RESYNC_REQUEST (seq = request's seq)") \
 	X(RESYNC_END,     7, UP,   resync_end, \
 	  "end of a resync: number of RESYNC_ENTRY messages sent") \
+	X(RELAY,          8, UP,   send, \
+	  "room traffic for sessions the control plane serves: one push to a list of them") \
 	X(RESPOND,       16, DOWN, cmd, \
 	  "response to a COMMAND: ver, cmd, status, delivery, payload") \
 	X(PUSH,          17, DOWN, cmd, \
@@ -165,7 +167,9 @@ struct hy_msg_cmd {
 	const uint8_t *payload;
 };
 
-/* SEND (header sid zero).  Wire: target u8 | ver u8 | delivery u8
+/* SEND and RELAY (header sid zero).  RELAY is the same body going up: a
+ * push the data plane's room relay could not deliver itself, for the
+ * listed sessions of the control plane (TCP members).  Wire: target u8 | ver u8 | delivery u8
  * | reserved u8 | cmd u16 | nsids u16 (1..HY_MSG_MAX_SIDS)
  * | sids[nsids] u64 | payload.  sids points at nsids big-endian u64 values
  * (read them with hy_msg_send_sid, build them with hy_msg_sids_pack). */

@@ -59,6 +59,7 @@ int main(int argc, char **argv)
 				.status = t == HY_MSG_RESPOND ? 1 : 0};
 			break;
 		case HY_MSG_SEND:
+		case HY_MSG_RELAY:
 			m.sid = 0;
 			m.u.send = (struct hy_msg_send){.target = 1, .ver = 1, .cmd = 4,
 				.nsids = 2, .sids = sids, .payload = payload, .payload_len = 9};

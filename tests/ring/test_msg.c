@@ -59,6 +59,7 @@ static struct hy_ring_msg example(unsigned type)
 			.payload_len = 100, .status = type == HY_MSG_RESPOND ? 4 : 0};
 		break;
 	case HY_MSG_SEND:
+	case HY_MSG_RELAY:
 		m.sid = 0;
 		m.u.send = (struct hy_msg_send){.target = HY_SEND_SIDS, .ver = 1,
 			.cmd = 5, .delivery = HY_DELIVERY_UNRELIABLE, .nsids = 3,
@@ -105,7 +106,7 @@ START_TEST(test_every_type_round_trips)
 		ck_assert_uint_eq(used2, used);
 		ck_assert_mem_eq(slot, again, used);
 	}
-	ck_assert_uint_eq(seen, 14);
+	ck_assert_uint_eq(seen, 15);
 	ck_assert_str_eq(hy_msg_type_name(HY_MSG_SESSION_OPENED), "SESSION_OPENED");
 	ck_assert_str_eq(hy_msg_type_name(999), "UNKNOWN");
 	enum hy_ring_dir dir;

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The room relay (see relay.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+
+#include "relay.h"
+
+#include "common/wire.h"
+#include "proto/message.h"
+
+struct hy_relay {
+	unsigned n_pending;
+	struct hy_relay_config cfg;
+	struct hy_relay_stats stats;
+	struct hy_relay_job pending[HY_RELAY_PENDING];
+	uint64_t up_sids[HY_TABLE_MAX_MEMBERS]; /* scratch: a room's relay members */
+	struct hy_relay_job split;              /* scratch: one worker's share of a MESSAGE */
+};
+
+struct hy_relay *hy_relay_create(const struct hy_relay_config *cfg, int socket_id, char *err,
+				 size_t err_len)
+{
+	struct hy_relay *r;
+
+	if (cfg->engine == NULL || cfg->table == NULL || cfg->ops == NULL ||
+	    cfg->n_workers == 0 || cfg->worker_id >= cfg->n_workers) {
+		snprintf(err, err_len, "room relay: bad config");
+		return NULL;
+	}
+	r = rte_zmalloc_socket("hy_relay", sizeof(*r), RTE_CACHE_LINE_SIZE, socket_id);
+	if (r == NULL) {
+		snprintf(err, err_len, "room relay: out of memory");
+		return NULL;
+	}
+	r->cfg = *cfg;
+	return r;
+}
+
+void hy_relay_destroy(struct hy_relay *r)
+{
+	rte_free(r);
+}
+
+const struct hy_relay_stats *hy_relay_stats(const struct hy_relay *r)
+{
+	return &r->stats;
+}
+
+static uint16_t owner_of(const struct hy_relay *r, uint64_t sid)
+{
+	return hy_engine_owner(sid, r->cfg.n_workers);
+}
+
+/* ---- taking commands (inside the engine) --------------------------------- */
+
+/* A fresh job for the sender, or NULL when the queue is full. */
+static struct hy_relay_job *job_new(struct hy_relay *r, uint64_t from, uint16_t cmd,
+				    enum hy_engine_delivery d)
+{
+	struct hy_relay_job *j;
+
+	if (r->n_pending >= HY_RELAY_PENDING)
+		return NULL;
+	j = &r->pending[r->n_pending];
+	j->room_id = 0;
+	j->from = from;
+	j->cmd = cmd;
+	j->delivery = (uint8_t)d;
+	j->self = 0;
+	j->nsids = 0;
+	j->len = 0;
+	return j;
+}
+
+/* The room push: room_id u64 | from u64 | data. */
+static void put_room_push(struct hy_relay_job *j, uint64_t room_id, const struct hy_rm_data *d)
+{
+	struct hy_wr w;
+
+	hy_wr_init(&w, j->push, sizeof(j->push));
+	hy_wr_u64(&w, room_id);
+	hy_wr_u64(&w, j->from);
+	hy_wr_bytes(&w, d->data, d->data_len);
+	j->len = (uint16_t)w.off;
+}
+
+/* OK with `delivered u16`. */
+static enum hy_engine_local answer_delivered(struct hy_engine_answer *ans, unsigned n)
+{
+	ans->status = HY_STATUS_OK;
+	ans->len = 2;
+	ans->data[0] = (uint8_t)(n >> 8);
+	ans->data[1] = (uint8_t)n;
+	return HY_ENGINE_LOCAL_ANSWER;
+}
+
+static enum hy_engine_local take_broadcast(struct hy_relay *r, uint64_t sid,
+					   enum hy_engine_delivery d, const uint8_t *p,
+					   uint32_t len, struct hy_engine_answer *ans)
+{
+	const struct hy_fanout_room *room = hy_fanout_room_of(r->cfg.table, sid);
+	struct hy_relay_job *j;
+	struct hy_rm_data data;
+
+	if (room == NULL || hy_rm_broadcast_decode(p, len, &data) != HY_R_OK ||
+	    (j = job_new(r, sid, HY_CMD_ROOM_BROADCAST, d)) == NULL)
+		return HY_ENGINE_LOCAL_PASS;
+	j->room_id = room->id;
+	j->self = (data.flags & HY_ROOM_BCAST_SELF) != 0;
+	put_room_push(j, room->id, &data);
+	r->n_pending++;
+	r->stats.broadcasts++;
+	/* every member but the sender, and the sender if it asked */
+	return answer_delivered(ans, room->n_members - 1u + j->self);
+}
+
+static enum hy_engine_local take_message(struct hy_relay *r, uint64_t sid,
+					 enum hy_engine_delivery d, const uint8_t *p,
+					 uint32_t len, struct hy_engine_answer *ans)
+{
+	const struct hy_fanout_room *room = hy_fanout_room_of(r->cfg.table, sid);
+	struct hy_relay_job *j;
+	struct hy_rm_data data;
+	unsigned i, k;
+
+	if (room == NULL || hy_rm_message_decode(p, len, &data) != HY_R_OK ||
+	    (j = job_new(r, sid, HY_CMD_ROOM_MESSAGE, d)) == NULL)
+		return HY_ENGINE_LOCAL_PASS;
+	/* members of the sender's room only, each once */
+	for (i = 0; i < data.nsids; i++) {
+		uint64_t t = hy_rm_sid_at(&data, i);
+
+		for (k = 0; k < j->nsids && j->sids[k] != t; k++)
+			;
+		if (k == j->nsids && hy_fanout_member(room, t) != NULL)
+			j->sids[j->nsids++] = t;
+	}
+	j->room_id = room->id;
+	put_room_push(j, room->id, &data);
+	r->n_pending++;
+	r->stats.messages++;
+	return answer_delivered(ans, j->nsids);
+}
+
+static enum hy_engine_local take_direct(struct hy_relay *r, uint64_t sid,
+					enum hy_engine_delivery d, const uint8_t *p,
+					uint32_t len, struct hy_engine_answer *ans)
+{
+	struct hy_engine_session_info me, target;
+	struct hy_relay_job *j;
+	struct hy_rm_data data;
+	bool local;
+	struct hy_wr w;
+
+	if (hy_rm_direct_decode(p, len, &data) != HY_R_OK || data.to != HY_DIRECT_TO_SID)
+		return HY_ENGINE_LOCAL_PASS;
+	/* a target of ours that is not here is a TCP session or none: the
+	 * control plane knows which */
+	local = owner_of(r, data.sid) == r->cfg.worker_id;
+	if ((local && hy_engine_session_get(r->cfg.engine, data.sid, &target) != HY_R_OK) ||
+	    hy_engine_session_get(r->cfg.engine, sid, &me) != HY_R_OK ||
+	    (j = job_new(r, sid, HY_CMD_DIRECT, d)) == NULL)
+		return HY_ENGINE_LOCAL_PASS;
+	/* from u64 | uid_len u8 | uid | data */
+	hy_wr_init(&w, j->push, sizeof(j->push));
+	hy_wr_u64(&w, sid);
+	hy_wr_u8(&w, me.uid_len);
+	hy_wr_bytes(&w, me.uid, me.uid_len);
+	hy_wr_bytes(&w, data.data, data.data_len);
+	j->len = (uint16_t)w.off;
+	j->sids[0] = data.sid;
+	j->nsids = 1;
+	r->n_pending++;
+	r->stats.directs++;
+	if (!local)
+		return HY_ENGINE_LOCAL_TAKEN; /* the target's worker answers */
+	ans->status = HY_STATUS_OK;
+	ans->len = 0;
+	return HY_ENGINE_LOCAL_ANSWER;
+}
+
+enum hy_engine_local hy_relay_command(struct hy_relay *r, uint64_t sid, uint8_t ver,
+				      uint16_t cmd, enum hy_engine_delivery d,
+				      const uint8_t *payload, uint32_t len,
+				      struct hy_engine_answer *ans)
+{
+	enum hy_engine_local v = HY_ENGINE_LOCAL_PASS;
+
+	if (ver != HY_MODULES_VER)
+		return HY_ENGINE_LOCAL_PASS;
+	switch (cmd) {
+	case HY_CMD_ROOM_BROADCAST:
+		v = take_broadcast(r, sid, d, payload, len, ans);
+		break;
+	case HY_CMD_ROOM_MESSAGE:
+		v = take_message(r, sid, d, payload, len, ans);
+		break;
+	case HY_CMD_DIRECT:
+		v = take_direct(r, sid, d, payload, len, ans);
+		break;
+	default:
+		return HY_ENGINE_LOCAL_PASS;
+	}
+	if (v == HY_ENGINE_LOCAL_PASS)
+		r->stats.passed_up++;
+	return v;
+}
+
+/* ---- delivering ---------------------------------------------------------- */
+
+static enum hy_reason push_to(struct hy_relay *r, const struct hy_relay_job *j, uint64_t to)
+{
+	enum hy_reason why = hy_engine_send(r->cfg.engine, to, HY_MODULES_VER, j->cmd,
+					    HY_STATUS_PUSH, (enum hy_engine_delivery)j->delivery,
+					    j->push, j->len);
+
+	if (why == HY_R_OK)
+		r->stats.pushes++;
+	else
+		r->stats.push_failed++;
+	return why;
+}
+
+static void hand_to(struct hy_relay *r, uint16_t worker, const struct hy_relay_job *j)
+{
+	if (r->cfg.ops->to_worker(r->cfg.ops_arg, worker, j) == 0)
+		r->stats.handoffs++;
+	else
+		r->stats.handoff_failed++;
+}
+
+static void send_up(struct hy_relay *r, const struct hy_relay_job *j, const uint64_t *sids,
+		    unsigned n)
+{
+	if (n == 0)
+		return;
+	if (r->cfg.ops->up(r->cfg.ops_arg, j, sids, n) == 0)
+		r->stats.relayed_up++;
+	else
+		r->stats.up_failed++;
+}
+
+/* The DIRECT command a job came from (to = sid), passed up for the
+ * control plane to answer: its target is not one of our sessions. */
+static void direct_up(struct hy_relay *r, const struct hy_relay_job *j)
+{
+	uint8_t cmd[1u + 8u + HY_ROOM_DATA_MAX];
+	size_t skip = 8u + 1u + j->push[8]; /* from, uid_len, uid */
+	struct hy_wr w;
+
+	hy_wr_init(&w, cmd, sizeof(cmd));
+	hy_wr_u8(&w, HY_DIRECT_TO_SID);
+	hy_wr_u64(&w, j->sids[0]);
+	hy_wr_bytes(&w, j->push + skip, j->len - skip);
+	r->stats.passed_up++;
+	r->cfg.ops->command_up(r->cfg.ops_arg, j->from, HY_MODULES_VER, HY_CMD_DIRECT,
+			       (enum hy_engine_delivery)j->delivery, cmd, (uint32_t)w.off);
+}
+
+/* A room's members here, every worker owning others, and the control
+ * plane's. */
+static void run_broadcast(struct hy_relay *r, const struct hy_relay_job *j, bool origin)
+{
+	const struct hy_fanout_room *room = hy_fanout_find(r->cfg.table, j->room_id);
+	unsigned i, n = 0;
+
+	if (room == NULL) {
+		r->stats.stale++;
+		return;
+	}
+	for (i = 0; i < room->n_local; i++)
+		if (room->local[i] != j->from || j->self)
+			push_to(r, j, room->local[i]);
+	if (!origin)
+		return;
+	for (i = 0; i < HY_FANOUT_WORKER_WORDS; i++) {
+		uint64_t bits = room->others[i];
+
+		while (bits != 0) {
+			hand_to(r, (uint16_t)(i * 64u + (unsigned)__builtin_ctzll(bits)), j);
+			bits &= bits - 1;
+		}
+	}
+	if (room->n_relay == 0)
+		return;
+	for (i = 0; i < room->n_members; i++)
+		if (room->members[i].kind == HY_TABLE_KIND_RELAY &&
+		    (room->members[i].sid != j->from || j->self))
+			r->up_sids[n++] = room->members[i].sid;
+	send_up(r, j, r->up_sids, n);
+}
+
+/* MESSAGE at its origin: the recipients by who delivers them. */
+static void run_message(struct hy_relay *r, const struct hy_relay_job *j)
+{
+	const struct hy_fanout_room *room = hy_fanout_find(r->cfg.table, j->room_id);
+	uint64_t done = 0; /* bit i: sids[i] dealt with */
+	unsigned i, k, n = 0;
+
+	if (room == NULL) {
+		r->stats.stale++;
+		return;
+	}
+	for (i = 0; i < j->nsids; i++) {
+		const struct hy_table_member *m = hy_fanout_member(room, j->sids[i]);
+
+		if (m != NULL && m->kind == HY_TABLE_KIND_RELAY) {
+			r->up_sids[n++] = m->sid;
+			done |= 1ull << i;
+		} else if (owner_of(r, j->sids[i]) == r->cfg.worker_id) {
+			push_to(r, j, j->sids[i]);
+			done |= 1ull << i;
+		}
+	}
+	send_up(r, j, r->up_sids, n);
+	/* the rest, one job per owning worker */
+	for (i = 0; i < j->nsids; i++) {
+		uint16_t w;
+
+		if (done & (1ull << i))
+			continue;
+		w = owner_of(r, j->sids[i]);
+		memcpy(&r->split, j, offsetof(struct hy_relay_job, sids));
+		memcpy(r->split.push, j->push, j->len);
+		r->split.nsids = 0;
+		for (k = i; k < j->nsids; k++) {
+			if (!(done & (1ull << k)) && owner_of(r, j->sids[k]) == w) {
+				r->split.sids[r->split.nsids++] = j->sids[k];
+				done |= 1ull << k;
+			}
+		}
+		hand_to(r, w, &r->split);
+	}
+}
+
+/* DIRECT at its origin: pushed here (the answer went already), or handed
+ * to the target's worker, which answers. */
+static void run_direct(struct hy_relay *r, const struct hy_relay_job *j)
+{
+	uint16_t w = owner_of(r, j->sids[0]);
+
+	if (w == r->cfg.worker_id) {
+		push_to(r, j, j->sids[0]);
+		return;
+	}
+	if (r->cfg.ops->to_worker(r->cfg.ops_arg, w, j) == 0)
+		r->stats.handoffs++;
+	else
+		direct_up(r, j); /* someone must answer the sender */
+}
+
+/* DIRECT at the target's worker: OK to the sender once pushed; a target
+ * that is not here goes to the control plane, which answers. */
+static void run_direct_here(struct hy_relay *r, const struct hy_relay_job *j)
+{
+	enum hy_reason why = push_to(r, j, j->sids[0]);
+	uint8_t reason[2] = {(uint8_t)(why >> 8), (uint8_t)why};
+
+	if (why == HY_R_UNKNOWN_SESSION) {
+		direct_up(r, j);
+		return;
+	}
+	/* refused by the target's flow control: ERR with the reason */
+	r->cfg.ops->respond(r->cfg.ops_arg, j->from, HY_MODULES_VER, HY_CMD_DIRECT,
+			    (enum hy_engine_delivery)j->delivery,
+			    why == HY_R_OK ? HY_STATUS_OK : HY_STATUS_ERR, reason,
+			    why == HY_R_OK ? 0 : sizeof(reason));
+}
+
+void hy_relay_flush(struct hy_relay *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->n_pending; i++) {
+		const struct hy_relay_job *j = &r->pending[i];
+
+		switch (j->cmd) {
+		case HY_CMD_ROOM_BROADCAST:
+			run_broadcast(r, j, true);
+			break;
+		case HY_CMD_ROOM_MESSAGE:
+			run_message(r, j);
+			break;
+		default:
+			run_direct(r, j);
+			break;
+		}
+	}
+	r->n_pending = 0;
+}
+
+void hy_relay_run(struct hy_relay *r, const struct hy_relay_job *j)
+{
+	unsigned i;
+
+	r->stats.handoffs_in++;
+	switch (j->cmd) {
+	case HY_CMD_ROOM_BROADCAST:
+		run_broadcast(r, j, false);
+		break;
+	case HY_CMD_ROOM_MESSAGE:
+		for (i = 0; i < j->nsids && i < HY_ROOM_MESSAGE_TARGETS; i++)
+			push_to(r, j, j->sids[i]);
+		break;
+	case HY_CMD_DIRECT:
+		if (j->nsids == 1)
+			run_direct_here(r, j);
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The room relay: BROADCAST, MESSAGE and DIRECT (by session id) handled in
+ * the data plane, with no trip to the control plane.
+ *
+ * A command from one of this worker's sessions:
+ *   1. hy_relay_command(), called from inside the engine (its
+ *      local_command op), decides from the fan-out table whether the relay
+ *      can take the command, answers it (the engine sends the answer on
+ *      the command's channel) and queues a job holding the push payload,
+ *      built once;
+ *   2. hy_relay_flush(), called by the worker once hy_engine_input() has
+ *      returned (the engine is not re-entrant), runs the queued jobs: one
+ *      hy_engine_send() per recipient this worker owns (so each copy is
+ *      encrypted with that recipient's keys and packet numbers), one
+ *      hand-off per other worker owning recipients (ops->to_worker), and
+ *      one RELAY up the ring for the members the control plane serves
+ *      (ops->up);
+ *   3. hy_relay_run() runs a job another worker handed over, against this
+ *      worker's own copy of the table and its own sessions.
+ * The pushes go on the channel the command came on: an unreliable
+ * broadcast is relayed unreliably, a reliable one reliably.
+ *
+ * What the relay cannot decide goes up unchanged, and the control plane
+ * answers it as before: a sender the table has in no room (not yet, or no
+ * longer), DIRECT by user id, a DIRECT target that is not one of the data
+ * plane's sessions (a TCP session, or none: NO_SUCH_TARGET), a payload that
+ * does not decode (the control plane answers with the reason).
+ *
+ * Single-threaded: one relay per worker, used only by its lcore.
+ */
+#ifndef HY_DP_ROOMS_RELAY_H
+#define HY_DP_ROOMS_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "fanout.h"
+#include "proto/room_msg.h"
+
+/* Largest push payload: DIRECT's from u64 | uid_len u8 | uid | data. */
+#define HY_RELAY_PUSH_MAX (8u + 1u + HY_UID_MAX + HY_ROOM_DATA_MAX)
+/* Jobs queued while one datagram is processed (one per frame at most);
+ * beyond, commands go up the slow way. */
+#define HY_RELAY_PENDING 16u
+
+/* One relayed command: what a worker needs to deliver its share. */
+struct hy_relay_job {
+	uint64_t room_id;  /* BROADCAST: the room (each worker's copy names the recipients) */
+	uint64_t from;     /* the sender */
+	uint16_t cmd;      /* the push's cmd: BROADCAST, MESSAGE or DIRECT */
+	uint8_t delivery;  /* enum hy_engine_delivery: the sender's channel */
+	uint8_t self;      /* BROADCAST: the sender gets a copy too */
+	uint16_t nsids;    /* MESSAGE, DIRECT: the recipients in sids; BROADCAST: 0 */
+	uint16_t len;      /* bytes of push */
+	uint64_t sids[HY_ROOM_MESSAGE_TARGETS];
+	uint8_t push[HY_RELAY_PUSH_MAX];
+};
+
+/* What the relay asks of its worker.  Each returns 0 if it took the item,
+ * negative if not (counted; the relay never retries). */
+struct hy_relay_ops {
+	/* Hands job to worker `worker` (hy_relay_run() there). */
+	int (*to_worker)(void *arg, uint16_t worker, const struct hy_relay_job *job);
+	/* Sends job's push up the ring (RELAY) for n sessions the control
+	 * plane serves. */
+	int (*up)(void *arg, const struct hy_relay_job *job, const uint64_t *sids, unsigned n);
+	/* Passes a command up as if the relay had not seen it. */
+	int (*command_up)(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+			  enum hy_engine_delivery d, const uint8_t *payload, uint32_t len);
+	/* Answers a command of session sid, which any worker may own. */
+	int (*respond)(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+		       enum hy_engine_delivery d, uint8_t status, const uint8_t *payload,
+		       uint32_t len);
+};
+
+struct hy_relay_config {
+	uint16_t worker_id;
+	uint16_t n_workers;
+	struct hy_engine *engine;    /* this worker's sessions */
+	struct hy_fanout *table;     /* this worker's copy of the rooms */
+	const struct hy_relay_ops *ops;
+	void *ops_arg;
+};
+
+struct hy_relay_stats {
+	uint64_t broadcasts;     /* BROADCAST commands taken */
+	uint64_t messages;       /* MESSAGE commands taken */
+	uint64_t directs;        /* DIRECT commands taken */
+	uint64_t passed_up;      /* room and direct commands left to the control plane */
+	uint64_t pushes;         /* pushes handed to this worker's sessions */
+	uint64_t push_failed;    /* ... refused by the engine (gone, flow control) */
+	uint64_t handoffs;       /* jobs handed to other workers */
+	uint64_t handoffs_in;    /* jobs run for other workers */
+	uint64_t handoff_failed; /* jobs another worker could not take */
+	uint64_t relayed_up;     /* RELAY messages for the control plane's sessions */
+	uint64_t up_failed;      /* ... that could not be queued */
+	uint64_t stale;          /* handed-over jobs whose room is gone here */
+};
+
+struct hy_relay;
+
+/* rte_zmalloc'd on the engine's socket (EAL must be up).  NULL with a
+ * reason in err. */
+struct hy_relay *hy_relay_create(const struct hy_relay_config *cfg, int socket_id, char *err,
+				 size_t err_len);
+void hy_relay_destroy(struct hy_relay *r);
+
+/* The engine's local_command op (see engine.h): PASS, ANSWER with *ans, or
+ * TAKEN (DIRECT to another worker's session: that worker answers). */
+enum hy_engine_local hy_relay_command(struct hy_relay *r, uint64_t sid, uint8_t ver,
+				      uint16_t cmd, enum hy_engine_delivery d,
+				      const uint8_t *payload, uint32_t len,
+				      struct hy_engine_answer *ans);
+
+/* Runs the jobs hy_relay_command() queued.  Call after every
+ * hy_engine_input(); cheap when nothing is queued. */
+void hy_relay_flush(struct hy_relay *r);
+
+/* Runs a job handed over by another worker. */
+void hy_relay_run(struct hy_relay *r, const struct hy_relay_job *job);
+
+const struct hy_relay_stats *hy_relay_stats(const struct hy_relay *r);
+
+#endif /* HY_DP_ROOMS_RELAY_H */

@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The data plane's rooms: the fan-out table (applying TABLE_UPDATEs) and
+ * the relay (BROADCAST, MESSAGE, DIRECT) over two real session engines
+ * standing for two workers, with the mailbox between them and the ring to
+ * the control plane recorded in-test.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_run.h"
+#include "sess_harness.h"
+
+#include "fanout.h"
+#include "relay.h"
+
+#include "proto/room_msg.h"
+#include "ring/msg.h"
+
+#define NW 2u          /* workers */
+#define NC 6u          /* clients */
+#define MAX_PKTS 64u
+#define MAX_JOBS 16u
+#define ROOM 0x0000000700000001ull
+#define TCP_SID 0x7c9000000000001ull
+
+static struct harness_node node;
+static uint64_t now;
+
+/* What one worker sent and passed on. */
+struct wrec {
+	unsigned id;
+	unsigned n_tx, n_up_cmd, n_relay_up;
+	struct rec_pkt tx[MAX_PKTS];
+	struct rec_cmd up_cmd[8];
+	uint64_t relay_sids[8][HY_TABLE_MAX_MEMBERS];
+	unsigned relay_n[8];
+	struct hy_relay_job relay_job[8];
+};
+
+static struct wrec wr[NW];
+static struct hy_engine *eng[NW];
+static struct hy_fanout *tab[NW];
+static struct hy_relay *rel[NW];
+/* the mailbox between the workers */
+static struct {
+	uint16_t to;
+	struct hy_relay_job job;
+} box[MAX_JOBS];
+static unsigned n_box;
+static struct tclient cl[NC];
+
+static int w_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt, uint16_t len)
+{
+	struct wrec *r = arg;
+
+	ck_assert_uint_lt(r->n_tx, MAX_PKTS);
+	r->tx[r->n_tx].to = *to;
+	r->tx[r->n_tx].len = len;
+	memcpy(r->tx[r->n_tx].b, pkt, len);
+	r->n_tx++;
+	return 0;
+}
+
+static int w_opened(void *arg, const struct hy_engine_session_info *s)
+{
+	(void)arg;
+	(void)s;
+	return 0;
+}
+
+static int w_closed(void *arg, uint64_t sid, enum hy_close_reason why)
+{
+	(void)arg;
+	(void)sid;
+	(void)why;
+	return 0;
+}
+
+static int w_command(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+		     enum hy_engine_delivery d, const uint8_t *payload, uint32_t len)
+{
+	struct wrec *r = arg;
+	struct rec_cmd *c;
+
+	ck_assert_uint_lt(r->n_up_cmd, 8);
+	c = &r->up_cmd[r->n_up_cmd++];
+	c->sid = sid;
+	c->ver = ver;
+	c->cmd = cmd;
+	c->d = d;
+	c->len = len;
+	memcpy(c->payload, payload, len < sizeof(c->payload) ? len : sizeof(c->payload));
+	return 0;
+}
+
+static enum hy_engine_local w_local(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+				    enum hy_engine_delivery d, const uint8_t *payload,
+				    uint32_t len, struct hy_engine_answer *ans)
+{
+	struct wrec *r = arg;
+
+	return hy_relay_command(rel[r->id], sid, ver, cmd, d, payload, len, ans);
+}
+
+static const struct hy_engine_ops w_ops = {
+	.session_opened = w_opened,
+	.session_closed = w_closed,
+	.command = w_command,
+	.local_command = w_local,
+	.tx = w_tx,
+};
+
+static int r_to_worker(void *arg, uint16_t worker, const struct hy_relay_job *job)
+{
+	(void)arg;
+	ck_assert_uint_lt(n_box, MAX_JOBS);
+	box[n_box].to = worker;
+	box[n_box].job = *job;
+	n_box++;
+	return 0;
+}
+
+static int r_up(void *arg, const struct hy_relay_job *job, const uint64_t *sids, unsigned n)
+{
+	struct wrec *r = arg;
+	unsigned k = r->n_relay_up++;
+
+	ck_assert_uint_lt(k, 8);
+	memcpy(r->relay_sids[k], sids, 8u * n);
+	r->relay_n[k] = n;
+	r->relay_job[k] = *job;
+	return 0;
+}
+
+static int r_respond(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+		     enum hy_engine_delivery d, uint8_t status, const uint8_t *payload,
+		     uint32_t len)
+{
+	(void)arg;
+	return hy_engine_send(eng[hy_engine_owner(sid, NW)], sid, ver, cmd, status, d, payload,
+			      len) == HY_R_OK ? 0 : -1;
+}
+
+static const struct hy_relay_ops r_ops = {
+	.to_worker = r_to_worker,
+	.up = r_up,
+	.command_up = w_command,
+	.respond = r_respond,
+};
+
+static uint16_t owner(unsigned i)
+{
+	return hy_engine_owner(cl[i].cred.sid, NW);
+}
+
+/* Connects client i to its owner (CONNECT anywhere, RESPONSE at the owner). */
+static void connect_client(unsigned i)
+{
+	uint8_t buf[HY_MAX_DATAGRAM], pt[HY_MAX_PAYLOAD];
+	struct hy_engine_result res;
+	struct hy_pkt_challenge ch;
+	struct hy_pkt_header h;
+	char uid[16];
+	size_t pt_len;
+	uint16_t len;
+
+	snprintf(uid, sizeof(uid), "player-%u", i);
+	ck_assert_int_eq(tclient_init(&cl[i], &node, T_NODE, T_KEY_ID, now / 1000 + 3600, uid,
+				      (uint8_t)(10 + i), 50000),
+			 0);
+	len = tclient_hello(&cl[i], NULL, buf, sizeof(buf));
+	ck_assert_int_eq(hy_engine_input(eng[owner(i)], &cl[i].peer, buf, len, sizeof(buf), now,
+					 &res),
+			 HY_ENGINE_REPLY);
+	ck_assert_int_eq(hy_pkt_challenge_decode(buf, res.reply_len, &ch), HY_R_OK);
+	len = tclient_hello(&cl[i], ch.cookie, buf, sizeof(buf));
+	ck_assert_int_eq(hy_engine_input(eng[owner(i)], &cl[i].peer, buf, len, sizeof(buf), now,
+					 &res),
+			 HY_ENGINE_REPLY);
+	ck_assert_int_eq(tclient_open(&cl[i], buf, res.reply_len, &h, pt, &pt_len), HY_R_OK);
+	ck_assert_int_eq(h.type, HY_PKT_ACCEPT);
+}
+
+static void setup(void)
+{
+	char err[128] = "";
+	unsigned i;
+
+	now = T_T0_MS;
+	ck_assert_int_eq(harness_node_init(&node, now), 0);
+	memset(wr, 0, sizeof(wr));
+	n_box = 0;
+	for (i = 0; i < NW; i++) {
+		struct hy_engine_config c = harness_config(&node, NULL, 64);
+		struct hy_fanout_config fc = {.worker_id = (uint16_t)i, .n_workers = NW,
+					      .max_rooms = 4, .max_local = 64, .socket_id = -1};
+		struct hy_relay_config rc = {.worker_id = (uint16_t)i, .n_workers = NW};
+
+		wr[i].id = i;
+		c.worker_id = (uint16_t)i;
+		c.n_workers = NW;
+		c.ops = &w_ops;
+		c.ops_arg = &wr[i];
+		eng[i] = hy_engine_create(&c, err, sizeof(err));
+		ck_assert_msg(eng[i] != NULL, "engine: %s", err);
+		tab[i] = hy_fanout_create(&fc, err, sizeof(err));
+		ck_assert_msg(tab[i] != NULL, "fanout: %s", err);
+		rc.engine = eng[i];
+		rc.table = tab[i];
+		rc.ops = &r_ops;
+		rc.ops_arg = &wr[i];
+		rel[i] = hy_relay_create(&rc, -1, err, sizeof(err));
+		ck_assert_msg(rel[i] != NULL, "relay: %s", err);
+	}
+	/* until both workers own at least two clients */
+	for (;;) {
+		unsigned per[NW] = {0};
+
+		for (i = 0; i < NC; i++) {
+			connect_client(i);
+			per[owner(i)]++;
+		}
+		if (per[0] >= 2 && per[1] >= 2)
+			break;
+		for (i = 0; i < NW; i++)
+			hy_engine_close_all(eng[i], HY_CLOSE_KICKED);
+	}
+	memset(wr, 0, sizeof(wr));
+	for (i = 0; i < NW; i++)
+		wr[i].id = i;
+}
+
+static void teardown(void)
+{
+	for (unsigned i = 0; i < NW; i++) {
+		hy_relay_destroy(rel[i]);
+		hy_fanout_destroy(tab[i]);
+		hy_engine_destroy(eng[i]);
+	}
+	hy_engine_shared_wipe(&node.sh);
+}
+
+/* ---- table updates --------------------------------------------------------- */
+
+static void apply_all(const struct hy_table_update *t, const struct hy_table_member *m,
+		      enum hy_reason want)
+{
+	uint8_t body[HY_TABLE_SET_FIXED + HY_TABLE_MEMBER_LEN * HY_TABLE_MAX_MEMBERS];
+	size_t len;
+
+	ck_assert_int_eq(hy_table_encode(t, m, body, sizeof(body), &len), HY_R_OK);
+	for (unsigned i = 0; i < NW; i++)
+		ck_assert_int_eq(hy_fanout_apply(tab[i], t->op, body, len), want);
+}
+
+/* ROOM_SET of clients [0, n) (UDP) plus the TCP member when tcp. */
+static void room_set(uint64_t id, unsigned n, bool tcp, uint32_t version)
+{
+	struct hy_table_member m[NC + 1];
+	struct hy_table_update t = {.op = HY_TABLE_ROOM_SET, .room_id = id, .version = version,
+				    .max_members = 16};
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		m[i].sid = cl[i].cred.sid;
+		m[i].kind = HY_TABLE_KIND_UDP;
+	}
+	if (tcp) {
+		m[n].sid = TCP_SID;
+		m[n].kind = HY_TABLE_KIND_RELAY;
+	}
+	t.nmembers = (uint16_t)(n + tcp);
+	apply_all(&t, m, HY_R_OK);
+}
+
+static void member_op(uint16_t op, uint64_t sid, uint8_t kind, uint32_t version,
+		      enum hy_reason want)
+{
+	struct hy_table_update t = {.op = op, .room_id = ROOM, .version = version,
+				    .member = {.sid = sid, .kind = kind}};
+
+	apply_all(&t, NULL, want);
+}
+
+START_TEST(table_set_splits_members_by_worker)
+{
+	room_set(ROOM, 5, true, 1);
+	for (unsigned w = 0; w < NW; w++) {
+		const struct hy_fanout_room *r = hy_fanout_find(tab[w], ROOM);
+		unsigned mine = 0, others = 0, i;
+
+		ck_assert_ptr_nonnull(r);
+		ck_assert_uint_eq(r->n_members, 6);
+		ck_assert_uint_eq(r->n_relay, 1);
+		for (i = 0; i < 5; i++) {
+			bool is_mine = owner(i) == w;
+			mine += is_mine;
+			others += !is_mine;
+			ck_assert_ptr_nonnull(hy_fanout_member(r, cl[i].cred.sid));
+			/* a worker indexes only its own members' rooms */
+			ck_assert(hy_fanout_room_of(tab[w], cl[i].cred.sid) == (is_mine ? r : NULL));
+		}
+		ck_assert_uint_eq(r->n_local, mine);
+		/* the other worker owns the rest: its bit is set, ours never */
+		ck_assert(!(r->others[0] & (1ull << w)));
+		ck_assert(((r->others[0] >> (1 - w)) & 1) == (others > 0));
+		ck_assert_ptr_null(hy_fanout_member(r, cl[5].cred.sid));
+		ck_assert_ptr_nonnull(hy_fanout_member(r, TCP_SID));
+		ck_assert_ptr_null(hy_fanout_room_of(tab[w], TCP_SID));
+		ck_assert_uint_eq(hy_fanout_stats(tab[w])->rooms, 1);
+		ck_assert_uint_eq(hy_fanout_stats(tab[w])->local_members, mine);
+	}
+}
+END_TEST
+
+START_TEST(table_member_changes_follow_versions)
+{
+	room_set(ROOM, 2, false, 7);
+	member_op(HY_TABLE_ROOM_MEMBER_ADD, cl[2].cred.sid, HY_TABLE_KIND_UDP, 8, HY_R_OK);
+	member_op(HY_TABLE_ROOM_MEMBER_ADD, TCP_SID, HY_TABLE_KIND_RELAY, 9, HY_R_OK);
+	/* a skipped version is refused and changes nothing */
+	member_op(HY_TABLE_ROOM_MEMBER_ADD, cl[3].cred.sid, HY_TABLE_KIND_UDP, 11, HY_R_TABLE_GAP);
+	member_op(HY_TABLE_ROOM_MEMBER_DEL, cl[0].cred.sid, HY_TABLE_KIND_UDP, 10, HY_R_OK);
+	for (unsigned w = 0; w < NW; w++) {
+		const struct hy_fanout_room *r = hy_fanout_find(tab[w], ROOM);
+
+		ck_assert_uint_eq(r->version, 10);
+		ck_assert_uint_eq(r->n_members, 3);
+		ck_assert_uint_eq(r->n_relay, 1);
+		ck_assert_ptr_null(hy_fanout_member(r, cl[0].cred.sid));
+		ck_assert_ptr_nonnull(hy_fanout_member(r, cl[2].cred.sid));
+		ck_assert_ptr_null(hy_fanout_member(r, cl[3].cred.sid));
+		ck_assert_ptr_null(hy_fanout_room_of(tab[w], cl[0].cred.sid));
+		ck_assert(hy_fanout_room_of(tab[w], cl[2].cred.sid) ==
+			  (owner(2) == w ? r : NULL));
+		/* sorted, so MESSAGE can binary-search them */
+		for (unsigned i = 1; i < r->n_members; i++)
+			ck_assert(r->members[i - 1].sid < r->members[i].sid);
+		ck_assert_uint_eq(hy_fanout_stats(tab[w])->refused[HY_R_TABLE_GAP], 1);
+	}
+	/* a member change for a room we do not hold */
+	struct hy_table_update t = {.op = HY_TABLE_ROOM_MEMBER_ADD, .room_id = ROOM + 1,
+				    .version = 1, .member = {.sid = 5, .kind = 0}};
+	apply_all(&t, NULL, HY_R_ROOM_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(table_limits_and_clear)
+{
+	struct hy_table_update t = {.op = HY_TABLE_ROOM_SET, .version = 1, .max_members = 2};
+	struct hy_table_member m[2] = {{cl[0].cred.sid, 0}, {cl[1].cred.sid, 0}};
+	uint8_t junk[5] = {0};
+	unsigned i;
+
+	/* max_rooms is 4 */
+	for (i = 0; i < 4; i++) {
+		t.room_id = ROOM + i;
+		t.nmembers = i == 0 ? 2 : 0;
+		apply_all(&t, m, HY_R_OK);
+	}
+	t.room_id = ROOM + 9;
+	apply_all(&t, m, HY_R_ROOM_LIMIT);
+	/* the room is full at max_members */
+	member_op(HY_TABLE_ROOM_MEMBER_ADD, cl[2].cred.sid, 0, 2, HY_R_ROOM_FULL);
+	/* malformed bodies are refused by the decoder */
+	ck_assert_int_ne(hy_fanout_apply(tab[0], HY_TABLE_ROOM_SET, junk, sizeof(junk)), HY_R_OK);
+	ck_assert_int_ne(hy_fanout_apply(tab[0], 77, junk, 0), HY_R_OK);
+	/* DEL frees a slot; CLEAR forgets everything and unindexes members */
+	t.room_id = ROOM + 3;
+	t.op = HY_TABLE_ROOM_DEL;
+	apply_all(&t, NULL, HY_R_OK);
+	t.op = HY_TABLE_ROOM_SET;
+	t.room_id = ROOM + 9;
+	t.nmembers = 0;
+	apply_all(&t, m, HY_R_OK);
+	t.op = HY_TABLE_ROOM_CLEAR;
+	apply_all(&t, NULL, HY_R_OK);
+	for (unsigned w = 0; w < NW; w++) {
+		ck_assert_uint_eq(hy_fanout_stats(tab[w])->rooms, 0);
+		ck_assert_uint_eq(hy_fanout_stats(tab[w])->local_members, 0);
+		ck_assert_ptr_null(hy_fanout_find(tab[w], ROOM));
+		ck_assert_ptr_null(hy_fanout_room_of(tab[w], cl[0].cred.sid));
+	}
+}
+END_TEST
+
+/* ---- relaying --------------------------------------------------------------- */
+
+/* Client i sends one command; returns the engine's action, the reply (if
+ * any) in reply/reply_len.  The worker's relay is flushed after the input
+ * as the worker does. */
+static enum hy_engine_action send_cmd(unsigned i, enum hy_frame_type ft, uint16_t cmd,
+				      const void *payload, size_t len, uint8_t *reply,
+				      uint16_t *reply_len)
+{
+	uint8_t buf[HY_MAX_DATAGRAM];
+	struct hy_engine_result res;
+	uint16_t n = tclient_command(&cl[i], ft, HY_MODULES_VER, cmd, payload, len, buf,
+				     sizeof(buf));
+	enum hy_engine_action a;
+
+	ck_assert_uint_gt(n, 0);
+	a = hy_engine_input(eng[owner(i)], &cl[i].peer, buf, n, sizeof(buf), now, &res);
+	hy_relay_flush(rel[owner(i)]);
+	if (a == HY_ENGINE_REPLY) {
+		memcpy(reply, buf, res.reply_len);
+		*reply_len = res.reply_len;
+	}
+	return a;
+}
+
+/* The messages of a packet for client i, decoded from its frames
+ * (UNRELIABLE, SEQUENCED and RELIABLE ones). */
+static unsigned messages_of(unsigned i, const uint8_t *pkt, uint16_t len, struct hy_msg *out,
+			    unsigned max, uint8_t pt[HY_MAX_PAYLOAD])
+{
+	struct hy_pkt_header h;
+	struct hy_frame f;
+	struct hy_rd rd;
+	size_t pt_len;
+	unsigned n = 0;
+
+	ck_assert_int_eq(tclient_open(&cl[i], pkt, len, &h, pt, &pt_len), HY_R_OK);
+	ck_assert_int_eq(h.type, HY_PKT_DATA);
+	hy_rd_init(&rd, pt, pt_len);
+	while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK && n < max) {
+		if (f.type != HY_FRAME_UNRELIABLE && f.type != HY_FRAME_SEQUENCED &&
+		    f.type != HY_FRAME_RELIABLE)
+			continue;
+		ck_assert_int_eq(hy_msg_resp_decode(f.data, f.len, &out[n]), HY_R_OK);
+		n++;
+	}
+	return n;
+}
+
+/* Which client a recorded packet went to (by address). */
+static int client_at(const struct hy_peer *p)
+{
+	for (unsigned i = 0; i < NC; i++)
+		if (memcmp(p->addr, cl[i].peer.addr, sizeof(p->addr)) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Checks every packet worker w sent: each one push of cmd with the room
+ * payload (room, from, data) to a client in want; returns a bit per
+ * client that got one. */
+static unsigned pushes_from(unsigned w, uint16_t cmd, uint64_t from, const char *data,
+			    uint8_t frame_kind)
+{
+	unsigned got = 0;
+
+	for (unsigned k = 0; k < wr[w].n_tx; k++) {
+		uint8_t pt[HY_MAX_PAYLOAD];
+		struct hy_msg m[4];
+		int c = client_at(&wr[w].tx[k].to);
+		struct hy_rd rd;
+
+		ck_assert_int_ge(c, 0);
+		ck_assert_uint_eq(owner((unsigned)c), w); /* each worker sends to its own */
+		ck_assert_uint_eq(messages_of((unsigned)c, wr[w].tx[k].b, wr[w].tx[k].len, m, 4, pt),
+				  1);
+		ck_assert_uint_eq(m[0].status, HY_STATUS_PUSH);
+		ck_assert_uint_eq(m[0].cmd, cmd);
+		hy_rd_init(&rd, m[0].payload, m[0].len);
+		if (cmd != HY_CMD_DIRECT)
+			ck_assert(hy_rd_u64(&rd) == ROOM);
+		ck_assert(hy_rd_u64(&rd) == from);
+		if (cmd == HY_CMD_DIRECT)
+			hy_rd_view(&rd, hy_rd_u8(&rd)); /* the sender's uid */
+		ck_assert_uint_eq(hy_rd_left(&rd), strlen(data));
+		ck_assert_mem_eq(hy_rd_view(&rd, strlen(data)), data, strlen(data));
+		ck_assert_msg(!(got & (1u << c)), "client %d got two copies", c);
+		got |= 1u << c;
+		(void)frame_kind;
+	}
+	return got;
+}
+
+/* Runs the jobs handed between workers. */
+static void run_mailbox(void)
+{
+	unsigned n = n_box;
+
+	n_box = 0;
+	for (unsigned k = 0; k < n; k++)
+		hy_relay_run(rel[box[k].to], &box[k].job);
+}
+
+static uint16_t delivered_of(unsigned i, const uint8_t *reply, uint16_t len, uint16_t cmd)
+{
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_msg m[4];
+
+	ck_assert_uint_eq(messages_of(i, reply, len, m, 4, pt), 1);
+	ck_assert_uint_eq(m[0].cmd, cmd);
+	ck_assert_uint_eq(m[0].status, HY_STATUS_OK);
+	ck_assert_uint_eq(m[0].len, 2);
+	return (uint16_t)(m[0].payload[0] << 8 | m[0].payload[1]);
+}
+
+static unsigned bcast(unsigned from, bool self, enum hy_frame_type ft, const char *data)
+{
+	uint8_t p[64], reply[HY_MAX_DATAGRAM];
+	struct hy_rm_data d = {.flags = self ? HY_ROOM_BCAST_SELF : 0,
+			       .data = (const uint8_t *)data, .data_len = strlen(data)};
+	size_t n = hy_rm_broadcast_encode(p, sizeof(p), &d);
+	uint16_t rlen = 0;
+
+	ck_assert_int_eq(send_cmd(from, ft, HY_CMD_ROOM_BROADCAST, p, n, reply, &rlen),
+			 ft == HY_FRAME_RELIABLE ? HY_ENGINE_REPLY : HY_ENGINE_REPLY);
+	return delivered_of(from, reply, rlen, HY_CMD_ROOM_BROADCAST);
+}
+
+START_TEST(broadcast_relayed_without_the_control_plane)
+{
+	unsigned from = 0, got = 0, w;
+
+	room_set(ROOM, 5, true, 1); /* clients 0..4 and a TCP member */
+	/* every member but the sender: 4 UDP and the TCP one */
+	ck_assert_uint_eq(bcast(from, false, HY_FRAME_UNRELIABLE, "hello"), 5);
+	/* the sender's worker delivered its own share and handed one job to
+	 * the other worker, which owns members */
+	ck_assert_uint_eq(n_box, 1);
+	ck_assert_uint_eq(box[0].to, 1 - owner(from));
+	run_mailbox();
+	for (w = 0; w < NW; w++)
+		got |= pushes_from(w, HY_CMD_ROOM_BROADCAST, cl[from].cred.sid, "hello", 0);
+	ck_assert_uint_eq(got, 0x1eu); /* clients 1..4; not the sender, not client 5 */
+	/* the TCP member's copy goes up as one RELAY, the command does not */
+	w = owner(from);
+	ck_assert_uint_eq(wr[w].n_relay_up, 1);
+	ck_assert_uint_eq(wr[w].relay_n[0], 1);
+	ck_assert(wr[w].relay_sids[0][0] == TCP_SID);
+	ck_assert_uint_eq(wr[w].relay_job[0].cmd, HY_CMD_ROOM_BROADCAST);
+	ck_assert_uint_eq(wr[0].n_up_cmd + wr[1].n_up_cmd, 0);
+	ck_assert_uint_eq(hy_relay_stats(rel[w])->broadcasts, 1);
+	ck_assert_uint_eq(hy_relay_stats(rel[1 - w])->handoffs_in, 1);
+	ck_assert_uint_eq(hy_relay_stats(rel[0])->pushes + hy_relay_stats(rel[1])->pushes, 4);
+}
+END_TEST
+
+START_TEST(broadcast_self_and_reliable)
+{
+	unsigned got = 0, w;
+
+	room_set(ROOM, 4, false, 1);
+	/* reliable, sender included: the answer and the sender's copy */
+	ck_assert_uint_eq(bcast(1, true, HY_FRAME_RELIABLE, "r1"), 4);
+	run_mailbox();
+	for (w = 0; w < NW; w++) {
+		for (unsigned k = 0; k < wr[w].n_tx; k++) {
+			uint8_t pt[HY_MAX_PAYLOAD];
+			struct hy_msg m[4];
+			int c = client_at(&wr[w].tx[k].to);
+			struct hy_pkt_header h;
+			size_t pt_len;
+			struct hy_frame f;
+			struct hy_rd rd;
+			bool reliable = false;
+
+			ck_assert_int_ge(c, 0);
+			/* the pushes ride the reliable channel */
+			ck_assert_int_eq(tclient_open(&cl[c], wr[w].tx[k].b, wr[w].tx[k].len, &h, pt,
+						      &pt_len),
+					 HY_R_OK);
+			hy_rd_init(&rd, pt, pt_len);
+			while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK)
+				if (f.type == HY_FRAME_RELIABLE) {
+					reliable = true;
+					ck_assert_int_eq(hy_msg_resp_decode(f.data, f.len, &m[0]),
+							 HY_R_OK);
+					if (m[0].status == HY_STATUS_PUSH)
+						got |= 1u << c;
+				}
+			ck_assert(reliable);
+		}
+	}
+	ck_assert_uint_eq(got, 0x0fu); /* clients 0..3, the sender (1) included */
+}
+END_TEST
+
+START_TEST(message_to_chosen_members)
+{
+	uint64_t sids[6];
+	uint8_t p[128], reply[HY_MAX_DATAGRAM];
+	unsigned same = NC, other = NC, i, w, got = 0;
+	uint16_t rlen = 0;
+
+	room_set(ROOM, 4, true, 1); /* clients 0..3 and TCP; client 5 outside */
+	for (i = 1; i < 4; i++) {
+		if (owner(i) == owner(0) && same == NC)
+			same = i;
+		if (owner(i) != owner(0) && other == NC)
+			other = i;
+	}
+	if (same == NC || other == NC)
+		return; /* the draw put 0..3 on one worker: covered by broadcast */
+	sids[0] = cl[same].cred.sid;
+	sids[1] = cl[other].cred.sid;
+	sids[2] = cl[5].cred.sid;    /* not a member: skipped */
+	sids[3] = cl[other].cred.sid; /* twice: once */
+	sids[4] = TCP_SID;
+	struct hy_rm_data d = {.nsids = 5, .data = (const uint8_t *)"psst", .data_len = 4};
+	size_t n = hy_rm_message_encode(p, sizeof(p), &d, sids);
+
+	ck_assert_int_eq(send_cmd(0, HY_FRAME_UNRELIABLE, HY_CMD_ROOM_MESSAGE, p, n, reply, &rlen),
+			 HY_ENGINE_REPLY);
+	ck_assert_uint_eq(delivered_of(0, reply, rlen, HY_CMD_ROOM_MESSAGE), 3);
+	ck_assert_uint_eq(n_box, 1);
+	ck_assert_uint_eq(box[0].job.nsids, 1);
+	run_mailbox();
+	for (w = 0; w < NW; w++)
+		got |= pushes_from(w, HY_CMD_ROOM_MESSAGE, cl[0].cred.sid, "psst", 0);
+	ck_assert_uint_eq(got, (1u << same) | (1u << other));
+	w = owner(0);
+	ck_assert_uint_eq(wr[w].n_relay_up, 1);
+	ck_assert(wr[w].relay_sids[0][0] == TCP_SID);
+}
+END_TEST
+
+static enum hy_engine_action direct(unsigned from, uint64_t to, const char *data,
+				    uint8_t *reply, uint16_t *rlen)
+{
+	uint8_t p[128];
+	struct hy_rm_data d = {.to = HY_DIRECT_TO_SID, .sid = to, .data = (const uint8_t *)data,
+			       .data_len = strlen(data)};
+	size_t n = hy_rm_direct_encode(p, sizeof(p), &d);
+
+	return send_cmd(from, HY_FRAME_UNRELIABLE, HY_CMD_DIRECT, p, n, reply, rlen);
+}
+
+START_TEST(direct_by_sid_in_the_data_plane)
+{
+	uint8_t reply[HY_MAX_DATAGRAM], pt[HY_MAX_PAYLOAD];
+	struct hy_msg m[4];
+	unsigned same = NC, other = NC, i;
+	uint16_t rlen = 0;
+
+	for (i = 1; i < NC; i++) {
+		if (owner(i) == owner(0) && same == NC)
+			same = i;
+		if (owner(i) != owner(0) && other == NC)
+			other = i;
+	}
+	ck_assert(same < NC && other < NC); /* setup guarantees two per worker */
+	/* same worker: answered OK at once, pushed after the input */
+	ck_assert_int_eq(direct(0, cl[same].cred.sid, "hi", reply, &rlen), HY_ENGINE_REPLY);
+	ck_assert_uint_eq(messages_of(0, reply, rlen, m, 4, pt), 1);
+	ck_assert_uint_eq(m[0].status, HY_STATUS_OK);
+	ck_assert_uint_eq(pushes_from(owner(0), HY_CMD_DIRECT, cl[0].cred.sid, "hi", 0),
+			  1u << same);
+	/* another worker: no answer yet; that worker pushes, then answers */
+	wr[0].n_tx = wr[1].n_tx = 0;
+	rlen = 0;
+	ck_assert_int_eq(direct(0, cl[other].cred.sid, "yo", reply, &rlen), HY_ENGINE_CONSUMED);
+	ck_assert_uint_eq(n_box, 1);
+	run_mailbox();
+	ck_assert_uint_eq(pushes_from(owner(other), HY_CMD_DIRECT, cl[0].cred.sid, "yo", 0),
+			  1u << other);
+	ck_assert_uint_eq(wr[owner(0)].n_tx, 1);
+	ck_assert_uint_eq(messages_of(0, wr[owner(0)].tx[0].b, wr[owner(0)].tx[0].len, m, 4, pt),
+			  1);
+	ck_assert_uint_eq(m[0].cmd, HY_CMD_DIRECT);
+	ck_assert_uint_eq(m[0].status, HY_STATUS_OK);
+	ck_assert_uint_eq(wr[0].n_up_cmd + wr[1].n_up_cmd, 0);
+}
+END_TEST
+
+START_TEST(what_the_relay_cannot_decide_goes_up)
+{
+	uint8_t reply[HY_MAX_DATAGRAM], p[64], orig[64];
+	uint16_t rlen = 0;
+	uint64_t gone = 0;
+	unsigned w = owner(0), i;
+
+	/* not in a room (the table has none yet): the control plane answers */
+	ck_assert_uint_eq(send_cmd(0, HY_FRAME_UNRELIABLE, HY_CMD_ROOM_BROADCAST, "\0x", 2, reply,
+				   &rlen),
+			  HY_ENGINE_CONSUMED);
+	ck_assert_uint_eq(wr[w].n_up_cmd, 1);
+	ck_assert_uint_eq(wr[w].up_cmd[0].cmd, HY_CMD_ROOM_BROADCAST);
+	/* DIRECT by user id */
+	struct hy_rm_data d = {.to = HY_DIRECT_TO_UID, .uid = (const uint8_t *)"player-1",
+			       .uid_len = 8, .data = (const uint8_t *)"x", .data_len = 1};
+	size_t n = hy_rm_direct_encode(p, sizeof(p), &d);
+	ck_assert_uint_eq(send_cmd(0, HY_FRAME_UNRELIABLE, HY_CMD_DIRECT, p, n, reply, &rlen),
+			  HY_ENGINE_CONSUMED);
+	ck_assert_uint_eq(wr[w].n_up_cmd, 2);
+	/* DIRECT to a sid of ours that is not here (a TCP session, or none) */
+	d.to = HY_DIRECT_TO_SID;
+	for (i = 1; gone == 0; i++)
+		if (hy_engine_owner(0x1000 + i, NW) == w)
+			gone = 0x1000 + i;
+	d.sid = gone;
+	n = hy_rm_direct_encode(p, sizeof(p), &d);
+	ck_assert_uint_eq(send_cmd(0, HY_FRAME_UNRELIABLE, HY_CMD_DIRECT, p, n, reply, &rlen),
+			  HY_ENGINE_CONSUMED);
+	ck_assert_uint_eq(wr[w].n_up_cmd, 3);
+	/* ...or owned by the other worker: that worker passes the command up
+	 * as it was sent */
+	gone = 0;
+	for (i = 1; gone == 0; i++)
+		if (hy_engine_owner(0x2000 + i, NW) != w)
+			gone = 0x2000 + i;
+	d.sid = gone;
+	n = hy_rm_direct_encode(orig, sizeof(orig), &d);
+	ck_assert_uint_eq(send_cmd(0, HY_FRAME_UNRELIABLE, HY_CMD_DIRECT, orig, n, reply, &rlen),
+			  HY_ENGINE_CONSUMED);
+	ck_assert_uint_eq(n_box, 1);
+	run_mailbox();
+	ck_assert_uint_eq(wr[1 - w].n_up_cmd, 1);
+	ck_assert(wr[1 - w].up_cmd[0].sid == cl[0].cred.sid);
+	ck_assert_uint_eq(wr[1 - w].up_cmd[0].len, n);
+	ck_assert_mem_eq(wr[1 - w].up_cmd[0].payload, orig, n);
+	/* a malformed BROADCAST goes up too, for the control plane's reason */
+	room_set(ROOM, 2, false, 1);
+	ck_assert_uint_eq(send_cmd(0, HY_FRAME_UNRELIABLE, HY_CMD_ROOM_BROADCAST, "\x80", 1, reply,
+				   &rlen),
+			  HY_ENGINE_CONSUMED);
+	ck_assert_uint_eq(wr[w].n_up_cmd, 4);
+	ck_assert_uint_eq(hy_relay_stats(rel[w])->passed_up, 4);
+}
+END_TEST
+
+static Suite *rooms_suite(void)
+{
+	Suite *s = suite_create("dataplane-rooms");
+	TCase *t = tcase_create("table");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, table_set_splits_members_by_worker);
+	tcase_add_test(t, table_member_changes_follow_versions);
+	tcase_add_test(t, table_limits_and_clear);
+	suite_add_tcase(s, t);
+	t = tcase_create("relay");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, broadcast_relayed_without_the_control_plane);
+	tcase_add_test(t, broadcast_self_and_reliable);
+	tcase_add_test(t, message_to_chosen_members);
+	tcase_add_test(t, direct_by_sid_in_the_data_plane);
+	tcase_add_test(t, what_the_relay_cannot_decide_goes_up);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	if (harness_eal_init(argv[0]) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return EXIT_FAILURE;
+	}
+	return hy_check_run(rooms_suite());
+}
