@@ -107,6 +107,9 @@
 	X(relay_up,        "RELAY messages for the control plane's (TCP) members") \
 	X(relay_up_failed, "RELAY messages that could not be queued") \
 	X(relay_stale,     "relay jobs for a room no longer in this lcore's table") \
+	X(relay_batched,   "broadcasts held for their room's interval") \
+	X(relay_batch_flushes, "interval batches delivered") \
+	X(relay_batch_bypass, "broadcasts sent at once: every batch slot in use") \
 	X(table_updates,   "fan-out table updates applied") \
 	X(table_refused,   "fan-out table updates refused (table.<REASON> in telemetry)") \
 	X(table_rooms,     "rooms in this lcore's fan-out table (gauge)") \

@@ -762,6 +762,9 @@ static void publish_rooms(const struct hy_worker *w, struct hy_stats_counters *c
 	c->v[HY_ST_relay_up] = rs->relayed_up;
 	c->v[HY_ST_relay_up_failed] = rs->up_failed;
 	c->v[HY_ST_relay_stale] = rs->stale;
+	c->v[HY_ST_relay_batched] = rs->batched;
+	c->v[HY_ST_relay_batch_flushes] = rs->batch_flushes;
+	c->v[HY_ST_relay_batch_bypass] = rs->batch_bypass;
 	for (i = 0; i < HY_R_COUNT; i++)
 		refused += fs->refused[i];
 	c->v[HY_ST_table_updates] = fs->updates;
@@ -855,6 +858,7 @@ int hy_worker_main(void *arg)
 		}
 		if (unlikely(tsc - prev_tick > tick_tsc)) {
 			hy_engine_tick(w->engine, w->now_ms);
+			hy_relay_tick(w->relay, w->now_ms);
 			publish(w, tsc);
 			prev_tick = tsc;
 		}

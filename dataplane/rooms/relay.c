@@ -11,10 +11,27 @@
 #include "common/wire.h"
 #include "proto/message.h"
 
+/* One room's broadcasts held for its interval on this worker. */
+struct relay_batch {
+	uint64_t room_id;  /* 0: slot free */
+	uint64_t due_ms;
+	uint16_t n, bytes;
+	struct {
+		uint64_t from;
+		uint16_t cmd, off, len;
+		uint8_t delivery, self;
+	} msg[HY_RELAY_BATCH_MSGS];
+	uint8_t buf[HY_RELAY_BATCH_BYTES];
+};
+
 struct hy_relay {
 	unsigned n_pending;
+	unsigned n_batches;     /* slots in use */
+	uint64_t now_ms;
 	struct hy_relay_config cfg;
 	struct hy_relay_stats stats;
+	struct relay_batch batch[HY_RELAY_BATCHES];
+	struct hy_engine_out out[HY_RELAY_BATCH_MSGS]; /* scratch: one recipient's share */
 	struct hy_relay_job pending[HY_RELAY_PENDING];
 	uint64_t up_sids[HY_TABLE_MAX_MEMBERS]; /* scratch: a room's relay members */
 	struct hy_relay_job split;              /* scratch: one worker's share of a MESSAGE */
@@ -260,6 +277,96 @@ static void direct_up(struct hy_relay *r, const struct hy_relay_job *j)
 			       (enum hy_engine_delivery)j->delivery, cmd, (uint32_t)w.off);
 }
 
+/* ---- broadcast batching --------------------------------------------------- */
+
+/* Delivers one batch to the room's members here and frees its slot. */
+static void batch_flush(struct hy_relay *r, struct relay_batch *b)
+{
+	const struct hy_fanout_room *room = hy_fanout_find(r->cfg.table, b->room_id);
+	unsigned i, k, n;
+	enum hy_reason why;
+
+	for (i = 0; room != NULL && i < room->n_local; i++) {
+		uint64_t to = room->local[i];
+
+		for (k = n = 0; k < b->n; k++) {
+			if (b->msg[k].from == to && !b->msg[k].self)
+				continue;
+			r->out[n] = (struct hy_engine_out){
+				.ver = HY_MODULES_VER, .status = HY_STATUS_PUSH,
+				.cmd = b->msg[k].cmd,
+				.delivery = (enum hy_engine_delivery)b->msg[k].delivery,
+				.payload = b->buf + b->msg[k].off, .len = b->msg[k].len};
+			n++;
+		}
+		k = hy_engine_send_batch(r->cfg.engine, to, r->out, n, &why);
+		r->stats.pushes += k;
+		r->stats.push_failed += n - k;
+	}
+	if (room == NULL)
+		r->stats.stale++;
+	r->stats.batch_flushes++;
+	b->room_id = 0;
+	r->n_batches--;
+}
+
+static struct relay_batch *batch_of(struct hy_relay *r, uint64_t room_id)
+{
+	struct relay_batch *free_slot = NULL;
+	unsigned i;
+
+	for (i = 0; i < HY_RELAY_BATCHES; i++) {
+		if (r->batch[i].room_id == room_id)
+			return &r->batch[i];
+		if (r->batch[i].room_id == 0 && free_slot == NULL)
+			free_slot = &r->batch[i];
+	}
+	return free_slot;
+}
+
+/* Holds a broadcast for its room's interval.  Returns false when no slot
+ * is free (the caller sends it at once). */
+static bool batch_add(struct hy_relay *r, const struct hy_fanout_room *room,
+		      const struct hy_relay_job *j)
+{
+	struct relay_batch *b = batch_of(r, room->id);
+
+	if (b == NULL)
+		return false;
+	if (b->room_id != 0 &&
+	    (b->n == HY_RELAY_BATCH_MSGS || b->bytes + j->len > HY_RELAY_BATCH_BYTES))
+		batch_flush(r, b); /* full: it goes early, this one starts the next */
+	if (b->room_id == 0) {
+		b->room_id = room->id;
+		b->due_ms = r->now_ms + room->interval_ms;
+		b->n = b->bytes = 0;
+		r->n_batches++;
+	}
+	b->msg[b->n].from = j->from;
+	b->msg[b->n].cmd = j->cmd;
+	b->msg[b->n].off = b->bytes;
+	b->msg[b->n].len = j->len;
+	b->msg[b->n].delivery = j->delivery;
+	b->msg[b->n].self = j->self;
+	memcpy(b->buf + b->bytes, j->push, j->len);
+	b->bytes = (uint16_t)(b->bytes + j->len);
+	b->n++;
+	r->stats.batched++;
+	return true;
+}
+
+void hy_relay_tick(struct hy_relay *r, uint64_t now_ms)
+{
+	unsigned i;
+
+	r->now_ms = now_ms;
+	for (i = 0; r->n_batches > 0 && i < HY_RELAY_BATCHES; i++)
+		if (r->batch[i].room_id != 0 && r->batch[i].due_ms <= now_ms)
+			batch_flush(r, &r->batch[i]);
+}
+
+/* ---- delivering, continued --------------------------------------------------- */
+
 /* A room's members here, every worker owning others, and the control
  * plane's. */
 static void run_broadcast(struct hy_relay *r, const struct hy_relay_job *j, bool origin)
@@ -271,9 +378,13 @@ static void run_broadcast(struct hy_relay *r, const struct hy_relay_job *j, bool
 		r->stats.stale++;
 		return;
 	}
-	for (i = 0; i < room->n_local; i++)
-		if (room->local[i] != j->from || j->self)
-			push_to(r, j, room->local[i]);
+	if (room->interval_ms == 0 || !batch_add(r, room, j)) {
+		if (room->interval_ms != 0)
+			r->stats.batch_bypass++;
+		for (i = 0; i < room->n_local; i++)
+			if (room->local[i] != j->from || j->self)
+				push_to(r, j, room->local[i]);
+	}
 	if (!origin)
 		return;
 	for (i = 0; i < HY_FANOUT_WORKER_WORDS; i++) {

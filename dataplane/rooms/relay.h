@@ -20,6 +20,15 @@
  * The pushes go on the channel the command came on: an unreliable
  * broadcast is relayed unreliably, a reliable one reliably.
  *
+ * A room created with a broadcast interval has its broadcasts held on each
+ * worker for up to interval_ms and delivered together (hy_relay_tick()):
+ * each recipient gets the interval's broadcasts packed into as few
+ * datagrams as they fit (hy_engine_send_batch()).  A batch that fills
+ * (HY_RELAY_BATCH_MSGS messages or HY_RELAY_BATCH_BYTES bytes) goes early;
+ * when HY_RELAY_BATCHES rooms are batching already, a broadcast goes at
+ * once (counted).  Batching applies to UDP members; the control plane's
+ * TCP members get their copies at once.
+ *
  * What the relay cannot decide goes up unchanged, and the control plane
  * answers it as before: a sender the table has in no room (not yet, or no
  * longer), DIRECT by user id, a DIRECT target that is not one of the data
@@ -43,6 +52,12 @@
 /* Jobs queued while one datagram is processed (one per frame at most);
  * beyond, commands go up the slow way. */
 #define HY_RELAY_PENDING 16u
+
+/* Broadcast batching (a room's interval_ms): rooms batching at once on one
+ * worker, and what one room's batch holds before it goes early. */
+#define HY_RELAY_BATCHES 64u
+#define HY_RELAY_BATCH_MSGS 32u
+#define HY_RELAY_BATCH_BYTES 8192u
 
 /* One relayed command: what a worker needs to deliver its share. */
 struct hy_relay_job {
@@ -96,6 +111,9 @@ struct hy_relay_stats {
 	uint64_t relayed_up;     /* RELAY messages for the control plane's sessions */
 	uint64_t up_failed;      /* ... that could not be queued */
 	uint64_t stale;          /* handed-over jobs whose room is gone here */
+	uint64_t batched;        /* broadcasts held for a room's interval */
+	uint64_t batch_flushes;  /* batches delivered */
+	uint64_t batch_bypass;   /* broadcasts sent at once: every batch slot in use */
 };
 
 struct hy_relay;
@@ -116,6 +134,11 @@ enum hy_engine_local hy_relay_command(struct hy_relay *r, uint64_t sid, uint8_t 
 /* Runs the jobs hy_relay_command() queued.  Call after every
  * hy_engine_input(); cheap when nothing is queued. */
 void hy_relay_flush(struct hy_relay *r);
+
+/* Delivers the batches whose interval has run out; now_ms is the
+ * worker's clock (unix ms, as the engine's).  Call every millisecond or
+ * so. */
+void hy_relay_tick(struct hy_relay *r, uint64_t now_ms);
 
 /* Runs a job handed over by another worker. */
 void hy_relay_run(struct hy_relay *r, const struct hy_relay_job *job);

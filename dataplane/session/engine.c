@@ -1257,60 +1257,115 @@ unsigned hy_engine_tick(struct hy_engine *e, uint64_t now_ms)
 	return sent;
 }
 
+/* Checks one outgoing message and encodes it into e->msg.  Returns OK with
+ * *mlen set, or why it cannot go (nothing sent). */
+static enum hy_reason out_encode(struct hy_engine *e, const struct hy_engine_out *m,
+				 size_t *mlen)
+{
+	if (m->status != HY_STATUS_OK && m->status != HY_STATUS_BAD &&
+	    m->status != HY_STATUS_ERR && m->status != HY_STATUS_PUSH)
+		return HY_R_BAD_MESSAGE_KIND;
+	if (m->delivery != HY_ENGINE_UNRELIABLE && m->delivery != HY_ENGINE_SEQUENCED &&
+	    m->delivery != HY_ENGINE_RELIABLE)
+		return HY_R_BAD_CHANNEL;
+	if ((uint64_t)m->len + HY_MSG_RESP_HDR > e->cfg.max_message)
+		return HY_R_MESSAGE_TOO_LARGE;
+	*mlen = hy_msg_resp_encode(e->msg, sizeof(e->msg), m->ver, m->cmd, m->status,
+				   m->payload, m->len);
+	if (*mlen == 0)
+		return HY_R_MESSAGE_TOO_LARGE;
+	if (m->delivery != HY_ENGINE_RELIABLE &&
+	    *mlen > (m->delivery == HY_ENGINE_SEQUENCED ? HY_FRAME_MAX_SEQUENCED
+							 : HY_FRAME_MAX_UNRELIABLE))
+		return HY_R_MESSAGE_TOO_LARGE;
+	return HY_R_OK;
+}
+
+/* Appends one unreliable or sequenced message (in e->msg) to w. */
+static bool put_datagram_frame(struct hy_session *s, const struct hy_engine_out *m,
+			       size_t mlen, const uint8_t *msg, struct hy_wr *w)
+{
+	if (m->delivery == HY_ENGINE_SEQUENCED)
+		return hy_frame_put_sequenced(w, 0, s->tx_seq, msg, mlen);
+	return hy_frame_put_unreliable(w, msg, mlen);
+}
+
+unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy_engine_out *m,
+			      unsigned n, enum hy_reason *why)
+{
+	struct hy_session *s;
+	struct hy_wr w;
+	enum hy_reason r, first = HY_R_OK;
+	unsigned i, sent = 0, frames = 0;
+	uint32_t idx;
+	size_t mlen;
+	bool closed = false, reliable = false;
+
+	s = find(e, sid, &idx);
+	if (s == NULL) {
+		*why = HY_R_UNKNOWN_SESSION;
+		return 0;
+	}
+	hy_wr_init(&w, e->pt, sizeof(e->pt));
+	for (i = 0; i < n; i++) {
+		r = out_encode(e, &m[i], &mlen);
+		if (r == HY_R_OK && m[i].delivery == HY_ENGINE_RELIABLE) {
+			r = hy_rudp_send(&s->rudp, e->msg, mlen);
+			if (r != HY_R_OK)
+				e->stats.drops[r]++;
+			reliable |= r == HY_R_OK;
+		} else if (r == HY_R_OK) {
+			/* several messages to one datagram; a full one goes now */
+			if (frames == HY_MAX_FRAMES_PER_PACKET ||
+			    !put_datagram_frame(s, &m[i], mlen, e->msg, &w)) {
+				if (send_sealed(e, s, HY_PKT_DATA, e->pt, w.off) != 0 &&
+				    first == HY_R_OK)
+					first = HY_R_OUT_OF_SPACE;
+				hy_wr_init(&w, e->pt, sizeof(e->pt));
+				frames = 0;
+				if (!put_datagram_frame(s, &m[i], mlen, e->msg, &w))
+					r = HY_R_MESSAGE_TOO_LARGE;
+			}
+			if (r == HY_R_OK) {
+				frames++;
+				if (m[i].delivery == HY_ENGINE_SEQUENCED)
+					s->tx_seq++;
+			}
+		}
+		if (r == HY_R_OK)
+			sent++;
+		else if (first == HY_R_OK)
+			first = r;
+	}
+	if (w.off != 0) {
+		/* a pending ACK (and anything else the channel has ready) rides along */
+		if (frames < HY_MAX_FRAMES_PER_PACKET)
+			hy_rudp_poll_tx(&s->rudp, now_us(e), &w, HY_MAX_FRAMES_PER_PACKET - frames);
+		if (send_sealed(e, s, HY_PKT_DATA, e->pt, w.off) != 0 && first == HY_R_OK) {
+			first = HY_R_OUT_OF_SPACE;
+			sent--; /* the last packet's messages count as one refusal */
+		}
+		rudp_after(e, s, idx, &closed);
+	} else if (reliable) {
+		rudp_flush(e, s, idx, &closed);
+	}
+	rudp_stats_sync(e);
+	if (closed && first == HY_R_OK)
+		first = HY_R_RETRIES_EXHAUSTED;
+	*why = first;
+	return sent;
+}
+
 enum hy_reason hy_engine_send(struct hy_engine *e, uint64_t sid, uint8_t ver, uint16_t cmd,
 			      uint8_t status, enum hy_engine_delivery delivery,
 			      const void *payload, uint32_t len)
 {
-	struct hy_session *s;
-	struct hy_wr w;
-	enum hy_reason r;
-	uint32_t idx;
-	size_t mlen;
-	bool closed, ok;
-	int rc;
+	struct hy_engine_out m = {.ver = ver, .cmd = cmd, .status = status, .delivery = delivery,
+				  .payload = payload, .len = len};
+	enum hy_reason why;
 
-	s = find(e, sid, &idx);
-	if (s == NULL)
-		return HY_R_UNKNOWN_SESSION;
-	if (status != HY_STATUS_OK && status != HY_STATUS_BAD && status != HY_STATUS_ERR &&
-	    status != HY_STATUS_PUSH)
-		return HY_R_BAD_MESSAGE_KIND;
-	if (delivery != HY_ENGINE_UNRELIABLE && delivery != HY_ENGINE_SEQUENCED &&
-	    delivery != HY_ENGINE_RELIABLE)
-		return HY_R_BAD_CHANNEL;
-	if ((uint64_t)len + HY_MSG_RESP_HDR > e->cfg.max_message)
-		return HY_R_MESSAGE_TOO_LARGE;
-	mlen = hy_msg_resp_encode(e->msg, sizeof(e->msg), ver, cmd, status, payload, len);
-	if (mlen == 0)
-		return HY_R_MESSAGE_TOO_LARGE;
-
-	if (delivery == HY_ENGINE_RELIABLE) {
-		r = hy_rudp_send(&s->rudp, e->msg, mlen);
-		if (r != HY_R_OK) {
-			e->stats.drops[r]++;
-			rudp_stats_sync(e);
-			return r;
-		}
-		rudp_flush(e, s, idx, &closed);
-		rudp_stats_sync(e);
-		return closed ? HY_R_RETRIES_EXHAUSTED : HY_R_OK;
-	}
-
-	hy_wr_init(&w, e->pt, sizeof(e->pt));
-	if (delivery == HY_ENGINE_SEQUENCED)
-		ok = hy_frame_put_sequenced(&w, 0, s->tx_seq, e->msg, mlen);
-	else
-		ok = hy_frame_put_unreliable(&w, e->msg, mlen);
-	if (!ok)
-		return HY_R_MESSAGE_TOO_LARGE;
-	if (delivery == HY_ENGINE_SEQUENCED)
-		s->tx_seq++;
-	/* a pending ACK (and anything else the channel has ready) rides along */
-	hy_rudp_poll_tx(&s->rudp, now_us(e), &w, HY_MAX_FRAMES_PER_PACKET - 1u);
-	rc = send_sealed(e, s, HY_PKT_DATA, e->pt, w.off);
-	rudp_after(e, s, idx, &closed);
-	rudp_stats_sync(e);
-	return rc == 0 ? HY_R_OK : HY_R_OUT_OF_SPACE;
+	hy_engine_send_batch(e, sid, &m, 1, &why);
+	return why;
 }
 
 enum hy_reason hy_engine_kick(struct hy_engine *e, uint64_t sid, enum hy_close_reason reason)

@@ -314,6 +314,28 @@ enum hy_reason hy_engine_send(struct hy_engine *e, uint64_t sid, uint8_t ver, ui
 			      uint8_t status, enum hy_engine_delivery delivery,
 			      const void *payload, uint32_t len);
 
+/* One message for hy_engine_send_batch(). */
+struct hy_engine_out {
+	uint8_t ver;
+	uint8_t status;
+	uint16_t cmd;
+	enum hy_engine_delivery delivery;
+	const void *payload;
+	uint32_t len;
+};
+
+/*
+ * Sends n messages to one session, as hy_engine_send() would each, but
+ * packed: consecutive UNRELIABLE and SEQUENCED messages share datagrams
+ * (up to HY_MAX_FRAMES_PER_PACKET frames, a pending ACK riding along), and
+ * RELIABLE ones are queued together and flushed once (the reliable channel
+ * packs its units itself).  Returns how many were sent or queued; *why is
+ * OK, or the first refusal (hy_engine_send()'s reasons; a datagram ops->tx
+ * refused counts as OUT_OF_SPACE once).
+ */
+unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy_engine_out *m,
+			      unsigned n, enum hy_reason *why);
+
 /* Closes a session: sends DISCONNECT(reason) three times (any copy may be
  * lost), calls ops->session_closed and remembers the sid.  Returns OK or
  * UNKNOWN_SESSION. */

@@ -255,12 +255,14 @@ static void apply_all(const struct hy_table_update *t, const struct hy_table_mem
 		ck_assert_int_eq(hy_fanout_apply(tab[i], t->op, body, len), want);
 }
 
-/* ROOM_SET of clients [0, n) (UDP) plus the TCP member when tcp. */
-static void room_set(uint64_t id, unsigned n, bool tcp, uint32_t version)
+/* ROOM_SET of clients [0, n) (UDP) plus the TCP member when tcp, with
+ * a broadcast interval. */
+static void room_set_interval(uint64_t id, unsigned n, bool tcp, uint32_t version,
+			      uint32_t interval_ms)
 {
 	struct hy_table_member m[NC + 1];
 	struct hy_table_update t = {.op = HY_TABLE_ROOM_SET, .room_id = id, .version = version,
-				    .max_members = 16};
+				    .max_members = 16, .interval_ms = interval_ms};
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
@@ -273,6 +275,11 @@ static void room_set(uint64_t id, unsigned n, bool tcp, uint32_t version)
 	}
 	t.nmembers = (uint16_t)(n + tcp);
 	apply_all(&t, m, HY_R_OK);
+}
+
+static void room_set(uint64_t id, unsigned n, bool tcp, uint32_t version)
+{
+	room_set_interval(id, n, tcp, version, 0);
 }
 
 static void member_op(uint16_t op, uint64_t sid, uint8_t kind, uint32_t version,
@@ -621,6 +628,56 @@ START_TEST(message_to_chosen_members)
 }
 END_TEST
 
+START_TEST(broadcast_interval_batches)
+{
+	unsigned w, k, i;
+
+	room_set_interval(ROOM, 4, true, 1, 50);
+	for (w = 0; w < NW; w++)
+		hy_relay_tick(rel[w], now);
+	/* three broadcasts from client 0 inside one interval */
+	ck_assert_uint_eq(bcast(0, false, HY_FRAME_UNRELIABLE, "a"), 4);
+	ck_assert_uint_eq(bcast(0, false, HY_FRAME_UNRELIABLE, "bb"), 4);
+	ck_assert_uint_eq(bcast(0, false, HY_FRAME_UNRELIABLE, "ccc"), 4);
+	run_mailbox();
+	/* held: no push yet, but the TCP member's copies went at once */
+	ck_assert_uint_eq(wr[0].n_tx + wr[1].n_tx, 0);
+	ck_assert_uint_eq(wr[owner(0)].n_relay_up, 3);
+	for (w = 0; w < NW; w++)
+		hy_relay_tick(rel[w], now + 49);
+	ck_assert_uint_eq(wr[0].n_tx + wr[1].n_tx, 0);
+	for (w = 0; w < NW; w++)
+		hy_relay_tick(rel[w], now + 50);
+	/* each of clients 1..3 got one datagram with the three, in order */
+	ck_assert_uint_eq(wr[0].n_tx + wr[1].n_tx, 3);
+	for (w = 0; w < NW; w++) {
+		for (k = 0; k < wr[w].n_tx; k++) {
+			uint8_t pt[HY_MAX_PAYLOAD];
+			struct hy_msg m[4];
+			int c = client_at(&wr[w].tx[k].to);
+			static const char *want[3] = {"a", "bb", "ccc"};
+
+			ck_assert_int_ge(c, 1);
+			ck_assert_uint_eq(messages_of((unsigned)c, wr[w].tx[k].b, wr[w].tx[k].len, m, 4,
+						      pt),
+					  3);
+			for (i = 0; i < 3; i++) {
+				ck_assert_uint_eq(m[i].status, HY_STATUS_PUSH);
+				ck_assert_uint_eq(m[i].len, 16 + strlen(want[i]));
+				ck_assert_mem_eq(m[i].payload + 16, want[i], strlen(want[i]));
+			}
+		}
+	}
+	/* one batch per worker owning members of the room */
+	bool both = false;
+	for (i = 1; i < 4; i++)
+		both |= owner(i) != owner(0);
+	ck_assert_uint_eq(hy_relay_stats(rel[0])->batch_flushes +
+				  hy_relay_stats(rel[1])->batch_flushes,
+			  1u + both);
+}
+END_TEST
+
 static enum hy_engine_action direct(unsigned from, uint64_t to, const char *data,
 				    uint8_t *reply, uint16_t *rlen)
 {
@@ -740,6 +797,7 @@ static Suite *rooms_suite(void)
 	tcase_add_test(t, broadcast_relayed_without_the_control_plane);
 	tcase_add_test(t, broadcast_self_and_reliable);
 	tcase_add_test(t, message_to_chosen_members);
+	tcase_add_test(t, broadcast_interval_batches);
 	tcase_add_test(t, direct_by_sid_in_the_data_plane);
 	tcase_add_test(t, what_the_relay_cannot_decide_goes_up);
 	suite_add_tcase(s, t);
