@@ -175,10 +175,14 @@ void hy_rudp_info(const struct hy_rudp *s, struct hy_rudp_info *out)
 	out->tx_next = s->tx_next;
 	out->rx_next = s->rx_next;
 	if (s->tx) {
-		out->tx_units = s->tx->units;
-		out->tx_bytes = s->tx->bytes;
+		const struct rudp_tx *tx = s->tx;
+		out->tx_units = tx->units;
+		out->tx_bytes = tx->bytes;
+		out->tx_backlog_units = tx->bl_units;
+		out->tx_backlog_bytes = tx->bl_bytes;
 		out->mem_bytes += tx_block_size(s->env) +
-				  (size_t)s->tx->units * sizeof(struct rudp_tx_unit) + s->tx->bytes;
+				  ((size_t)tx->units + tx->bl_units) * sizeof(struct rudp_tx_unit) +
+				  tx->bytes + tx->bl_bytes;
 	}
 	if (s->rx) {
 		out->rx_units = s->rx->units;

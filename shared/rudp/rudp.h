@@ -16,8 +16,10 @@
  * Time is a caller-supplied monotonic clock in microseconds ("now").
  *
  * Sending: hy_rudp_send() queues a message (fragmented if it needs more
- * than one frame); hy_rudp_poll_tx() writes the pending ACK, the
- * retransmissions that are due and new units into a packet being built.
+ * than one frame) in the send window, or, when the window has no room,
+ * in a backlog behind it, up to a per-session byte cap;
+ * hy_rudp_poll_tx() writes the pending ACK, the retransmissions that are
+ * due and new units into a packet being built.
  * Receiving: hy_rudp_on_frame() takes each ACK, RELIABLE, reliable
  * FRAGMENT and PING frame of a decoded DATA packet and delivers complete
  * messages in order, exactly once.  Timers: hy_rudp_next_deadline().
@@ -74,7 +76,7 @@ struct hy_rudp_config {
 	uint32_t rto_initial_ms; /* rto_max_ms: RTO before the first RTT sample */
 	uint32_t max_retries;    /* 10; conf rudp.max_retries */
 	uint32_t window;         /* 64; power of two, 2..HY_RUDP_WINDOW_MAX, both directions */
-	uint32_t tx_bytes_max;   /* 131072: message bytes queued or unacked per session */
+	uint32_t tx_bytes_max;   /* 131072: message bytes held per session (window + backlog) */
 	uint32_t rx_bytes_max;   /* 131072: conf limits.reassembly_bytes_per_session */
 	uint32_t max_message;    /* HY_MAX_MESSAGE; conf limits.max_message_bytes */
 	uint32_t ack_delay_us;   /* 20000: longest an ACK waits for company */
@@ -87,7 +89,7 @@ struct hy_rudp_config {
 /* Counters of every session using one env (the client has one env per
  * session).  Written only by the env's thread. */
 struct hy_rudp_stats {
-	uint64_t msgs_queued;        /* hy_rudp_send() accepted */
+	uint64_t msgs_queued;        /* hy_rudp_send() accepted (window or backlog) */
 	uint64_t msgs_delivered;     /* whole messages handed to the deliver callback */
 	uint64_t units_sent;         /* first transmissions (RELIABLE + FRAGMENT) */
 	uint64_t retransmits;
@@ -101,7 +103,8 @@ struct hy_rudp_stats {
 	uint64_t out_of_order;       /* units buffered ahead of a gap */
 	uint64_t beyond_window;      /* units too far ahead (dropped, not acked) */
 	uint64_t reassembly_drops;   /* units dropped: byte cap or pool empty */
-	uint64_t window_stalls;      /* hy_rudp_send() refused: window or byte cap full */
+	uint64_t window_stalls;      /* hy_rudp_send() refused: byte cap (tx_bytes_max) full */
+	uint64_t backlogged;         /* accepted messages that had to wait in the backlog */
 	uint64_t alloc_failures;     /* allocator returned NULL */
 	uint64_t dead;               /* sessions that exhausted max_retries */
 	uint64_t protocol_errors;    /* sessions broken by an inconsistent peer */
@@ -126,7 +129,7 @@ struct rudp_rx;
 /* Per-session state; members are private (use the functions below). */
 struct hy_rudp {
 	struct hy_rudp_env *env;
-	struct rudp_tx *tx;     /* send window, NULL while nothing is queued or unacked */
+	struct rudp_tx *tx;     /* send window and backlog, NULL while nothing is queued or unacked */
 	struct rudp_rx *rx;     /* receive window, NULL while nothing is buffered */
 	uint64_t tx_next;       /* next seq to assign; 2^32 when the space is used up */
 	uint64_t rx_next;       /* next seq to deliver */
@@ -161,12 +164,18 @@ void hy_rudp_fini(struct hy_rudp *s);
  * Queues one reliable message of len bytes (copied).  A message longer
  * than HY_FRAME_MAX_RELIABLE goes as ceil(len / HY_RUDP_FRAG_CHUNK)
  * fragments, each a reliable unit with its own seq.  All or nothing.
- * Returns OK, or: EMPTY_FRAME (len 0), MESSAGE_TOO_LARGE (over
- * max_message, or more fragments than the window), WINDOW_FULL (window or
- * tx_bytes_max would be exceeded: the receiver is slow or gone; counted as
- * a window stall; try again after acks arrive), SEQ_EXHAUSTED (the 2^32
- * seqs are used up: reconnect), REASSEMBLY_FULL (allocator empty) or
- * RETRIES_EXHAUSTED / BAD_FRAGMENT when the verdict is no longer OK.
+ * A message the window has no room for (docs/protocol.md, reliability
+ * rules) is still accepted: it waits, as fragment-sized units without
+ * seqs, in a FIFO backlog, and enters the window, whole and in order,
+ * when acks make room (its seqs are given then).  Once anything waits,
+ * later messages wait behind it.  Returns OK, or: EMPTY_FRAME (len 0),
+ * MESSAGE_TOO_LARGE (over max_message, or more fragments than the
+ * window), WINDOW_FULL (tx_bytes_max, counting window and backlog, would
+ * be exceeded: the receiver is slow or gone; counted as a window stall;
+ * try again after acks arrive), SEQ_EXHAUSTED (the 2^32 seqs, counting
+ * the backlog's, are used up: reconnect), REASSEMBLY_FULL (allocator
+ * empty) or RETRIES_EXHAUSTED / BAD_FRAGMENT when the verdict is no
+ * longer OK.
  */
 enum hy_reason hy_rudp_send(struct hy_rudp *s, const void *msg, size_t len);
 
@@ -174,12 +183,13 @@ enum hy_reason hy_rudp_send(struct hy_rudp *s, const void *msg, size_t len);
  * Appends to the DATA plaintext being built in w, at most max_frames
  * frames: the pending ACK (piggybacked whenever one is pending, due or
  * not), then retransmissions that are due (oldest first, RTO doubled per
- * resend up to rto_max), then units never sent, as many as fit.  A frame
- * that does not fit is left for the next packet.  Returns the number of
- * frames written (0: nothing to send, or nothing fits: seal and start a
- * new packet if the packet is not empty).  Finding a unit due for another
- * resend after max_retries resends with no ack of anything in between sets
- * the verdict to DEAD and stops.
+ * resend up to rto_max), then units never sent, as many as fit.  Backlog
+ * messages the window has room for enter it first.  A frame that does not
+ * fit is left for the next packet.  Returns the number of frames written
+ * (0: nothing to send, or nothing fits: seal and start a new packet if the
+ * packet is not empty).  Finding a unit due for another resend after
+ * max_retries resends with no ack of anything in between sets the verdict
+ * to DEAD and stops.
  */
 unsigned hy_rudp_poll_tx(struct hy_rudp *s, uint64_t now, struct hy_wr *w, unsigned max_frames);
 
@@ -189,11 +199,11 @@ typedef void (*hy_rudp_deliver_fn)(void *arg, const uint8_t *msg, size_t len);
 
 /*
  * Takes one decoded frame of an authenticated DATA packet.  ACK: frees
- * acknowledged units, samples the RTT.  RELIABLE / reliable FRAGMENT:
- * delivers in order through deliver (zero or more messages), buffers
- * ahead of a gap, schedules an ACK.  PING: makes an ACK due now if there
- * is anything to acknowledge.  Returns OK, or the reason the frame was
- * dropped (counted): DUPLICATE, BEYOND_WINDOW, REASSEMBLY_FULL,
+ * acknowledged units, samples the RTT, moves backlog messages into the
+ * room made.  RELIABLE / reliable FRAGMENT: delivers in order through
+ * deliver (zero or more messages), buffers ahead of a gap, schedules an
+ * ACK.  PING: makes an ACK due now if there is anything to acknowledge.
+ * Returns OK, or the reason the frame was dropped (counted): DUPLICATE, BEYOND_WINDOW, REASSEMBLY_FULL,
  * BAD_ACK_RANGES; BAD_FRAGMENT or MESSAGE_TOO_LARGE when the peer's
  * reliable stream is inconsistent (verdict BROKEN from then on);
  * UNSUPPORTED (unreliable fragments); BAD_TYPE (UNRELIABLE and SEQUENCED
@@ -208,8 +218,11 @@ enum hy_reason hy_rudp_on_frame(struct hy_rudp *s, const struct hy_frame *f, uin
 bool hy_rudp_ack_due(const struct hy_rudp *s, uint64_t now);
 
 /* Earliest time hy_rudp_poll_tx() has something to do: the ACK deadline,
- * the first retransmission, or 0 when unsent units wait; HY_RUDP_NEVER if
- * nothing is pending. */
+ * the first retransmission, or 0 when unsent units wait in the window
+ * (backlog messages enter it as soon as acks make room, so 0 also follows
+ * an ACK that let some in); HY_RUDP_NEVER if nothing is pending.  Backlog
+ * messages still without room add no deadline of their own: only acks let
+ * them in, and the retransmissions that ask for those are already timed. */
 uint64_t hy_rudp_next_deadline(const struct hy_rudp *s);
 
 static inline enum hy_rudp_verdict hy_rudp_verdict(const struct hy_rudp *s)
@@ -220,7 +233,9 @@ static inline enum hy_rudp_verdict hy_rudp_verdict(const struct hy_rudp *s)
 /* Session figures for telemetry. */
 struct hy_rudp_info {
 	uint32_t srtt_us, rttvar_us, rto_us; /* srtt 0: no sample yet */
-	uint32_t tx_units, tx_bytes;          /* queued or unacked */
+	uint32_t tx_units, tx_bytes;          /* in the send window: unsent or unacked */
+	uint32_t tx_backlog_units;            /* waiting for room in the window (no seqs yet) */
+	uint32_t tx_backlog_bytes;            /* their message bytes; with tx_bytes <= tx_bytes_max */
 	uint32_t rx_units, rx_bytes;          /* buffered ahead of delivery */
 	uint64_t tx_next, rx_next;
 	size_t mem_bytes;                     /* held from the allocator now */

@@ -12,12 +12,16 @@
 /* flags in struct hy_rudp */
 #define F_HAVE_RTT 0x01u   /* srtt holds a sample */
 
-/* One reliable unit waiting for its ack.  count 0: a RELIABLE frame;
- * otherwise a FRAGMENT (index of count). */
+/* One reliable unit: in the window (it has a seq, waits to be sent or
+ * acked), or in the backlog (no seq yet, waits for room in the window).
+ * count 0: a RELIABLE frame; otherwise a FRAGMENT (index of count). */
 struct rudp_tx_unit {
-	uint64_t deadline;  /* next (re)transmission; valid once sent */
+	union {
+		uint64_t deadline;          /* window: next (re)transmission; valid once sent */
+		struct rudp_tx_unit *next;  /* backlog: the unit behind this one */
+	};
 	uint64_t sent_at;   /* first transmission, for the RTT sample */
-	uint32_t seq;
+	uint32_t seq;       /* given when the unit enters the window */
 	uint16_t len;
 	uint8_t index, count;
 	uint8_t retries;    /* resends since the peer last acked anything */
@@ -29,8 +33,14 @@ struct rudp_tx {
 	uint64_t una;       /* oldest seq not yet acked */
 	uint64_t sent_next; /* first seq never sent; una <= sent_next <= tx_next */
 	uint64_t min_deadline; /* earliest unit deadline, HY_RUDP_NEVER if none */
-	uint32_t bytes;     /* message bytes held */
-	uint32_t units;     /* units held */
+	uint32_t bytes;     /* message bytes in the window */
+	uint32_t units;     /* units in the window */
+	/* Whole messages the window has no room for yet, oldest first; they
+	 * enter it in this order (tx_admit in send.c).  tx_bytes_max counts
+	 * bytes + bl_bytes. */
+	struct rudp_tx_unit *bl_head, *bl_tail;
+	uint32_t bl_bytes;  /* message bytes in the backlog */
+	uint32_t bl_units;  /* units in the backlog */
 	struct rudp_tx_unit *slot[]; /* window entries, by seq & (window - 1) */
 };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Reliability layer, sending side: the send window (queued and unacked
- * units), transmission, retransmission with exponential back-off, and
- * acknowledgements from the peer.
+ * units), the backlog of messages waiting for room in it, transmission,
+ * retransmission with exponential back-off, and acknowledgements from the
+ * peer.
  */
 #include <string.h>
 
@@ -19,6 +20,16 @@ static void tx_free_unit(struct hy_rudp *s, struct rudp_tx_unit *u)
 	env_free(s->env, u, tx_unit_size(u->len));
 }
 
+/* Frees a chain of backlog units (linked through next). */
+static void tx_free_chain(struct hy_rudp_env *env, struct rudp_tx_unit *u)
+{
+	while (u != NULL) {
+		struct rudp_tx_unit *next = u->next;
+		env_free(env, u, tx_unit_size(u->len));
+		u = next;
+	}
+}
+
 void rudp_tx_release(struct hy_rudp *s)
 {
 	struct rudp_tx *tx = s->tx;
@@ -28,6 +39,7 @@ void rudp_tx_release(struct hy_rudp *s)
 	for (uint32_t i = 0; i < s->env->cfg.window; i++)
 		if (tx->slot[i] != NULL)
 			tx_free_unit(s, tx->slot[i]);
+	tx_free_chain(s->env, tx->bl_head);
 	env_free(s->env, tx, tx_block_size(s->env));
 	s->tx = NULL;
 }
@@ -52,12 +64,61 @@ static enum hy_reason verdict_reason(const struct hy_rudp *s)
 	return s->verdict == HY_RUDP_DEAD ? HY_R_RETRIES_EXHAUSTED : HY_R_BAD_FRAGMENT;
 }
 
+/* First seq of the window.  It starts at the first seq of the oldest
+ * message not wholly acked, not at the oldest unacked unit: the
+ * receiver's window starts at the first message it has not delivered,
+ * which may be older than our oldest unacked unit when some of its
+ * fragments are acked.  Anchored this way, nothing we send falls beyond
+ * the receiver's window (same window size on both ends). */
+static uint64_t tx_window_start(const struct hy_rudp *s)
+{
+	const struct rudp_tx *tx = s->tx;
+
+	if (tx == NULL || tx->units == 0)
+		return s->tx_next;
+	return tx->una - tx->slot[tx->una & (s->env->cfg.window - 1)]->index;
+}
+
+/* Moves whole messages from the head of the backlog into the window, in
+ * order, while the window rule lets them in; they get their seqs now.
+ * Called wherever the window may have opened (acks) or been joined
+ * (send, poll), so the head of the backlog never fits the window
+ * between calls. */
+static void tx_admit(struct hy_rudp *s)
+{
+	struct rudp_tx *tx = s->tx;
+	uint32_t window = s->env->cfg.window, mask = window - 1;
+
+	if (tx == NULL)
+		return;
+	while (tx->bl_head != NULL) {
+		unsigned count = tx->bl_head->count ? tx->bl_head->count : 1u;
+		if (s->tx_next - tx_window_start(s) + count > window)
+			break;
+		/* hy_rudp_send() kept tx_next + bl_units within the seq space,
+		 * and the window rule keeps these slots free. */
+		for (unsigned i = 0; i < count; i++) {
+			struct rudp_tx_unit *u = tx->bl_head;
+			tx->bl_head = u->next;
+			tx->bl_units--;
+			tx->bl_bytes -= u->len;
+			u->deadline = 0; /* was next */
+			u->seq = (uint32_t)s->tx_next;
+			tx->slot[s->tx_next & mask] = u;
+			tx->units++;
+			tx->bytes += u->len;
+			s->tx_next++;
+		}
+	}
+	if (tx->bl_head == NULL)
+		tx->bl_tail = NULL;
+}
+
 enum hy_reason hy_rudp_send(struct hy_rudp *s, const void *msg, size_t len)
 {
 	struct hy_rudp_env *env = s->env;
 	const struct hy_rudp_config *c = &env->cfg;
-	struct rudp_tx_unit *u[HY_MAX_FRAGMENTS];
-	uint32_t mask = c->window - 1;
+	struct rudp_tx_unit *head = NULL, *tail = NULL;
 	unsigned count, i;
 
 	if (s->verdict != HY_RUDP_OK)
@@ -70,21 +131,13 @@ enum hy_reason hy_rudp_send(struct hy_rudp *s, const void *msg, size_t len)
 					     : (unsigned)((len + HY_RUDP_FRAG_CHUNK - 1) / HY_RUDP_FRAG_CHUNK);
 	if (count > c->window || count > HY_MAX_FRAGMENTS)
 		return HY_R_MESSAGE_TOO_LARGE;
-	if (s->tx_next + count > SEQ_SPACE)
+	/* Backlog units take their seqs later, after the ones in front. */
+	if (s->tx_next + (s->tx ? s->tx->bl_units : 0) + count > SEQ_SPACE)
 		return HY_R_SEQ_EXHAUSTED;
-	/* The window starts at the first seq of the oldest message not wholly
-	 * acked, not at the oldest unacked unit: the receiver's window starts
-	 * at the first message it has not delivered, which may be older than
-	 * our oldest unacked unit when some of its fragments are acked.
-	 * Anchored this way, nothing we send falls beyond the receiver's
-	 * window (same window size on both ends). */
-	uint64_t start = s->tx_next;
-	if (s->tx != NULL && s->tx->units > 0)
-		start = s->tx->una - s->tx->slot[s->tx->una & mask]->index;
-	uint64_t held = s->tx ? s->tx->bytes : 0;
-	if (s->tx_next - start + count > c->window || held + len > c->tx_bytes_max) {
+	uint64_t held = s->tx ? (uint64_t)s->tx->bytes + s->tx->bl_bytes : 0;
+	if (held + len > c->tx_bytes_max) {
 		/* Flow control: a receiver that does not ack cannot make us
-		 * hold more than the window and the byte cap. */
+		 * hold more than the byte cap, window and backlog together. */
 		env->stats.window_stalls++;
 		return HY_R_WINDOW_FULL;
 	}
@@ -97,35 +150,45 @@ enum hy_reason hy_rudp_send(struct hy_rudp *s, const void *msg, size_t len)
 	for (i = 0; i < count; i++) {
 		size_t n = count == 1 ? len : len - off < HY_RUDP_FRAG_CHUNK ? len - off
 									     : HY_RUDP_FRAG_CHUNK;
-		u[i] = env_alloc(env, tx_unit_size(n));
-		if (u[i] == NULL)
+		struct rudp_tx_unit *u = env_alloc(env, tx_unit_size(n));
+		if (u == NULL)
 			break;
-		u[i]->deadline = 0;
-		u[i]->sent_at = 0;
-		u[i]->seq = (uint32_t)(s->tx_next + i);
-		u[i]->len = (uint16_t)n;
-		u[i]->index = count == 1 ? 0 : (uint8_t)i;
-		u[i]->count = count == 1 ? 0 : (uint8_t)count;
-		u[i]->retries = 0;
-		u[i]->resent = 0;
-		memcpy(u[i]->data, p + off, n);
+		u->next = NULL;
+		u->sent_at = 0;
+		u->seq = 0;
+		u->len = (uint16_t)n;
+		u->index = count == 1 ? 0 : (uint8_t)i;
+		u->count = count == 1 ? 0 : (uint8_t)count;
+		u->retries = 0;
+		u->resent = 0;
+		memcpy(u->data, p + off, n);
 		off += n;
+		if (tail != NULL)
+			tail->next = u;
+		else
+			head = u;
+		tail = u;
 	}
 	if (i < count) {
 		/* All or nothing: give back what this message took. */
-		while (i-- > 0)
-			env_free(env, u[i], tx_unit_size(u[i]->len));
-		if (tx->units == 0)
+		tx_free_chain(env, head);
+		if (tx->units == 0 && tx->bl_head == NULL)
 			rudp_tx_release(s);
 		return HY_R_REASSEMBLY_FULL;
 	}
-	for (i = 0; i < count; i++) {
-		tx->slot[u[i]->seq & mask] = u[i];
-		tx->bytes += u[i]->len;
-	}
-	tx->units += count;
-	s->tx_next += count;
+	/* Every message goes through the backlog, so order is kept; one that
+	 * fits the window now enters it at once. */
+	if (tx->bl_tail != NULL)
+		tx->bl_tail->next = head;
+	else
+		tx->bl_head = head;
+	tx->bl_tail = tail;
+	tx->bl_units += count;
+	tx->bl_bytes += (uint32_t)len;
 	env->stats.msgs_queued++;
+	tx_admit(s);
+	if (tx->bl_head != NULL)
+		env->stats.backlogged++; /* it is at the tail: it waits */
 	return HY_R_OK;
 }
 
@@ -172,6 +235,7 @@ unsigned hy_rudp_poll_tx(struct hy_rudp *s, uint64_t now, struct hy_wr *w, unsig
 
 	if (s->verdict != HY_RUDP_OK)
 		return 0;
+	tx_admit(s);
 	if (s->ack_pending)
 		rudp_write_acks(s, now, w, &frames, max_frames);
 
@@ -254,10 +318,6 @@ void rudp_tx_on_ack(struct hy_rudp *s, const struct hy_frame_ack *ack, uint64_t 
 	}
 	while (tx->una < tx->sent_next && tx->slot[tx->una & mask] == NULL)
 		tx->una++;
-	if (tx->units == 0) {
-		rudp_tx_release(s); /* idle again: the window costs nothing */
-		return;
-	}
 	if (tx->units < units_before) {
 		/* Progress: the peer is alive.  What counts towards "dead" is
 		 * resends without any ack at all, so the retry budget and the
@@ -273,6 +333,13 @@ void rudp_tx_on_ack(struct hy_rudp *s, const struct hy_frame_ack *ack, uint64_t 
 			if (u->deadline > now + s->rto_us)
 				u->deadline = now + s->rto_us;
 		}
+	}
+	/* Room freed: waiting messages enter the window (sent by the next
+	 * poll, which hy_rudp_next_deadline() now asks for at once). */
+	tx_admit(s);
+	if (tx->units == 0 && tx->bl_head == NULL) {
+		rudp_tx_release(s); /* idle again: the window costs nothing */
+		return;
 	}
 	tx_update_deadline(s);
 }

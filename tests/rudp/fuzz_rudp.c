@@ -1,23 +1,33 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Fuzz target: one reliability endpoint driven by arbitrary input.  The
  * input is a script of operations: feed a DATA plaintext (decoded with the
- * frame decoder; every frame goes to hy_rudp_on_frame), queue a message,
- * poll for output, let time pass.  Checked after every step:
+ * frame decoder; every frame goes to hy_rudp_on_frame), queue a message or
+ * a burst of them (beyond the window: they wait in the backlog), poll for
+ * output, let time pass.  Checked after every step:
  *   - what is delivered is, in seq order, exactly the units the endpoint
  *     accepted (a whole message, or count fragments from index 0), each
  *     delivered once: the stream is always a consistent prefix;
- *   - memory held never exceeds the window blocks, the byte caps and one
- *     header per window entry;
- *   - every packet poll_tx writes is a valid DATA plaintext.
+ *   - memory held never exceeds the blocks, the byte caps and one header
+ *     per unit held; the send side holds at most tx_bytes_max message
+ *     bytes (window + backlog) and at most a window of units in the window;
+ *     nothing is held while nothing is queued;
+ *   - the head of the backlog never has room in the window (it would have
+ *     been let in);
+ *   - every packet poll_tx writes is a valid DATA plaintext, every unit in
+ *     it obeys the window rule, and units sent for the first time are the
+ *     accepted messages, in order, cut as the fragmentation rule says.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto/frame.h"
 #include "rudp/rudp.h"
+#include "rudp/rudp_internal.h"
 
 #define SHADOW 65536u
+#define SENT_RING 65536u /* accepted messages not yet wholly sent: < tx_bytes_max <= 64 KiB */
 
 struct shadow {
 	uint64_t seq; /* + 1; 0: empty */
@@ -32,6 +42,12 @@ struct fz {
 	size_t out, peak;
 	uint64_t cursor;   /* next seq the checker expects delivered */
 	struct shadow sh[SHADOW];
+	/* sending: accepted messages by number, and the next unit expected on
+	 * the wire for the first time */
+	uint32_t accepted;          /* messages hy_rudp_send() took */
+	uint32_t out_msg, out_idx;  /* message and unit of the next first transmission */
+	uint64_t first_next;        /* its seq */
+	uint32_t acc_len[SENT_RING];
 };
 
 static struct fz *F;
@@ -93,6 +109,89 @@ static void on_message(void *arg, const uint8_t *msg, size_t len)
 	F->cursor += count;
 }
 
+/* Byte j of accepted message k. */
+static uint8_t out_byte(uint32_t k, uint32_t j)
+{
+	return (uint8_t)(k * 131u + j * 7u + (j >> 8));
+}
+
+static void send_one(uint8_t *msg, size_t n)
+{
+	uint32_t k = F->accepted;
+	for (size_t j = 0; j < n && j < HY_MAX_MESSAGE; j++)
+		msg[j] = out_byte(k, (uint32_t)j);
+	if (hy_rudp_send(&F->s, msg, n) != HY_R_OK)
+		return;
+	/* At most tx_bytes_max messages are held, so the ring never laps. */
+	F->acc_len[k % SENT_RING] = (uint32_t)n;
+	F->accepted++;
+}
+
+/* The window rule (docs/protocol.md): no unit of a message whose last
+ * seq is M + W or more, M the first seq of the oldest message not wholly
+ * acked (the state after the poll: polling acknowledges nothing). */
+static uint64_t window_start(void)
+{
+	const struct rudp_tx *tx = F->s.tx;
+	if (tx == NULL || tx->units == 0)
+		return F->s.tx_next;
+	return tx->una - tx->slot[tx->una & (F->env.cfg.window - 1)]->index;
+}
+
+static void check_output(const uint8_t *pkt, size_t len)
+{
+	uint64_t m = window_start();
+	struct hy_rd rd;
+	struct hy_frame f;
+
+	hy_rd_init(&rd, pkt, len);
+	while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK) {
+		bool frag = f.type == HY_FRAME_FRAGMENT;
+		if (f.type != HY_FRAME_RELIABLE && !frag)
+			continue;
+		uint64_t count = frag ? f.frag_count : 1;
+		uint64_t last = (uint64_t)f.seq - (frag ? f.frag_index : 0) + count - 1;
+		if (last >= m + F->env.cfg.window || f.seq >= F->s.tx_next)
+			abort();
+		if (f.seq < F->first_next)
+			continue; /* a resend */
+		/* First transmissions go out in seq order, in acceptance order. */
+		if (f.seq != F->first_next || F->out_msg >= F->accepted)
+			abort();
+		uint32_t mlen = F->acc_len[F->out_msg % SENT_RING];
+		uint32_t units = mlen <= HY_FRAME_MAX_RELIABLE
+					 ? 1
+					 : (mlen + HY_RUDP_FRAG_CHUNK - 1) / HY_RUDP_FRAG_CHUNK;
+		uint32_t off = F->out_idx * HY_RUDP_FRAG_CHUNK;
+		uint32_t want = units == 1 ? mlen
+					   : mlen - off < HY_RUDP_FRAG_CHUNK ? mlen - off
+									     : HY_RUDP_FRAG_CHUNK;
+		if (frag != (units > 1) || (frag && (f.frag_index != F->out_idx ||
+						     f.frag_count != units)) ||
+		    f.len != want)
+			abort();
+		for (uint32_t j = 0; j < want; j++)
+			if (f.data[j] != out_byte(F->out_msg, off + j))
+				abort();
+		F->first_next++;
+		if (++F->out_idx == units) {
+			F->out_idx = 0;
+			F->out_msg++;
+		}
+	}
+}
+
+/* Between calls the backlog's head has no room in the window. */
+static void check_backlog(void)
+{
+	const struct rudp_tx *tx = F->s.tx;
+	if (tx == NULL || tx->bl_head == NULL || F->s.verdict != HY_RUDP_OK)
+		return;
+	uint64_t count = tx->bl_head->count ? tx->bl_head->count : 1;
+	if (F->s.tx_next - window_start() + count <= F->env.cfg.window)
+		abort();
+}
+
 static void feed(const uint8_t *pt, size_t len, uint64_t now)
 {
 	struct hy_rd rd;
@@ -141,9 +240,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	F = calloc(1, sizeof(*F));
-	if (F == NULL)
-		return 0;
+	/* One state reused across inputs: a 1.8 MB calloc and free per input
+	 * cost more than the input itself. */
+	static struct fz state;
+	F = &state;
+	memset(F, 0, offsetof(struct fz, acc_len)); /* acc_len is written before it is read */
 	c.window = 4u << (data[0] & 3);          /* 4 .. 32 */
 	c.max_message = (data[0] & 4) ? 4096 : HY_MAX_MESSAGE;
 	c.rx_bytes_max = c.max_message + ((data[0] & 8) ? 2000 : 0);
@@ -154,8 +255,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	hy_rudp_init(&F->s, &F->env);
 	F->cursor = c.initial_seq;
-	size_t bound = 2 * (32 + 8 * (size_t)c.window) + c.rx_bytes_max + c.tx_bytes_max +
-		       2 * (size_t)c.window * 32;
+	F->first_next = c.initial_seq;
+	size_t fixed = tx_block_size(&F->env) + rx_block_size(&F->env) + c.rx_bytes_max +
+		       c.tx_bytes_max + (size_t)c.window * sizeof(struct rudp_rx_unit);
 
 	size_t i = 1;
 	while (i + 3 <= size) {
@@ -171,9 +273,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			feed(data + i, n, now);
 			i += n;
 			break;
-		case 1: /* queue a message */
-			memset(msg, 0x5a, n + 1 < sizeof(msg) ? n + 1 : sizeof(msg));
-			hy_rudp_send(&F->s, msg, n);
+		case 1: /* queue a message, or a burst of small ones */
+			if (data[i - 3] & 4) {
+				for (size_t k = 0; k <= n >> 10; k++)
+					send_one(msg, 1 + (n & 1023));
+			} else {
+				send_one(msg, n);
+			}
 			break;
 		case 2: { /* poll */
 			uint8_t pkt[HY_MAX_PAYLOAD];
@@ -184,6 +290,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (fr && hy_frames_validate(pkt, w.off) != HY_R_OK)
 				abort();
+			if (fr)
+				check_output(pkt, w.off);
 			break;
 		}
 		default:
@@ -194,13 +302,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			F->peak = F->out;
 		struct hy_rudp_info info;
 		hy_rudp_info(&F->s, &info);
-		if (F->out > bound || info.rx_bytes > c.rx_bytes_max || info.tx_bytes > c.tx_bytes_max)
+		size_t bound = fixed + ((size_t)info.tx_units + info.tx_backlog_units) *
+					       sizeof(struct rudp_tx_unit);
+		if (F->out > bound || info.rx_bytes > c.rx_bytes_max ||
+		    (uint64_t)info.tx_bytes + info.tx_backlog_bytes > c.tx_bytes_max ||
+		    info.tx_units > c.window || info.mem_bytes != F->out)
 			abort();
+		if (info.tx_units + info.tx_backlog_units == 0 && F->s.tx != NULL)
+			abort();
+		check_backlog();
 	}
 	hy_rudp_fini(&F->s);
 	if (F->out != 0)
 		abort();
-	free(F);
 	F = NULL;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Writes the fuzz_rudp seed corpus into the directory given: scripts
  * that feed in-order, reordered, duplicated and fragmented units, acks,
- * sends, polls and time steps.
+ * sends (also bursts beyond the window, into the backlog), polls and time
+ * steps.
  */
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,11 @@ static void ack(struct hy_wr *w, int k)
 	struct hy_seq_range iv[2] = {{(uint32_t)k, (uint32_t)(k > 3 ? k - 2 : k)}, {0, 0}};
 	hy_frame_put_ack(w, 10, iv, k > 3 ? 2 : 1);
 	hy_frame_put_ping(w);
+}
+static void ack_upto(struct hy_wr *w, int k)
+{
+	struct hy_seq_range iv[1] = {{.hi = (uint32_t)k, .lo = 0}};
+	hy_frame_put_ack(w, 10, iv, 1);
 }
 static void near_end(struct hy_wr *w, int k)
 {
@@ -110,5 +116,22 @@ int main(int argc, char **argv)
 		plaintext(near_end, k);
 	op(2, 200);
 	rc |= write_file(argv[1], "seq-end");
+
+	off = 0;
+	out[off++] = 0x04; /* window 4, 4 KiB messages and send cap */
+	op(5, 15u << 10 | 199); /* a burst of 16 x 200 bytes: 12 wait in the backlog */
+	op(1, 3000);            /* a fragmented one behind them */
+	op(2, 1166);
+	plaintext(ack_upto, 3);
+	op(2, 1166);
+	plaintext(ack_upto, 7);
+	op(2, 1166);
+	op(3, 60000);
+	op(2, 1166);
+	plaintext(ack_upto, 11);
+	op(2, 1166);
+	plaintext(ack_upto, 15);
+	op(2, 1166);
+	rc |= write_file(argv[1], "backlog");
 	return rc;
 }

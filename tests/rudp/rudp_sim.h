@@ -14,6 +14,7 @@
 
 #include "proto/frame.h"
 #include "rudp/rudp.h"
+#include "rudp/rudp_internal.h" /* the window rule is checked on the sender's state */
 
 /* ---- allocator that counts ------------------------------------------------ */
 
@@ -91,6 +92,7 @@ struct sim_ep {
 	uint32_t n_out, queued;
 	uint32_t *sizes;
 	uint64_t seed;
+	uint32_t tx_units_peak; /* window + backlog units, highest seen */
 	/* what it must receive (the other endpoint's stream) */
 	uint32_t delivered;
 	bool bad;
@@ -105,6 +107,7 @@ struct sim {
 	size_t q_len, q_cap;
 	uint64_t sent, lost, duplicated, delivered_pkts;
 	bool frames_bad;
+	bool window_bad; /* a unit was sent beyond the sender's window */
 };
 
 static inline bool pkt_before(const struct sim_pkt *a, const struct sim_pkt *b)
@@ -261,6 +264,39 @@ static void sim_transmit(struct sim *sm, int from, const uint8_t *buf, size_t le
 	}
 }
 
+/*
+ * True when every reliable unit in the plaintext buf, just written by
+ * hy_rudp_poll_tx(s), obeys the window rule of docs/protocol.md: its
+ * message ends before M + W, M the first seq of the oldest message s has
+ * not seen wholly acknowledged (s's state after the poll: a poll sends,
+ * it acknowledges nothing).  Backlog messages must wait for room, never
+ * stretch the window.
+ */
+static bool sim_window_ok(const struct hy_rudp *s, const uint8_t *buf, size_t len)
+{
+	const struct rudp_tx *tx = s->tx;
+	uint32_t window = s->env->cfg.window;
+	uint64_t m = s->tx_next;
+	struct hy_rd rd;
+	struct hy_frame f;
+
+	if (tx != NULL && tx->units > 0)
+		m = tx->una - tx->slot[tx->una & (window - 1)]->index;
+	hy_rd_init(&rd, buf, len);
+	while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK) {
+		uint64_t last;
+		if (f.type == HY_FRAME_RELIABLE)
+			last = f.seq;
+		else if (f.type == HY_FRAME_FRAGMENT && f.frag_class == HY_FRAME_RELIABLE)
+			last = (uint64_t)f.seq - f.frag_index + f.frag_count - 1;
+		else
+			continue;
+		if (last >= m + window || f.seq >= s->tx_next)
+			return false;
+	}
+	return true;
+}
+
 /* Sends every packet endpoint i has to send now. */
 static void sim_flush(struct sim *sm, int i)
 {
@@ -274,15 +310,19 @@ static void sim_flush(struct sim *sm, int i)
 			break;
 		if (hy_frames_validate(buf, w.off) != HY_R_OK)
 			sm->frames_bad = true;
+		if (!sim_window_ok(&sm->ep[i].s, buf, w.off))
+			sm->window_bad = true;
 		sim_transmit(sm, i, buf, w.off);
 	}
 }
 
-/* Queues as much of endpoint i's stream as the window takes. */
+/* Queues as much of endpoint i's stream as the send side takes (window,
+ * then backlog, up to the byte cap). */
 static void sim_app(struct sim *sm, int i)
 {
 	struct sim_ep *e = &sm->ep[i];
 	static uint8_t msg[HY_MAX_MESSAGE];
+	struct hy_rudp_info info;
 
 	while (e->queued < e->n_out) {
 		uint32_t k = e->queued, len = e->sizes[k];
@@ -292,6 +332,10 @@ static void sim_app(struct sim *sm, int i)
 			break;
 		e->queued++;
 	}
+	/* Units held only grow here (acks free them, admission moves them). */
+	hy_rudp_info(&e->s, &info);
+	if (info.tx_units + info.tx_backlog_units > e->tx_units_peak)
+		e->tx_units_peak = info.tx_units + info.tx_backlog_units;
 }
 
 static void sim_receive(struct sim *sm, const struct sim_pkt *p)

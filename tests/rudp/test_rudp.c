@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Reliability layer: exactly-once in-order delivery through an impaired
- * simulated link, dead peers, window stalls, RTO back-off, ACK ranges,
- * byte caps, the end of the seq space, inconsistent peers, and the
- * memory an idle session keeps.
+ * simulated link, the send backlog behind a full window, dead peers, the
+ * send byte cap, RTO back-off, ACK ranges, receive byte caps, the end of
+ * the seq space, inconsistent peers, and the memory an idle session keeps.
  */
 #include <check.h>
 
@@ -23,15 +23,25 @@ struct ep1 {
 	size_t got_bytes;
 	uint8_t last[HY_MAX_MESSAGE];
 	size_t last_len;
+	/* optional: the stream it must receive (message k: want[k] bytes of
+	 * msg_byte(want_seed, k, .)) */
+	const uint32_t *want;
+	uint32_t want_n;
+	uint64_t want_seed;
+	bool bad;
+	char why[128];
 };
 
+/* cfg->alloc, when set, replaces the counting allocator. */
 static void ep1_init(struct ep1 *e, const struct hy_rudp_config *cfg)
 {
 	struct hy_rudp_config c = *cfg;
 	memset(e, 0, sizeof(*e));
 	e->env = malloc(sizeof(*e->env));
 	ck_assert_ptr_nonnull(e->env);
-	c.alloc = (struct hy_rudp_alloc){.alloc = track_alloc, .free = track_free, .arg = &e->mem};
+	if (c.alloc.alloc == NULL)
+		c.alloc = (struct hy_rudp_alloc){.alloc = track_alloc, .free = track_free,
+						 .arg = &e->mem};
 	ck_assert_int_eq(hy_rudp_env_init(e->env, &c, NULL, 0), HY_R_OK);
 	hy_rudp_init(&e->s, e->env);
 }
@@ -46,10 +56,33 @@ static void ep1_fini(struct ep1 *e)
 static void ep1_deliver(void *arg, const uint8_t *msg, size_t len)
 {
 	struct ep1 *e = arg;
-	e->got++;
+	uint32_t k = e->got++;
 	e->got_bytes += len;
 	memcpy(e->last, msg, len);
 	e->last_len = len;
+	if (e->want == NULL || e->bad)
+		return;
+	if (k >= e->want_n || len != e->want[k]) {
+		e->bad = true;
+		snprintf(e->why, sizeof(e->why), "message %u: len %zu, want %u", k, len,
+			 k < e->want_n ? e->want[k] : 0);
+		return;
+	}
+	for (uint32_t j = 0; j < len; j++)
+		if (msg[j] != msg_byte(e->want_seed, k, j)) {
+			e->bad = true;
+			snprintf(e->why, sizeof(e->why), "message %u: byte %u differs", k, j);
+			return;
+		}
+}
+
+/* Message k of a stream (see ep1.want). */
+static const uint8_t *make_msg(uint64_t seed, uint32_t k, uint32_t len)
+{
+	static uint8_t buf[HY_MAX_MESSAGE];
+	for (uint32_t j = 0; j < len; j++)
+		buf[j] = msg_byte(seed, k, j);
+	return buf;
 }
 
 /* Feeds every frame of one plaintext to e. */
@@ -85,6 +118,20 @@ static unsigned pump(struct ep1 *a, struct ep1 *b, uint64_t now)
 	return pump2(a, b, now, now);
 }
 
+/* Lossless exchange, 1 ms each way, until a holds nothing to send or
+ * unacked (its tx block is gone) and b has nothing to acknowledge. */
+static void drain(struct ep1 *a, struct ep1 *b, uint64_t *now)
+{
+	for (unsigned round = 0; a->s.tx != NULL || b->s.ack_pending; round++) {
+		ck_assert_uint_lt(round, 100000);
+		ck_assert_int_eq(hy_rudp_verdict(&a->s), HY_RUDP_OK);
+		pump(a, b, *now);
+		*now += 1000;
+		pump(b, a, *now);
+		*now += 1000;
+	}
+}
+
 static enum hy_reason rel(struct ep1 *e, uint32_t seq, const char *txt, uint64_t now)
 {
 	struct hy_frame f = {.type = HY_FRAME_RELIABLE, .seq = seq, .len = (uint16_t)strlen(txt),
@@ -117,6 +164,7 @@ static void run_impaired(uint64_t seed, uint32_t n, const struct hy_rudp_config 
 		      sm.ep[1].n_out, sm.ep[1].delivered, sm.ep[0].n_out,
 		      hy_rudp_verdict(&sm.ep[0].s), hy_rudp_verdict(&sm.ep[1].s));
 	ck_assert(!sm.frames_bad);
+	ck_assert(!sm.window_bad);
 	for (int i = 0; i < 2; i++) {
 		const struct hy_rudp_stats *st = &sm.ep[i].env->stats;
 		ck_assert_uint_eq(sm.ep[i].delivered, n);
@@ -126,14 +174,23 @@ static void run_impaired(uint64_t seed, uint32_t n, const struct hy_rudp_config 
 		ck_assert_uint_gt(st->out_of_order, 0);
 		ck_assert_uint_gt(st->fragments_sent, 0);
 		ck_assert_uint_gt(st->rtt_samples, 0);
-		/* Memory stayed within the window's bound and all came back. */
+		/* The application offers everything at once: messages waited in
+		 * the backlog, and the window rule held (nothing the sender put
+		 * on the wire fell beyond the receiver's window). */
+		ck_assert_uint_gt(st->backlogged, 0);
+		ck_assert_uint_eq(st->beyond_window, 0);
+		/* Memory stayed within the bound (blocks, byte caps, a header per
+		 * unit held) and all came back. */
 		struct hy_rudp_info info;
 		hy_rudp_info(&sm.ep[i].s, &info);
 		ck_assert_ptr_null(sm.ep[i].s.tx);
+		ck_assert_uint_eq(info.tx_backlog_units, 0);
+		const struct hy_rudp_env *env = sm.ep[i].env;
 		ck_assert_uint_le(sm.ep[i].mem.peak,
-				  2 * (sizeof(struct hy_rudp) + 2 * 8 * sm.ep[i].env->cfg.window + 64) +
-				  sm.ep[i].env->cfg.tx_bytes_max + sm.ep[i].env->cfg.rx_bytes_max +
-				  2 * sm.ep[i].env->cfg.window * 48);
+				  tx_block_size(env) + rx_block_size(env) + env->cfg.tx_bytes_max +
+				  env->cfg.rx_bytes_max +
+				  (size_t)sm.ep[i].tx_units_peak * sizeof(struct rudp_tx_unit) +
+				  env->cfg.window * sizeof(struct rudp_rx_unit));
 	}
 	sim_free(&sm);
 	for (int i = 0; i < 2; i++)
@@ -158,6 +215,94 @@ START_TEST(test_impaired_small_window_and_cap)
 	c.rx_bytes_max = HY_MAX_MESSAGE;
 	c.tx_bytes_max = HY_MAX_MESSAGE;
 	run_impaired(77, 800, &c);
+}
+END_TEST
+
+/*
+ * Ten windows of messages offered at once (sizes up to 4000 bytes, so
+ * some are fragmented): every one is accepted, most wait in the backlog,
+ * and each arrives exactly once, in order, whether the link is clean or
+ * lossy, duplicating and reordering.
+ */
+static void run_backlog(uint64_t seed, bool lossy)
+{
+	struct hy_rudp_config c = base_cfg;
+	c.tx_bytes_max = 1u << 20; /* room for the whole burst */
+	const uint32_t n = 10 * HY_RUDP_WINDOW_DEFAULT;
+	struct sim sm;
+	sim_init(&sm, &c, n, seed);
+	if (lossy)
+		sm.link = (struct sim_link){.loss = 0.2, .dup = 0.1, .reorder = 0.1,
+					    .delay_us = 5000, .jitter_us = 20000};
+	else
+		sm.link = (struct sim_link){.delay_us = 5000};
+	for (int i = 0; i < 2; i++) {
+		struct sim_ep *e = &sm.ep[i];
+		uint64_t units = 0, bytes = 0;
+		uint32_t fit = 0; /* leading messages the empty window takes */
+		for (uint32_t k = 0; k < n; k++) {
+			e->sizes[k] = e->sizes[k] > 4000 ? 4000 : e->sizes[k];
+			units += e->sizes[k] <= HY_FRAME_MAX_RELIABLE
+					 ? 1
+					 : (e->sizes[k] + HY_RUDP_FRAG_CHUNK - 1) / HY_RUDP_FRAG_CHUNK;
+			bytes += e->sizes[k];
+			if (fit == k && units <= HY_RUDP_WINDOW_DEFAULT)
+				fit++;
+		}
+		sim_app(&sm, i);
+		ck_assert_uint_eq(e->queued, n); /* all accepted at once */
+		struct hy_rudp_info info;
+		hy_rudp_info(&e->s, &info);
+		/* The window is as full as whole messages make it (a message
+		 * takes at most 4 units); the rest waits, seqs not yet given. */
+		ck_assert_uint_le(info.tx_units, HY_RUDP_WINDOW_DEFAULT);
+		ck_assert_uint_gt(info.tx_units, HY_RUDP_WINDOW_DEFAULT - 4);
+		ck_assert_uint_eq(info.tx_units + info.tx_backlog_units, units);
+		ck_assert_uint_eq(info.tx_bytes + info.tx_backlog_bytes, bytes);
+		ck_assert_uint_eq(e->s.tx_next - c.initial_seq, info.tx_units);
+		ck_assert_uint_eq(e->env->stats.msgs_queued, n);
+		ck_assert_uint_eq(e->env->stats.backlogged, n - fit);
+		ck_assert_uint_eq(e->env->stats.window_stalls, 0);
+		ck_assert_uint_eq(info.mem_bytes, e->mem.out); /* only the send side holds memory */
+	}
+	bool ok = sim_run(&sm, 3600ull * 1000000u);
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(!sm.ep[i].bad, "seed %llu ep %d: %s", (unsigned long long)seed, i,
+			      sm.ep[i].why);
+	ck_assert_msg(ok, "seed %llu: not done (delivered %u and %u of %u)",
+		      (unsigned long long)seed, sm.ep[0].delivered, sm.ep[1].delivered, n);
+	ck_assert(!sm.frames_bad);
+	ck_assert(!sm.window_bad);
+	for (int i = 0; i < 2; i++) {
+		const struct hy_rudp_stats *st = &sm.ep[i].env->stats;
+		ck_assert_uint_eq(sm.ep[i].delivered, n);
+		ck_assert_uint_eq(st->msgs_delivered, n);
+		ck_assert_uint_eq(st->beyond_window, 0);
+		if (lossy) {
+			ck_assert_uint_gt(st->retransmits, 0);
+			ck_assert_uint_gt(st->duplicates, 0);
+			ck_assert_uint_gt(st->out_of_order, 0);
+		} else {
+			ck_assert_uint_eq(st->retransmits, 0);
+			ck_assert_uint_eq(st->duplicates, 0);
+		}
+		/* Done means idle: no blocks held. */
+		ck_assert_ptr_null(sm.ep[i].s.tx);
+		ck_assert_ptr_null(sm.ep[i].s.rx);
+		ck_assert_uint_eq(sm.ep[i].mem.out, 0);
+	}
+	sim_free(&sm);
+}
+
+START_TEST(test_backlog_ten_windows_lossless)
+{
+	run_backlog(500, false);
+}
+END_TEST
+
+START_TEST(test_backlog_ten_windows_lossy)
+{
+	run_backlog(600 + (uint64_t)_i, true);
 }
 END_TEST
 
@@ -235,9 +380,9 @@ END_TEST
 
 START_TEST(test_dead_peer_bounded)
 {
-	/* The receiver vanishes: the sender fills its window, stalls, resends
-	 * with back-off, and gives up after max_retries without holding more
-	 * than the window. */
+	/* The receiver vanishes: the sender fills its window and then its
+	 * backlog up to the byte cap, stalls, resends with back-off, and gives
+	 * up after max_retries without holding more than the byte cap. */
 	struct ep1 a;
 	static uint8_t msg[3000];
 	ep1_init(&a, &base_cfg);
@@ -267,11 +412,20 @@ START_TEST(test_dead_peer_bounded)
 	ck_assert_uint_eq(a.env->stats.dead, 1);
 	ck_assert_uint_gt(stalls, 0);
 	ck_assert_uint_eq(a.env->stats.window_stalls, stalls);
-	/* 3000-byte messages are 3 units: the 64-unit window stops it at 21,
-	 * before the 128 KiB byte cap would. */
-	ck_assert_uint_eq(queued, 21);
-	ck_assert_uint_le(queued * sizeof(msg), a.env->cfg.tx_bytes_max);
-	ck_assert_uint_le(peak, a.env->cfg.tx_bytes_max + 64 * (32 + 8) + 64);
+	/* 3000-byte messages are 3 units: the 64-unit window takes 21, the
+	 * backlog the rest up to the 128 KiB byte cap (43 in all).  Only the
+	 * window's units ever went on the wire. */
+	ck_assert_uint_eq(queued, a.env->cfg.tx_bytes_max / sizeof(msg));
+	ck_assert_uint_eq(queued, 43);
+	ck_assert_uint_eq(a.env->stats.backlogged, 43 - 21);
+	ck_assert_uint_eq(a.env->stats.units_sent, 21 * 3);
+	struct hy_rudp_info info;
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_eq(info.tx_units, 21 * 3);
+	ck_assert_uint_eq(info.tx_backlog_units, 22 * 3);
+	ck_assert_uint_eq(info.tx_bytes + info.tx_backlog_bytes, queued * sizeof(msg));
+	ck_assert_uint_le(peak, a.env->cfg.tx_bytes_max + queued * 3 * sizeof(struct rudp_tx_unit) +
+					tx_block_size(a.env));
 	/* Every retry of the oldest unit was used: 10 resends plus the first. */
 	ck_assert_uint_ge(a.env->stats.retransmits, a.env->cfg.max_retries);
 	ck_assert_int_eq(hy_rudp_send(&a.s, msg, 10), HY_R_RETRIES_EXHAUSTED);
@@ -349,7 +503,13 @@ START_TEST(test_rto_backoff_bounds)
 }
 END_TEST
 
-START_TEST(test_window_stall_and_recovery)
+/*
+ * The byte cap, window and backlog together, is the only limit: a
+ * message that would pass it is refused with WINDOW_FULL and leaves no
+ * trace, and so is one the allocator cannot hold whole.  What was
+ * accepted arrives in order.
+ */
+START_TEST(test_byte_cap_refusal)
 {
 	struct hy_rudp_config c = base_cfg;
 	c.window = 8;
@@ -359,42 +519,267 @@ START_TEST(test_window_stall_and_recovery)
 	struct ep1 a, b;
 	ep1_init(&a, &c);
 	ep1_init(&b, &c);
-	unsigned ok = 0;
-	while (hy_rudp_send(&a.s, "0123456789", 10) == HY_R_OK)
-		ok++;
-	ck_assert_uint_eq(ok, 8);
-	ck_assert_int_eq(hy_rudp_send(&a.s, "z", 1), HY_R_WINDOW_FULL);
-	ck_assert_uint_eq(a.env->stats.window_stalls, 2);
-	pump(&a, &b, 0);
-	ck_assert_uint_eq(b.got, 8);
-	pump(&b, &a, 1000);
-	ck_assert_ptr_null(a.s.tx);
-	ck_assert_int_eq(hy_rudp_send(&a.s, "z", 1), HY_R_OK);
+	uint32_t want[32], n = 0;
+	const uint64_t seed = 42;
+	b.want = want;
+	b.want_seed = seed;
 
-	/* The byte cap stalls too: 2048 + 2048 fit, one more byte does not.
-	 * (2048 bytes is 2 fragments.) */
-	static uint8_t big[2048];
-	pump(&a, &b, 2000);
-	pump(&b, &a, 3000);
-	ck_assert_int_eq(hy_rudp_send(&a.s, big, sizeof(big)), HY_R_OK);
-	ck_assert_int_eq(hy_rudp_send(&a.s, big, sizeof(big)), HY_R_OK);
-	ck_assert_int_eq(hy_rudp_send(&a.s, "q", 1), HY_R_WINDOW_FULL);
-	/* A message needing more fragments than the window never fits. */
-	ck_assert_int_eq(hy_rudp_send(&b.s, big, 2048), HY_R_OK);
-	pump(&a, &b, 4000);
-	pump(&b, &a, 5000);
-	ck_assert_uint_eq(b.got, 11);
-	ck_assert_int_eq(hy_rudp_send(&a.s, "q", 1), HY_R_OK);
+	/* Accepted or not, the next message offered is stream message n. */
+#define OFFER(len) (want[n] = (len), hy_rudp_send(&a.s, make_msg(seed, n, want[n]), want[n]))
+	for (int k = 0; k < 8; k++) {
+		ck_assert_int_eq(OFFER(10), HY_R_OK);
+		n++;
+	}
+	struct hy_rudp_info info, before;
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_eq(info.tx_units, 8);
+	ck_assert_uint_eq(info.tx_backlog_units, 0);
+	ck_assert_uint_eq(a.env->stats.backlogged, 0);
+	/* The window is full: the next ones wait. */
+	ck_assert_int_eq(OFFER(2048), HY_R_OK);
+	n++;
+	ck_assert_uint_eq(a.env->stats.backlogged, 1);
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_eq(info.tx_units, 8);
+	ck_assert_uint_eq(info.tx_bytes, 80);
+	ck_assert_uint_eq(info.tx_backlog_units, 2);
+	ck_assert_uint_eq(info.tx_backlog_bytes, 2048);
+	ck_assert_uint_eq(info.mem_bytes, a.mem.out);
+	ck_assert_uint_eq(a.s.tx_next, 8); /* no seqs for the backlog yet */
+
+	/* The allocator fails on the second fragment: nothing half-queued. */
+	size_t out = a.mem.out;
+	uint64_t queued = a.env->stats.msgs_queued;
+	a.mem.limit = out + sizeof(struct rudp_tx_unit) + HY_RUDP_FRAG_CHUNK + 100;
+	hy_rudp_info(&a.s, &before);
+	ck_assert_int_eq(OFFER(1900), HY_R_REASSEMBLY_FULL);
+	ck_assert_uint_eq(a.mem.fails, 1);
+	ck_assert_uint_eq(a.env->stats.alloc_failures, 1);
+	ck_assert_uint_eq(a.mem.out, out);
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_eq(info.tx_units, before.tx_units);
+	ck_assert_uint_eq(info.tx_backlog_units, before.tx_backlog_units);
+	ck_assert_uint_eq(info.tx_backlog_bytes, before.tx_backlog_bytes);
+	ck_assert_uint_eq(a.env->stats.msgs_queued, queued);
+	ck_assert_uint_eq(a.env->stats.backlogged, 1);
+	a.mem.limit = 0;
+	ck_assert_int_eq(OFFER(1900), HY_R_OK);
+	n++;
+
+	/* 80 + 2048 + 1900 = 4028 held: 100 more would pass the cap. */
+	out = a.mem.out;
+	queued = a.env->stats.msgs_queued;
+	hy_rudp_info(&a.s, &before);
+	ck_assert_int_eq(OFFER(100), HY_R_WINDOW_FULL);
+	ck_assert_uint_eq(a.env->stats.window_stalls, 1);
+	ck_assert_uint_eq(a.mem.out, out);
+	ck_assert_uint_eq(a.env->stats.msgs_queued, queued);
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_eq(info.tx_units, before.tx_units);
+	ck_assert_uint_eq(info.tx_bytes, before.tx_bytes);
+	ck_assert_uint_eq(info.tx_backlog_units, before.tx_backlog_units);
+	ck_assert_uint_eq(info.tx_backlog_bytes, before.tx_backlog_bytes);
+	/* Exactly up to the cap is fine; one byte more is not. */
+	ck_assert_int_eq(OFFER(68), HY_R_OK);
+	n++;
+	ck_assert_int_eq(OFFER(1), HY_R_WINDOW_FULL);
+	ck_assert_uint_eq(a.env->stats.window_stalls, 2);
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_eq(info.tx_bytes + info.tx_backlog_bytes, c.tx_bytes_max);
+	ck_assert_uint_eq(a.env->stats.backlogged, 3);
+
+	/* Acks open the window and the cap: everything accepted arrives, in
+	 * order, and then the session holds nothing. */
+	b.want_n = n;
+	uint64_t now = 0;
+	drain(&a, &b, &now);
+	ck_assert_msg(!b.bad, "%s", b.why);
+	ck_assert_uint_eq(b.got, n);
+	ck_assert_uint_eq(a.mem.out, 0);
+	ck_assert_int_eq(OFFER(1), HY_R_OK);
+	n++;
+	b.want_n = n;
+	drain(&a, &b, &now);
+	ck_assert_msg(!b.bad, "%s", b.why);
+	ck_assert_uint_eq(b.got, n);
+#undef OFFER
 	ep1_fini(&a);
 	ep1_fini(&b);
 
+	/* A message needing more units than the window can never be sent. */
 	c.window = 2;
 	c.max_message = 4096;
 	c.tx_bytes_max = c.rx_bytes_max = 8192;
 	ep1_init(&a, &c);
 	static uint8_t big3[3000];
 	ck_assert_int_eq(hy_rudp_send(&a.s, big3, sizeof(big3)), HY_R_MESSAGE_TOO_LARGE);
+	ck_assert_ptr_null(a.s.tx);
 	ep1_fini(&a);
+}
+END_TEST
+
+/*
+ * 64 KiB messages and others queued behind a full window, units drawn
+ * from the fixed pool (whose largest class is 2304 bytes, so a 64 KiB
+ * message can only be held as fragment-sized units): acks let them in
+ * whole and in order, and then every block goes back.
+ */
+START_TEST(test_backlog_mixed_sizes)
+{
+	static uint8_t region[1 << 20];
+	struct hy_rudp_pool pool;
+	hy_rudp_pool_init(&pool, region, sizeof(region));
+	struct hy_rudp_config c = base_cfg;
+	c.tx_bytes_max = 4 * HY_MAX_MESSAGE;
+	struct ep1 a, b;
+	c.alloc = hy_rudp_pool_alloc(&pool);
+	ep1_init(&a, &c);
+	c.alloc = (struct hy_rudp_alloc){0};
+	ep1_init(&b, &c);
+
+	static const uint32_t tail[] = {HY_MAX_MESSAGE, 5, HY_MAX_MESSAGE, 2000,
+					HY_FRAME_MAX_RELIABLE, HY_FRAME_MAX_RELIABLE + 1,
+					HY_MAX_MESSAGE, 1};
+	const uint32_t ntail = sizeof(tail) / sizeof(tail[0]);
+	uint32_t want[HY_RUDP_WINDOW_DEFAULT + 8], n = 0;
+	const uint64_t seed = 7;
+	uint64_t backlog_bytes = 0;
+	for (uint32_t k = 0; k < HY_RUDP_WINDOW_DEFAULT; k++)
+		want[n++] = 100;
+	for (uint32_t k = 0; k < ntail; k++) {
+		want[n++] = tail[k];
+		backlog_bytes += tail[k];
+	}
+	b.want = want;
+	b.want_n = n;
+	b.want_seed = seed;
+
+	struct hy_rudp_info info;
+	for (uint32_t k = 0; k < n; k++) {
+		ck_assert_int_eq(hy_rudp_send(&a.s, make_msg(seed, k, want[k]), want[k]), HY_R_OK);
+		if (k == HY_RUDP_WINDOW_DEFAULT - 1) {
+			hy_rudp_info(&a.s, &info);
+			ck_assert_uint_eq(info.tx_units, HY_RUDP_WINDOW_DEFAULT);
+			ck_assert_uint_eq(info.tx_backlog_units, 0);
+		}
+	}
+	ck_assert_uint_eq(a.env->stats.backlogged, ntail);
+	ck_assert_uint_eq(pool.failures, 0);
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_eq(info.tx_units, HY_RUDP_WINDOW_DEFAULT);
+	ck_assert_uint_eq(info.tx_bytes, HY_RUDP_WINDOW_DEFAULT * 100);
+	ck_assert_uint_eq(info.tx_backlog_units, 61 + 1 + 61 + 2 + 1 + 2 + 61 + 1);
+	ck_assert_uint_eq(info.tx_backlog_bytes, backlog_bytes);
+	ck_assert_uint_ge(pool.in_use, info.mem_bytes);
+	ck_assert_uint_eq(a.s.tx_next, HY_RUDP_WINDOW_DEFAULT);
+
+	/* The window goes out; the backlog waits for acks, and adds no
+	 * deadline of its own (the retransmissions are timed). */
+	pump(&a, &b, 0);
+	ck_assert_uint_eq(b.got, HY_RUDP_WINDOW_DEFAULT);
+	uint64_t d = hy_rudp_next_deadline(&a.s);
+	ck_assert_uint_gt(d, 0);
+	ck_assert_uint_ne(d, HY_RUDP_NEVER);
+	ck_assert_uint_eq(hy_rudp_poll_tx(&a.s, 0, &(struct hy_wr){0}, 32), 0);
+	/* One ACK frees the window: the first 64 KiB message (61 units) and
+	 * the 5-byte one enter it, the next 64 KiB one does not fit (62 + 61
+	 * > 64); the entered ones are due at once. */
+	pump(&b, &a, 1000);
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_eq(info.tx_units, 62);
+	ck_assert_uint_eq(info.tx_bytes, HY_MAX_MESSAGE + 5);
+	ck_assert_uint_eq(info.tx_backlog_units, 61 + 2 + 1 + 2 + 61 + 1);
+	ck_assert_uint_eq(info.tx_backlog_bytes, backlog_bytes - HY_MAX_MESSAGE - 5);
+	ck_assert_uint_eq(a.s.tx_next, HY_RUDP_WINDOW_DEFAULT + 62);
+	ck_assert_uint_eq(hy_rudp_next_deadline(&a.s), 0);
+
+	uint64_t now = 2000;
+	drain(&a, &b, &now);
+	ck_assert_msg(!b.bad, "%s", b.why);
+	ck_assert_uint_eq(b.got, n);
+	ck_assert_uint_eq(a.env->stats.retransmits, 0);
+	ck_assert_uint_eq(a.env->stats.msgs_queued, n);
+	ck_assert_uint_eq(b.env->stats.beyond_window, 0);
+	/* Idle again: no block held, the pool is whole. */
+	ck_assert_ptr_null(a.s.tx);
+	ck_assert_uint_eq(pool.in_use, 0);
+	ck_assert_uint_eq(hy_rudp_next_deadline(&a.s), HY_RUDP_NEVER);
+	ep1_fini(&a);
+	ep1_fini(&b);
+}
+END_TEST
+
+/* hy_rudp_fini() gives back the backlog too, whatever state the window
+ * is in. */
+START_TEST(test_backlog_fini_returns_pool)
+{
+	static uint8_t region[1 << 20];
+	static uint8_t msg[HY_MAX_MESSAGE];
+	struct hy_rudp_pool pool;
+	hy_rudp_pool_init(&pool, region, sizeof(region));
+	struct hy_rudp_config c = base_cfg;
+	c.tx_bytes_max = 4 * HY_MAX_MESSAGE;
+	struct ep1 a, b;
+	c.alloc = hy_rudp_pool_alloc(&pool);
+	ep1_init(&a, &c);
+	c.alloc = (struct hy_rudp_alloc){0};
+	ep1_init(&b, &c);
+	struct hy_rudp_info info;
+
+	/* Nothing sent yet. */
+	for (int k = 0; k < 70; k++)
+		ck_assert_int_eq(hy_rudp_send(&a.s, msg, 200), HY_R_OK);
+	ck_assert_int_eq(hy_rudp_send(&a.s, msg, HY_MAX_MESSAGE), HY_R_OK);
+	ck_assert_int_eq(hy_rudp_send(&a.s, msg, 1), HY_R_OK);
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_eq(info.tx_backlog_units, 6 + 61 + 1);
+	ck_assert_uint_gt(pool.in_use, HY_MAX_MESSAGE);
+	hy_rudp_fini(&a.s);
+	ck_assert_uint_eq(pool.in_use, 0);
+	ck_assert_ptr_null(a.s.tx);
+
+	/* Mid-stream: some acked, some in flight, some admitted but unsent,
+	 * some still waiting. */
+	hy_rudp_init(&a.s, a.env);
+	for (int k = 0; k < 67; k++)
+		ck_assert_int_eq(hy_rudp_send(&a.s, msg, 200), HY_R_OK);
+	for (int k = 0; k < 3; k++)
+		ck_assert_int_eq(hy_rudp_send(&a.s, msg, HY_MAX_MESSAGE), HY_R_OK);
+	pump(&a, &b, 0);
+	pump(&b, &a, 1000); /* frees 64, lets in 3 + 61 */
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_eq(info.tx_units, 3 + 61);
+	ck_assert_uint_eq(info.tx_backlog_units, 2 * 61);
+	uint8_t buf[HY_MAX_PAYLOAD];
+	struct hy_wr w;
+	hy_wr_init(&w, buf, sizeof(buf));
+	ck_assert_uint_gt(hy_rudp_poll_tx(&a.s, 2000, &w, HY_MAX_FRAMES_PER_PACKET), 0);
+	feed(&b, buf, w.off, 2000); /* one packet of it arrives */
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_gt(info.tx_backlog_units, 0);
+	ck_assert_uint_gt(info.tx_units, 0);
+	hy_rudp_fini(&a.s);
+	ck_assert_uint_eq(pool.in_use, 0);
+
+	/* A dead session with a backlog. */
+	hy_rudp_init(&a.s, a.env);
+	for (int k = 0; k < 4; k++)
+		ck_assert_int_eq(hy_rudp_send(&a.s, msg, HY_MAX_MESSAGE), HY_R_OK);
+	uint64_t now = 0;
+	for (;;) {
+		pump(&a, NULL, now);
+		if (hy_rudp_verdict(&a.s) != HY_RUDP_OK)
+			break;
+		now = hy_rudp_next_deadline(&a.s);
+		ck_assert_uint_ne(now, HY_RUDP_NEVER);
+	}
+	ck_assert_int_eq(hy_rudp_verdict(&a.s), HY_RUDP_DEAD);
+	hy_rudp_info(&a.s, &info);
+	ck_assert_uint_eq(info.tx_backlog_units, 3 * 61);
+	hy_rudp_fini(&a.s);
+	ck_assert_uint_eq(pool.in_use, 0);
+	ep1_fini(&a);
+	ep1_fini(&b);
 }
 END_TEST
 
@@ -597,33 +982,38 @@ START_TEST(test_seq_space_end)
 		ck_assert_msg(!sm.ep[i].bad, "%s", sm.ep[i].why);
 		ck_assert_uint_gt(sm.ep[i].s.tx_next, 0xffffffffu - 2999u + 300);
 	}
-	/* Fill the space exactly, then refuse. */
+	/* Fill the space exactly: the backlog takes what the window cannot,
+	 * and refuses a message once the seqs it will need run out. */
 	struct hy_rudp *s = &sm.ep[0].s;
 	uint8_t m = 1;
-	while (s->tx_next < (1ull << 32)) {
-		enum hy_reason r = hy_rudp_send(s, &m, 1);
-		if (r == HY_R_WINDOW_FULL) {
-			sim_flush(&sm, 0);
-			struct sim_pkt p;
-			sm.link = (struct sim_link){.delay_us = 1000};
-			while (sm.q_len) {
-				sim_pop(&sm, &p);
-				sm.now = p.at > sm.now ? p.at : sm.now;
-				sim_receive(&sm, &p);
-				sim_flush(&sm, 1);
-			}
-			sm.now += 100000;
+	uint32_t accepted = 0;
+	enum hy_reason r;
+	while ((r = hy_rudp_send(s, &m, 1)) == HY_R_OK)
+		accepted++;
+	ck_assert_int_eq(r, HY_R_SEQ_EXHAUSTED);
+	struct hy_rudp_info info;
+	hy_rudp_info(s, &info);
+	ck_assert_uint_gt(info.tx_backlog_units, 0);
+	ck_assert_uint_eq(s->tx_next + info.tx_backlog_units, 1ull << 32);
+	/* Drain over a clean link: every seq up to 2^32 - 1 gets used. */
+	sm.link = (struct sim_link){.delay_us = 1000};
+	uint32_t want = sm.ep[1].delivered + accepted;
+	for (unsigned round = 0; s->tx != NULL; round++) {
+		struct sim_pkt p;
+		ck_assert_uint_lt(round, 10000);
+		sim_flush(&sm, 0);
+		while (sm.q_len) {
+			sim_pop(&sm, &p);
+			sm.now = p.at > sm.now ? p.at : sm.now;
+			sim_receive(&sm, &p);
 			sim_flush(&sm, 1);
-			while (sm.q_len) {
-				sim_pop(&sm, &p);
-				sim_receive(&sm, &p);
-			}
-			continue;
 		}
-		ck_assert_int_eq(r, HY_R_OK);
 	}
+	ck_assert(!sm.window_bad);
+	ck_assert_uint_eq(s->tx_next, 1ull << 32);
+	ck_assert_uint_eq(sm.ep[1].s.rx_next, 1ull << 32);
+	ck_assert_uint_eq(sm.ep[1].delivered, want);
 	ck_assert_int_eq(hy_rudp_send(s, &m, 1), HY_R_SEQ_EXHAUSTED);
-	ck_assert_uint_eq(sm.ep[1].s.rx_next <= (1ull << 32), 1);
 	sim_free(&sm);
 }
 END_TEST
@@ -714,7 +1104,11 @@ static Suite *rudp_suite(void)
 	tcase_add_test(tc, test_fragment_sizes);
 	tcase_add_test(tc, test_dead_peer_bounded);
 	tcase_add_test(tc, test_rto_backoff_bounds);
-	tcase_add_test(tc, test_window_stall_and_recovery);
+	tcase_add_test(tc, test_byte_cap_refusal);
+	tcase_add_test(tc, test_backlog_ten_windows_lossless);
+	tcase_add_loop_test(tc, test_backlog_ten_windows_lossy, 0, 3);
+	tcase_add_test(tc, test_backlog_mixed_sizes);
+	tcase_add_test(tc, test_backlog_fini_returns_pool);
 	tcase_add_test(tc, test_ack_ranges_gappy);
 	tcase_add_test(tc, test_byte_cap);
 	tcase_add_test(tc, test_receiver_rules);
