@@ -88,11 +88,12 @@
 	X(fragments_in,    "fragments received and accepted") \
 	X(fragments_out,   "fragments sent (first transmissions)") \
 	X(reassembly_drops, "reliable units dropped: reassembly cap or pool empty") \
-	X(window_stalls,   "reliable sends refused: window or byte cap full") \
+	X(window_stalls,   "reliable sends refused: send byte cap full (window and backlog)") \
 	X(rudp_alloc_failures, "reliability pool empty") \
 	X(acks_sent,       "ACK frames sent") \
 	X(timer_packets,   "packets sent by the reliability timers") \
 	X(dead_sessions,   "sessions closed: retries exhausted") \
+	X(slow_consumers,  "sessions closed: reliable traffic past the byte cap (SLOW_CONSUMER)") \
 	X(broken_sessions, "sessions closed: inconsistent reliable stream") \
 	X(rudp_pool_used,  "bytes of the reliability pool in use (gauge)") \
 	X(relay_broadcasts, "BROADCAST commands relayed in the data plane") \

@@ -817,6 +817,7 @@ static void publish(struct hy_worker *w, uint64_t tsc)
 	c->v[HY_ST_acks_sent] = es->acks_sent;
 	c->v[HY_ST_timer_packets] = es->timer_packets;
 	c->v[HY_ST_dead_sessions] = es->dead_sessions;
+	c->v[HY_ST_slow_consumers] = es->slow_consumers;
 	c->v[HY_ST_broken_sessions] = es->broken_sessions;
 	c->v[HY_ST_rudp_pool_used] = es->rudp_pool_used;
 	publish_rooms(w, c);

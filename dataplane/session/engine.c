@@ -215,6 +215,9 @@ static void session_info(const struct hy_session *s, struct hy_engine_session_in
 	out->transport = s->transport;
 	out->uid_len = s->uid_len;
 	memcpy(out->uid, s->uid, sizeof(out->uid));
+	struct hy_rudp_info ri;
+	hy_rudp_info(&s->rudp, &ri);
+	out->reliable_held = ri.tx_bytes + ri.tx_backlog_bytes;
 }
 
 /* Seals a packet of this session into out; 0 if it does not fit. */
@@ -1311,6 +1314,18 @@ unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy
 		r = out_encode(e, &m[i], &mlen);
 		if (r == HY_R_OK && m[i].delivery == HY_ENGINE_RELIABLE) {
 			r = hy_rudp_send(&s->rudp, e->msg, mlen);
+			if (r == HY_R_WINDOW_FULL) {
+				/* Past the send byte cap, window and backlog: the
+				 * client does not keep up.  Dropping the message
+				 * would break the reliable promise and keeping it
+				 * would let one client hold the pool: it goes. */
+				e->stats.drops[r]++;
+				e->stats.slow_consumers++;
+				close_session(e, s, idx, HY_CLOSE_SLOW_CONSUMER, 3);
+				rudp_stats_sync(e);
+				*why = r;
+				return sent;
+			}
 			if (r != HY_R_OK)
 				e->stats.drops[r]++;
 			reliable |= r == HY_R_OK;

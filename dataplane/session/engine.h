@@ -119,6 +119,7 @@ struct hy_engine_session_info {
 	uint64_t rx_packets; /* authenticated packets received */
 	uint64_t tx_packets; /* packets sealed for this session */
 	struct hy_peer peer;
+	uint32_t reliable_held; /* reliable message bytes queued or unacked (window and backlog) */
 	uint8_t transport;   /* 1 UDP, 2 TCP (from the token) */
 	uint8_t uid_len;
 	char uid[HY_UID_MAX + 1]; /* NUL-terminated */
@@ -236,11 +237,12 @@ struct hy_engine_stats {
 	uint64_t fragments_in;       /* FRAGMENT units accepted */
 	uint64_t fragments_out;      /* FRAGMENT units sent (first transmissions) */
 	uint64_t reassembly_drops;   /* units dropped: byte cap or pool empty */
-	uint64_t window_stalls;      /* reliable sends refused: window or byte cap full */
+	uint64_t window_stalls;      /* reliable sends refused: send byte cap full */
 	uint64_t rudp_alloc_failures; /* reliability pool empty */
 	uint64_t acks_sent;          /* ACK frames written */
 	uint64_t timer_packets;      /* packets the timers sent: delayed ACKs, retransmissions */
 	uint64_t dead_sessions;      /* closed RETRIES_EXHAUSTED */
+	uint64_t slow_consumers;     /* closed SLOW_CONSUMER: reliable sends past the byte cap */
 	uint64_t broken_sessions;    /* closed PROTOCOL_ERROR: inconsistent reliable stream */
 	uint64_t rudp_pool_used;     /* bytes of the pool held now (gauge) */
 	uint64_t timers_armed;       /* sessions in the timer wheel now (gauge) */
@@ -301,13 +303,16 @@ unsigned hy_engine_tick(struct hy_engine *e, uint64_t now_ms);
  *   SEQUENCED: one SEQUENCED frame on stream 0, numbered per session;
  *   RELIABLE: queued in the session's reliable channel (fragmented when
  *     over one frame, up to max_message bytes with the 4-byte header) and
- *     sent as far as the window allows; retransmitted from the timers.
+ *     sent as far as the window allows, the rest waiting in the channel's
+ *     backlog (bounded by the send byte cap); retransmitted from the timers.
  * Returns OK, UNKNOWN_SESSION (not here: route by hy_engine_owner()),
  * BAD_CHANNEL (unknown delivery), BAD_MESSAGE_KIND (unknown status),
  * MESSAGE_TOO_LARGE (UNRELIABLE/SEQUENCED: over one frame; RELIABLE: over
  * max_message), OUT_OF_SPACE (UNRELIABLE/SEQUENCED: ops->tx refused it),
- * and for RELIABLE: WINDOW_FULL (the client is slow or gone; nothing
- * queued, counted as a window stall), REASSEMBLY_FULL (the pool is empty),
+ * and for RELIABLE: WINDOW_FULL (the session's unacknowledged reliable
+ * bytes, window and backlog, passed the cap: the client does not keep up,
+ * and the session was just closed with DISCONNECT SLOW_CONSUMER),
+ * REASSEMBLY_FULL (the pool is empty),
  * SEQ_EXHAUSTED, or RETRIES_EXHAUSTED (the session was just closed).
  */
 enum hy_reason hy_engine_send(struct hy_engine *e, uint64_t sid, uint8_t ver, uint16_t cmd,

@@ -19,7 +19,8 @@ static const struct hy_conf_key rooms_keys[] = {
 		0, 1000, 0,
 		"Batch room broadcasts for this long; 0 sends at once"),
 	HY_KEY_UINT(M, rooms.max_rooms, "max_rooms", 0, 1, 16777216, 65536,
-		"Rooms one node holds at a time"),
+		"Rooms one node holds at a time; also sizes each data-plane "
+		"worker's copy of the room table (about 200 B per room)"),
 	HY_KEY_END
 };
 

@@ -116,6 +116,7 @@ static const char *const close_names[HY_CLOSE_REASON_MAX] = {
 	[HY_CLOSE_CLIENT_CLOSED] = "CLIENT_CLOSED",
 	[HY_CLOSE_PROTOCOL_ERROR] = "PROTOCOL_ERROR",
 	[HY_CLOSE_RETRIES_EXHAUSTED] = "RETRIES_EXHAUSTED",
+	[HY_CLOSE_SLOW_CONSUMER] = "SLOW_CONSUMER",
 };
 
 static int close_known(unsigned reason)

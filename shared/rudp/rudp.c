@@ -32,6 +32,8 @@ enum hy_reason hy_rudp_env_init(struct hy_rudp_env *env, const struct hy_rudp_co
 		c.window = HY_RUDP_WINDOW_DEFAULT;
 	if (c.tx_bytes_max == 0)
 		c.tx_bytes_max = 131072;
+	if (c.backlog_units == 0)
+		c.backlog_units = 16u * c.window;
 	if (c.rx_bytes_max == 0)
 		c.rx_bytes_max = 131072;
 	if (c.max_message == 0)
@@ -53,6 +55,8 @@ enum hy_reason hy_rudp_env_init(struct hy_rudp_env *env, const struct hy_rudp_co
 		return bad(err, err_len, "rudp: max_message over HY_MAX_MESSAGE");
 	if (c.rx_bytes_max < c.max_message || c.tx_bytes_max < c.max_message)
 		return bad(err, err_len, "rudp: byte caps must hold at least max_message");
+	if (c.backlog_units < c.window)
+		return bad(err, err_len, "rudp: backlog_units must be at least the window");
 	if (c.ack_every > UINT16_MAX || c.ack_delay_us > 1000000u)
 		return bad(err, err_len, "rudp: ack_every over 65535 or ack_delay_us over 1 s");
 

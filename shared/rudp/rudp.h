@@ -77,6 +77,10 @@ struct hy_rudp_config {
 	uint32_t max_retries;    /* 10; conf rudp.max_retries */
 	uint32_t window;         /* 64; power of two, 2..HY_RUDP_WINDOW_MAX, both directions */
 	uint32_t tx_bytes_max;   /* 131072: message bytes held per session (window + backlog) */
+	uint32_t backlog_units;  /* 16 x window: units the backlog holds at most, so tiny
+				  * messages cannot hold far more pool than tx_bytes_max says
+				  * (each unit takes at least a 64-byte block: 1024 units
+				  * of 1 byte hold 64 KiB); at least the window */
 	uint32_t rx_bytes_max;   /* 131072: conf limits.reassembly_bytes_per_session */
 	uint32_t max_message;    /* HY_MAX_MESSAGE; conf limits.max_message_bytes */
 	uint32_t ack_delay_us;   /* 20000: longest an ACK waits for company */
@@ -170,8 +174,8 @@ void hy_rudp_fini(struct hy_rudp *s);
  * when acks make room (its seqs are given then).  Once anything waits,
  * later messages wait behind it.  Returns OK, or: EMPTY_FRAME (len 0),
  * MESSAGE_TOO_LARGE (over max_message, or more fragments than the
- * window), WINDOW_FULL (tx_bytes_max, counting window and backlog, would
- * be exceeded: the receiver is slow or gone; counted as a window stall;
+ * window), WINDOW_FULL (tx_bytes_max, counting window and backlog, or
+ * backlog_units would be exceeded: the receiver is slow or gone; counted as a window stall;
  * try again after acks arrive), SEQ_EXHAUSTED (the 2^32 seqs, counting
  * the backlog's, are used up: reconnect), REASSEMBLY_FULL (allocator
  * empty) or RETRIES_EXHAUSTED / BAD_FRAGMENT when the verdict is no

@@ -135,7 +135,8 @@ enum hy_reason hy_rudp_send(struct hy_rudp *s, const void *msg, size_t len)
 	if (s->tx_next + (s->tx ? s->tx->bl_units : 0) + count > SEQ_SPACE)
 		return HY_R_SEQ_EXHAUSTED;
 	uint64_t held = s->tx ? (uint64_t)s->tx->bytes + s->tx->bl_bytes : 0;
-	if (held + len > c->tx_bytes_max) {
+	if (held + len > c->tx_bytes_max ||
+	    (s->tx ? s->tx->bl_units : 0) + count > c->backlog_units) {
 		/* Flow control: a receiver that does not ack cannot make us
 		 * hold more than the byte cap, window and backlog together. */
 		env->stats.window_stalls++;

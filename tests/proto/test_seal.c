@@ -264,7 +264,7 @@ START_TEST(test_close_body)
 	enum hy_close_reason why;
 	for (unsigned code = 0; code < 256; code++) {
 		uint8_t raw[4] = {(uint8_t)code, 0, 0, 0};
-		int known = code >= 1 && code <= 8;
+		int known = code >= 1 && code < HY_CLOSE_REASON_MAX;
 		ck_assert_int_eq(hy_close_decode(raw, 4, &why), known ? HY_R_OK : HY_R_BAD_TYPE);
 		ck_assert_uint_eq(hy_close_encode(buf, sizeof(buf), (enum hy_close_reason)code),
 				  known ? 4 : 0);
@@ -277,6 +277,7 @@ START_TEST(test_close_body)
 		}
 	}
 	ck_assert_str_eq(hy_close_reason_name(HY_CLOSE_RETRIES_EXHAUSTED), "RETRIES_EXHAUSTED");
+	ck_assert_str_eq(hy_close_reason_name(HY_CLOSE_SLOW_CONSUMER), "SLOW_CONSUMER");
 	uint8_t raw[5] = {HY_CLOSE_KICKED, 0, 0, 0, 0};
 	for (size_t l = 0; l < 4; l++)
 		ck_assert_int_eq(hy_close_decode(raw, l, &why), HY_R_TRUNCATED);

@@ -228,6 +228,7 @@ static void run_backlog(uint64_t seed, bool lossy)
 {
 	struct hy_rudp_config c = base_cfg;
 	c.tx_bytes_max = 1u << 20; /* room for the whole burst */
+	c.backlog_units = 1u << 16;
 	const uint32_t n = 10 * HY_RUDP_WINDOW_DEFAULT;
 	struct sim sm;
 	sim_init(&sm, &c, n, seed);
@@ -293,6 +294,30 @@ static void run_backlog(uint64_t seed, bool lossy)
 	}
 	sim_free(&sm);
 }
+
+/* Tiny messages are capped by count as well as bytes: each unit costs a
+ * pool block, whatever its length. */
+START_TEST(test_backlog_unit_cap)
+{
+	struct hy_rudp_config c = base_cfg;
+	struct sim sm;
+	uint8_t m = 7;
+	uint32_t accepted = 0;
+	enum hy_reason r;
+
+	sim_init(&sm, &c, 1, 5);
+	struct hy_rudp *s = &sm.ep[0].s;
+	while ((r = hy_rudp_send(s, &m, 1)) == HY_R_OK)
+		accepted++;
+	ck_assert_int_eq(r, HY_R_WINDOW_FULL);
+	/* the window, then 16 windows of backlog: far below the byte cap */
+	ck_assert_uint_eq(accepted, 17u * HY_RUDP_WINDOW_DEFAULT);
+	ck_assert_uint_eq(sm.ep[0].env->stats.window_stalls, 1);
+	struct hy_rudp_info info;
+	hy_rudp_info(s, &info);
+	ck_assert_uint_eq(info.tx_backlog_units, 16u * HY_RUDP_WINDOW_DEFAULT);
+}
+END_TEST
 
 START_TEST(test_backlog_ten_windows_lossless)
 {
@@ -969,6 +994,7 @@ START_TEST(test_seq_space_end)
 	 * link up to the very last seq. */
 	struct hy_rudp_config c = base_cfg;
 	c.initial_seq = 0xffffffffu - 2999u;
+	c.backlog_units = 1u << 16; /* the seqs run out first */
 	struct sim sm;
 	sim_init(&sm, &c, 300, 99);
 	sm.link = (struct sim_link){.loss = 0.2, .dup = 0.1, .reorder = 0.1,
@@ -1106,6 +1132,7 @@ static Suite *rudp_suite(void)
 	tcase_add_test(tc, test_rto_backoff_bounds);
 	tcase_add_test(tc, test_byte_cap_refusal);
 	tcase_add_test(tc, test_backlog_ten_windows_lossless);
+	tcase_add_test(tc, test_backlog_unit_cap);
 	tcase_add_loop_test(tc, test_backlog_ten_windows_lossy, 0, 3);
 	tcase_add_test(tc, test_backlog_mixed_sizes);
 	tcase_add_test(tc, test_backlog_fini_returns_pool);

@@ -421,14 +421,11 @@ START_TEST(sizes_delivered_once_in_order)
 	const size_t sizes[] = {1, one_frame, one_frame + 1, HY_MAX_MESSAGE - HY_MSG_CMD_HDR};
 	uint32_t hash[4];
 
-	/* The 64 KiB message takes 61 units: it waits until the window has
-	 * room (the first three are acknowledged). */
-	for (unsigned i = 0; i < 3; i++)
+	/* The 64 KiB message takes 61 units: it waits in the client's
+	 * backlog until the window has room (the first three are
+	 * acknowledged), then follows in order. */
+	for (unsigned i = 0; i < 4; i++)
 		ck_assert_int_eq(client_command(&cl, 0x0200, i, sizes[i], &hash[i]), HY_R_OK);
-	ck_assert_int_eq(client_command(&cl, 0x0200, 3, sizes[3], &hash[3]), HY_R_WINDOW_FULL);
-	client_flush(&cl);
-	RUN_UNTIL(up_cmds.n == 3 && hy_rudp_next_deadline(&cl.r) == HY_RUDP_NEVER, 5000);
-	ck_assert_int_eq(client_command(&cl, 0x0200, 3, sizes[3], &hash[3]), HY_R_OK);
 	/* and an ECHO, reliably: answered reliably by the engine itself */
 	{
 		uint8_t req[HY_ECHO_REQ_LEN], msg[32];
@@ -477,8 +474,11 @@ START_TEST(lossy_path_500_each_way)
 
 	path_init(&up, 0.2, 0.1, 20);
 	path_init(&down, 0.2, 0.1, 20);
-	/* Both directions at once; a refused send (window full) is retried on
-	 * a later step.  Sizes vary so fragments take part. */
+	/* Both directions at once; a refused send (the client's send cap) is
+	 * retried on a later step, and the node's side keeps what it holds for
+	 * the client under 64 KiB (past its cap, 128 KiB, the node would close
+	 * the session as a slow consumer).  Sizes vary so fragments take
+	 * part. */
 	unsigned steps = 0;
 	while ((up_cmds.n < N || cl.got.n < N) && steps++ < 600000) {
 		while (sent_up < N) {
@@ -488,7 +488,10 @@ START_TEST(lossy_path_500_each_way)
 			sent_up++;
 		}
 		client_flush(&cl);
-		while (sent_down < N) {
+		struct hy_engine_session_info si;
+		while (sent_down < N &&
+		       hy_engine_session_get(eng, cl.t.cred.sid, &si) == HY_R_OK &&
+		       si.reliable_held < 65536) {
 			uint8_t p[3000];
 			size_t len = 4 + (sent_down * 13u) % (sent_down % 40 == 0 ? 2900u : 200u);
 			memset(p, (int)sent_down, len);
@@ -496,8 +499,6 @@ START_TEST(lossy_path_500_each_way)
 			enum hy_reason r = hy_engine_send(eng, cl.t.cred.sid, 2, 0x0400,
 							  HY_STATUS_PUSH, HY_ENGINE_RELIABLE, p,
 							  (uint32_t)len);
-			if (r == HY_R_WINDOW_FULL)
-				break;
 			ck_assert_int_eq(r, HY_R_OK);
 			sent_down++;
 		}
@@ -515,7 +516,7 @@ START_TEST(lossy_path_500_each_way)
 	}
 	/* the path really was bad, and the engine worked for it */
 	ck_assert_uint_gt(up.lost + down.lost, 100);
-	ck_assert_uint_gt(up.duplicated + down.duplicated, 50);
+	ck_assert_uint_gt(up.duplicated + down.duplicated, 20);
 	ck_assert_uint_gt(st->retransmits, 0);
 	ck_assert_uint_gt(st->fragments_out, 0);
 	ck_assert_uint_gt(st->fragments_in, 0);
@@ -591,15 +592,18 @@ START_TEST(silent_client_retries_exhausted)
 	cl.mute = true;
 	memset(p, 0x5a, sizeof(p));
 	uint64_t peak = 0;
-	/* the control plane keeps pushing: the window fills, then refuses */
+	/* the control plane keeps pushing, every 100 ms: the window fills, the
+	 * backlog grows (never to the byte cap in the 8 s this takes) */
 	while (hy_engine_sessions(eng) == 1 && now < T_T0_MS + 120000) {
-		enum hy_reason r = hy_engine_send(eng, cl.t.cred.sid, 2, 0x0600, HY_STATUS_PUSH,
-						  HY_ENGINE_RELIABLE, p, sizeof(p));
-		if (r == HY_R_WINDOW_FULL)
-			refused++;
-		else if (r != HY_R_UNKNOWN_SESSION)
-			ck_assert_msg(r == HY_R_OK || r == HY_R_RETRIES_EXHAUSTED, "%s",
-				      hy_reason_name(r));
+		if ((now - T_T0_MS) % 100 == 0) {
+			enum hy_reason r = hy_engine_send(eng, cl.t.cred.sid, 2, 0x0600,
+							  HY_STATUS_PUSH, HY_ENGINE_RELIABLE, p,
+							  sizeof(p));
+			if (r != HY_R_UNKNOWN_SESSION)
+				ck_assert_msg(r == HY_R_OK || r == HY_R_RETRIES_EXHAUSTED, "%s",
+					      hy_reason_name(r));
+			refused += r != HY_R_OK;
+		}
 		if (st->rudp_pool_used > peak)
 			peak = st->rudp_pool_used;
 		step();
@@ -609,15 +613,49 @@ START_TEST(silent_client_retries_exhausted)
 	ck_assert_int_eq(last_close, HY_CLOSE_RETRIES_EXHAUSTED);
 	ck_assert_uint_eq(st->dead_sessions, 1);
 	ck_assert_uint_eq(st->closed_by[HY_CLOSE_RETRIES_EXHAUSTED], 1);
-	ck_assert_uint_gt(refused, 0);
-	ck_assert_uint_gt(st->window_stalls, 0);
+	ck_assert_uint_le(refused, 1); /* at most the send that found it dead */
+	ck_assert_uint_eq(st->slow_consumers, 0);
 	ck_assert_uint_gt(st->retransmits, 10);
-	/* bounded: one window of 1000-byte units (plus the block), never more */
-	ck_assert_uint_le(peak, HY_RUDP_WINDOW_DEFAULT * 1280u + 2304u);
+	/* bounded by the byte cap: 128 KiB of 1000-byte units in 1280-byte
+	 * blocks, plus the block */
+	ck_assert_uint_gt(peak, HY_RUDP_WINDOW_DEFAULT * 1280u); /* the backlog held some */
+	ck_assert_uint_le(peak, 131u * 1280u + 2304u);
 	ck_assert_uint_eq(st->rudp_pool_used, 0);
 	ck_assert_uint_eq(st->timers_armed, 0);
 	/* detected well before the idle timeout (60 s) */
 	ck_assert_uint_lt(now - T_T0_MS, 30000);
+}
+END_TEST
+
+/* A client that is there but does not keep up: the node queues its
+ * reliable pushes up to the byte cap, then closes it as a slow consumer
+ * instead of dropping a reliable message or holding more. */
+START_TEST(slow_consumer_closed_at_the_cap)
+{
+	const struct hy_engine_stats *st = hy_engine_stats(eng);
+	uint8_t p[1000];
+	unsigned ok = 0;
+	enum hy_reason r;
+
+	down.cut = true;
+	cl.mute = true;
+	memset(p, 0x33, sizeof(p));
+	while ((r = hy_engine_send(eng, cl.t.cred.sid, 2, 0x0700, HY_STATUS_PUSH,
+				   HY_ENGINE_RELIABLE, p, sizeof(p))) == HY_R_OK)
+		ok++;
+	ck_assert_int_eq(r, HY_R_WINDOW_FULL);
+	/* 128 KiB of 1004-byte messages (the window, then the backlog) */
+	ck_assert_uint_eq(ok, 131072u / (sizeof(p) + HY_MSG_RESP_HDR));
+	ck_assert_uint_eq(hy_engine_sessions(eng), 0);
+	ck_assert_uint_eq(n_closed, 1);
+	ck_assert_int_eq(last_close, HY_CLOSE_SLOW_CONSUMER);
+	ck_assert_uint_eq(st->slow_consumers, 1);
+	ck_assert_uint_eq(st->closed_by[HY_CLOSE_SLOW_CONSUMER], 1);
+	ck_assert_uint_eq(st->rudp_pool_used, 0);
+	ck_assert_uint_eq(st->timers_armed, 0);
+	ck_assert_int_eq(hy_engine_send(eng, cl.t.cred.sid, 2, 0x0700, HY_STATUS_PUSH,
+					HY_ENGINE_RELIABLE, p, sizeof(p)),
+			 HY_R_UNKNOWN_SESSION);
 }
 END_TEST
 
@@ -735,6 +773,7 @@ static Suite *reliable_suite(void)
 	tcase_add_test(tc, lossy_path_500_each_way);
 	tcase_add_test(tc, unreliable_push_carries_the_ack);
 	tcase_add_test(tc, silent_client_retries_exhausted);
+	tcase_add_test(tc, slow_consumer_closed_at_the_cap);
 	tcase_add_test(tc, pool_exhaustion_is_counted);
 	tcase_add_test(tc, inconsistent_stream_closes_protocol_error);
 	tcase_add_test(tc, config_checks);

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Room relay cost on one core: a member's BROADCAST in through
+ * hy_engine_input() (decrypted once), answered, and relayed by
+ * hy_relay_flush() to the other members (one AES-128-GCM seal each, with
+ * the recipient's key), intel-ipsec-mb, no ports: what one worker lcore
+ * can relay once the datagram is in memory.
+ *
+ *   relay_1to1         room of 2: one push per broadcast
+ *   relay_1toN         room of N + 1 (--fanout N, default 8): N pushes
+ *   engine_echo        the baseline of the same run: ECHO in, sealed reply
+ *
+ * The ports' cost (rx, tx, mbuf copies) is not in these figures; the
+ * worker adds one mbuf allocation and copy per push.  Prints one
+ * "BENCH ..." line per result (median of the rounds), value in delivered
+ * pushes per second, baseline the echo rate of the same run.
+ */
+#include <getopt.h>
+#include <sched.h>
+
+#include <rte_cycles.h>
+
+#include "sess_harness.h"
+
+#include "fanout.h"
+#include "relay.h"
+
+#include "proto/room_msg.h"
+
+#define BATCH 4096u
+#define MAX_ROUNDS 64
+#define MAX_FANOUT 64u
+#define ROOM 0x0000000700000001ull
+
+static struct harness_node node;
+static uint64_t now = T_T0_MS;
+static uint64_t pushed; /* datagrams the engine originated */
+static struct hy_relay *relay;
+
+static int nop_opened(void *a, const struct hy_engine_session_info *s)
+{
+	(void)a;
+	(void)s;
+	return 0;
+}
+static int nop_closed(void *a, uint64_t sid, enum hy_close_reason r)
+{
+	(void)a;
+	(void)sid;
+	(void)r;
+	return 0;
+}
+static int nop_command(void *a, uint64_t sid, uint8_t ver, uint16_t cmd,
+		       enum hy_engine_delivery d, const uint8_t *p, uint32_t len)
+{
+	(void)a;
+	(void)sid;
+	(void)ver;
+	(void)cmd;
+	(void)d;
+	(void)p;
+	(void)len;
+	fprintf(stderr, "bench_relay: a command went up\n");
+	exit(1);
+}
+static int count_tx(void *a, const struct hy_peer *to, const uint8_t *p, uint16_t len)
+{
+	(void)a;
+	(void)to;
+	(void)p;
+	(void)len;
+	pushed++;
+	return 0;
+}
+static enum hy_engine_local local(void *a, uint64_t sid, uint8_t ver, uint16_t cmd,
+				  enum hy_engine_delivery d, const uint8_t *p, uint32_t len,
+				  struct hy_engine_answer *ans)
+{
+	(void)a;
+	return hy_relay_command(relay, sid, ver, cmd, d, p, len, ans);
+}
+static const struct hy_engine_ops ops = {
+	.session_opened = nop_opened,
+	.session_closed = nop_closed,
+	.command = nop_command,
+	.local_command = local,
+	.tx = count_tx,
+};
+
+/* One worker: nothing to hand over, nothing goes up. */
+static int no_worker(void *a, uint16_t w, const struct hy_relay_job *j)
+{
+	(void)a;
+	(void)w;
+	(void)j;
+	return -1;
+}
+static int no_up(void *a, const struct hy_relay_job *j, const uint64_t *s, unsigned n)
+{
+	(void)a;
+	(void)j;
+	(void)s;
+	(void)n;
+	return -1;
+}
+static int no_respond(void *a, uint64_t sid, uint8_t v, uint16_t c, enum hy_engine_delivery d,
+		      uint8_t st, const uint8_t *p, uint32_t l)
+{
+	(void)a;
+	(void)sid;
+	(void)v;
+	(void)c;
+	(void)d;
+	(void)st;
+	(void)p;
+	(void)l;
+	return -1;
+}
+static const struct hy_relay_ops relay_ops = {
+	.to_worker = no_worker, .up = no_up, .command_up = nop_command, .respond = no_respond,
+};
+
+struct pkt {
+	uint16_t len;
+	uint8_t b[256];
+};
+
+static struct pkt batch[BATCH];
+static struct tclient members[MAX_FANOUT + 1];
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_relay: %s\n", what);
+	exit(1);
+}
+
+static void connect_member(struct hy_engine *e, struct tclient *c, unsigned i)
+{
+	uint8_t buf[HY_MAX_DATAGRAM];
+	struct hy_engine_result res;
+	struct hy_pkt_challenge ch;
+	uint16_t len;
+
+	if (tclient_init(c, &node, T_NODE, T_KEY_ID, now / 1000 + 3600, "bench", (uint8_t)i,
+			 (uint16_t)(4000 + i)) < 0)
+		die("client");
+	len = tclient_hello(c, NULL, buf, sizeof(buf));
+	if (hy_engine_input(e, &c->peer, buf, len, sizeof(buf), now, &res) != HY_ENGINE_REPLY ||
+	    hy_pkt_challenge_decode(buf, res.reply_len, &ch) != HY_R_OK)
+		die("connect");
+	len = tclient_hello(c, ch.cookie, buf, sizeof(buf));
+	if (hy_engine_input(e, &c->peer, buf, len, sizeof(buf), now, &res) != HY_ENGINE_REPLY)
+		die("accept");
+}
+
+/* Times BATCH datagrams of batch[] from c: input, then the relay. */
+static double run(struct hy_engine *e, const struct tclient *c, enum hy_engine_action want)
+{
+	uint8_t buf[HY_MAX_DATAGRAM];
+	struct hy_engine_result res;
+	uint64_t t0 = rte_rdtsc_precise();
+
+	for (unsigned i = 0; i < BATCH; i++) {
+		memcpy(buf, batch[i].b, batch[i].len);
+		if (hy_engine_input(e, &c->peer, buf, batch[i].len, sizeof(buf), now, &res) != want)
+			die(hy_reason_name(res.why));
+		hy_relay_flush(relay);
+	}
+	return (double)(rte_rdtsc_precise() - t0);
+}
+
+int main(int argc, char **argv)
+{
+	int rounds = 11, cpu = -1, opt;
+	unsigned fanout = 8, sizes[2], k, i;
+	static const struct option lo[] = {
+		{"rounds", required_argument, NULL, 'r'},
+		{"cpu", required_argument, NULL, 'c'},
+		{"fanout", required_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+
+	while ((opt = getopt_long(argc, argv, "r:c:f:", lo, NULL)) != -1) {
+		if (opt == 'r')
+			rounds = atoi(optarg);
+		else if (opt == 'c')
+			cpu = atoi(optarg);
+		else if (opt == 'f')
+			fanout = (unsigned)atoi(optarg);
+		else {
+			fprintf(stderr, "usage: %s [--rounds N] [--cpu N] [--fanout N]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || fanout < 1 || fanout > MAX_FANOUT) {
+		fprintf(stderr, "bench_relay: rounds 1..%d, fanout 1..%u\n", MAX_ROUNDS, MAX_FANOUT);
+		return 2;
+	}
+	if (cpu < 0)
+		cpu = sched_getcpu();
+	{
+		char lcores[32], prefix[64];
+		snprintf(lcores, sizeof(lcores), "%d", cpu);
+		snprintf(prefix, sizeof(prefix), "--file-prefix=hy-bench-relay-%d", (int)getpid());
+		char *eal[] = {argv[0], "-l", lcores, "--no-huge", "-m", "512", "--no-pci",
+			       "--no-shconf", prefix, "--log-level=lib.eal:error", NULL};
+		if (rte_eal_init(10, eal) < 0)
+			die("EAL init failed");
+	}
+	if (harness_node_init(&node, now) < 0)
+		die("keys");
+	double hz = (double)rte_get_tsc_hz(), v[MAX_ROUNDS], echo_rate;
+	printf("# TSC %.3f GHz, cpu %d, %d rounds x %u broadcasts, median round, ipsec-mb, "
+	       "64-byte data, unreliable\n", hz / 1e9, cpu, rounds, BATCH);
+
+	char err[128];
+	struct hy_engine_config ec = harness_config(&node, NULL, 256);
+	ec.ops = &ops;
+	struct hy_engine *e = hy_engine_create(&ec, err, sizeof(err));
+	struct hy_fanout_config fc = {.n_workers = 1, .max_rooms = 16, .max_local = 256,
+				      .socket_id = -1};
+	struct hy_fanout *t = hy_fanout_create(&fc, err, sizeof(err));
+	if (e == NULL || t == NULL)
+		die(err);
+	struct hy_relay_config rc = {.n_workers = 1, .engine = e, .table = t, .ops = &relay_ops};
+	relay = hy_relay_create(&rc, -1, err, sizeof(err));
+	if (relay == NULL)
+		die(err);
+	for (i = 0; i <= fanout; i++)
+		connect_member(e, &members[i], i);
+
+	/* the baseline: ECHO, one datagram in, one sealed out */
+	uint8_t req[HY_ECHO_REQ_LEN];
+	hy_echo_req_encode(req, sizeof(req), 1);
+	for (int r = 0; r < rounds; r++) {
+		for (i = 0; i < BATCH; i++)
+			batch[i].len = tclient_command(&members[0], HY_FRAME_UNRELIABLE, 0,
+						       HY_CMD_ECHO, req, sizeof(req), batch[i].b,
+						       sizeof(batch[i].b));
+		v[r] = run(e, &members[0], HY_ENGINE_REPLY) / BATCH;
+	}
+	echo_rate = hz / median(v, rounds);
+
+	sizes[0] = 1;
+	sizes[1] = fanout;
+	for (k = 0; k < 2; k++) {
+		uint8_t body[HY_TABLE_SET_FIXED + HY_TABLE_MEMBER_LEN * (MAX_FANOUT + 1)];
+		struct hy_table_member m[MAX_FANOUT + 1];
+		struct hy_table_update u = {.op = HY_TABLE_ROOM_SET, .room_id = ROOM,
+					    .version = 1, .max_members = (uint16_t)(sizes[k] + 1),
+					    .nmembers = (uint16_t)(sizes[k] + 1)};
+		size_t blen;
+		uint8_t data[64], p[80];
+		struct hy_rm_data d = {.data = data, .data_len = sizeof(data)};
+		size_t plen;
+
+		for (i = 0; i <= sizes[k]; i++)
+			m[i] = (struct hy_table_member){.sid = members[i].cred.sid, .kind = 0};
+		if (hy_table_encode(&u, m, body, sizeof(body), &blen) != HY_R_OK ||
+		    hy_fanout_apply(t, HY_TABLE_ROOM_SET, body, blen) != HY_R_OK)
+			die("table");
+		memset(data, 0x61, sizeof(data));
+		plen = hy_rm_broadcast_encode(p, sizeof(p), &d);
+		for (int r = 0; r < rounds; r++) {
+			for (i = 0; i < BATCH; i++)
+				batch[i].len = tclient_command(&members[0], HY_FRAME_UNRELIABLE,
+							       HY_MODULES_VER, HY_CMD_ROOM_BROADCAST,
+							       p, plen, batch[i].b,
+							       sizeof(batch[i].b));
+			pushed = 0;
+			v[r] = run(e, &members[0], HY_ENGINE_REPLY) / BATCH;
+			if (pushed != (uint64_t)BATCH * sizes[k])
+				die("pushes lost");
+		}
+		double c = median(v, rounds), rate = hz / c * sizes[k];
+		char name[32];
+
+		snprintf(name, sizeof(name), sizes[k] == 1 ? "relay_1to1" : "relay_1to%u", sizes[k]);
+		printf("BENCH name=%s value=%.3f unit=Mpushes/s baseline=%.3f ratio=%.2f "
+		       "cycles_per_broadcast=%.0f cycles_per_push=%.0f\n", name, rate / 1e6,
+		       echo_rate / 1e6, rate / echo_rate, c, c / sizes[k]);
+	}
+	printf("BENCH name=engine_echo value=%.3f unit=Mops/s\n", echo_rate / 1e6);
+	hy_relay_destroy(relay);
+	hy_fanout_destroy(t);
+	hy_engine_destroy(e);
+	return 0;
+}
