@@ -17,6 +17,7 @@
 
 #include "proto/room_msg.h"
 #include "ring/msg.h"
+#include "rudp/rudp.h"
 
 #define NW 2u          /* workers */
 #define NC 6u          /* clients */
@@ -678,6 +679,140 @@ START_TEST(broadcast_interval_batches)
 }
 END_TEST
 
+/* ---- a member that stops acknowledging ----------------------------------- */
+
+/* Receiving side of an acknowledging test client: its reliable channel. */
+struct acker {
+	struct hy_rudp_env env;
+	struct hy_rudp_pool pool;
+	struct hy_rudp r;
+	uint32_t next;   /* next broadcast number expected */
+	uint32_t errors; /* out of order or repeated */
+};
+
+static struct acker ack[NC];
+static uint8_t ack_region[NC][1u << 20];
+
+static void acker_deliver(void *arg, const uint8_t *msg, size_t len)
+{
+	struct acker *a = arg;
+	struct hy_msg m;
+	uint32_t k;
+
+	ck_assert_int_eq(hy_msg_resp_decode(msg, len, &m), HY_R_OK);
+	if (m.status != HY_STATUS_PUSH)
+		return;
+	ck_assert_uint_ge(m.len, 20);
+	memcpy(&k, m.payload + 16, 4);
+	if (k != a->next)
+		a->errors++;
+	a->next = k + 1;
+}
+
+/* Opens a packet for client c and feeds its reliable frames in. */
+static void acker_input(unsigned c, const uint8_t *pkt, uint16_t len)
+{
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_pkt_header h;
+	struct hy_frame f;
+	struct hy_rd rd;
+	size_t pt_len;
+
+	if (tclient_open(&cl[c], pkt, len, &h, pt, &pt_len) != HY_R_OK || h.type != HY_PKT_DATA)
+		return;
+	hy_rd_init(&rd, pt, pt_len);
+	while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK)
+		if (f.type == HY_FRAME_RELIABLE || f.type == HY_FRAME_FRAGMENT ||
+		    f.type == HY_FRAME_ACK)
+			hy_rudp_on_frame(&ack[c].r, &f, now * 1000u, acker_deliver, &ack[c]);
+}
+
+/* Client c's ACKs back to its worker. */
+static void acker_flush(unsigned c)
+{
+	uint8_t pt[HY_MAX_PAYLOAD], pkt[HY_MAX_DATAGRAM];
+	struct hy_engine_result res;
+	struct hy_wr w;
+
+	for (;;) {
+		hy_wr_init(&w, pt, sizeof(pt));
+		if (hy_rudp_poll_tx(&ack[c].r, now * 1000u, &w, HY_MAX_FRAMES_PER_PACKET) == 0)
+			break;
+		uint16_t n = tclient_seal(&cl[c], HY_PKT_DATA, pt, w.off, pkt, sizeof(pkt));
+		hy_engine_input(eng[owner(c)], &cl[c].peer, pkt, n, sizeof(pkt), now, &res);
+		hy_relay_flush(rel[owner(c)]);
+	}
+}
+
+START_TEST(mute_member_dropped_others_served)
+{
+	enum { N = 600, MUTE = 3 };
+	uint8_t p[320], pt[HY_MAX_PAYLOAD], pkt[HY_MAX_DATAGRAM], msg[400];
+	struct hy_engine_result res;
+	unsigned i, w, k;
+	char err[128];
+
+	for (i = 1; i < 4; i++) {
+		struct hy_rudp_config rc = {0};
+
+		memset(&ack[i], 0, sizeof(ack[i]));
+		hy_rudp_pool_init(&ack[i].pool, ack_region[i], sizeof(ack_region[i]));
+		rc.alloc = hy_rudp_pool_alloc(&ack[i].pool);
+		ck_assert_msg(hy_rudp_env_init(&ack[i].env, &rc, err, sizeof(err)) == HY_R_OK, "%s",
+			      err);
+		hy_rudp_init(&ack[i].r, &ack[i].env);
+	}
+	room_set(ROOM, 4, false, 1);
+	memset(p, 0x44, sizeof(p));
+	p[0] = 0; /* flags */
+	for (k = 0; k < N; k++) {
+		struct hy_wr wr_;
+
+		/* client 0's reliable BROADCAST number k (its own seqs, in order) */
+		memcpy(p + 1, &k, 4);
+		size_t m = hy_msg_cmd_encode(msg, sizeof(msg), HY_MODULES_VER, HY_CMD_ROOM_BROADCAST,
+					     p, sizeof(p));
+		hy_wr_init(&wr_, pt, sizeof(pt));
+		ck_assert(hy_frame_put_reliable(&wr_, k, msg, m));
+		uint16_t n = tclient_seal(&cl[0], HY_PKT_DATA, pt, wr_.off, pkt, sizeof(pkt));
+		hy_engine_input(eng[owner(0)], &cl[0].peer, pkt, n, sizeof(pkt), now, &res);
+		hy_relay_flush(rel[owner(0)]);
+		run_mailbox();
+		/* clients 1 and 2 read and acknowledge; 3 never does */
+		for (w = 0; w < NW; w++) {
+			unsigned n_tx = wr[w].n_tx;
+
+			wr[w].n_tx = 0;
+			for (i = 0; i < n_tx; i++) {
+				int c = client_at(&wr[w].tx[i].to);
+
+				if (c == 1 || c == 2)
+					acker_input((unsigned)c, wr[w].tx[i].b, wr[w].tx[i].len);
+			}
+		}
+		acker_flush(1);
+		acker_flush(2);
+		for (w = 0; w < NW; w++)
+			wr[w].n_tx = 0;
+	}
+	/* the silent member was closed when its queue passed the cap ... */
+	const struct hy_engine_stats *mst = hy_engine_stats(eng[owner(MUTE)]);
+	ck_assert_uint_eq(mst->slow_consumers, 1);
+	ck_assert_uint_eq(mst->closed_by[HY_CLOSE_SLOW_CONSUMER], 1);
+	struct hy_engine_session_info si;
+	ck_assert_int_eq(hy_engine_session_get(eng[owner(MUTE)], cl[MUTE].cred.sid, &si),
+			 HY_R_UNKNOWN_SESSION);
+	/* ... and the others got every broadcast, once, in order */
+	for (i = 1; i <= 2; i++) {
+		ck_assert_uint_eq(ack[i].next, N);
+		ck_assert_uint_eq(ack[i].errors, 0);
+		ck_assert_int_eq(hy_engine_session_get(eng[owner(i)], cl[i].cred.sid, &si), HY_R_OK);
+		ck_assert_uint_lt(si.reliable_held, 4096); /* acknowledged as they went */
+		hy_rudp_fini(&ack[i].r);
+	}
+}
+END_TEST
+
 static enum hy_engine_action direct(unsigned from, uint64_t to, const char *data,
 				    uint8_t *reply, uint16_t *rlen)
 {
@@ -798,6 +933,7 @@ static Suite *rooms_suite(void)
 	tcase_add_test(t, broadcast_self_and_reliable);
 	tcase_add_test(t, message_to_chosen_members);
 	tcase_add_test(t, broadcast_interval_batches);
+	tcase_add_test(t, mute_member_dropped_others_served);
 	tcase_add_test(t, direct_by_sid_in_the_data_plane);
 	tcase_add_test(t, what_the_relay_cannot_decide_goes_up);
 	suite_add_tcase(s, t);
