@@ -48,6 +48,8 @@ enum hy_mbox_op {
 	HY_MBOX_RESYNC_DONE,    /* up: worker finished a resync (arg: count) */
 	HY_MBOX_QUERY_SESSIONS, /* down: fill query (telemetry) */
 	HY_MBOX_RELAY,          /* worker to worker: a room relay job in data */
+	HY_MBOX_UID_SET,        /* worker to worker: file msg.sid under the user key in data */
+	HY_MBOX_UID_DEL,        /* worker to worker: withdraw it */
 };
 
 /* Filled by a worker for a telemetry query. */

@@ -111,6 +111,10 @@
 	X(relay_batched,   "broadcasts held for their room's interval") \
 	X(relay_batch_flushes, "interval batches delivered") \
 	X(relay_batch_bypass, "broadcasts sent at once: every batch slot in use") \
+	X(relay_uid_misses, "DIRECT by user id the directory could not resolve (went up)") \
+	X(users,           "users filed in this lcore's shard of the user directory (gauge)") \
+	X(users_full,      "user directory entries refused: shard full") \
+	X(users_lost,      "user directory updates lost: mailbox full") \
 	X(table_updates,   "fan-out table updates applied") \
 	X(table_refused,   "fan-out table updates refused (table.<REASON> in telemetry)") \
 	X(table_rooms,     "rooms in this lcore's fan-out table (gauge)") \

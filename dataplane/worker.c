@@ -21,6 +21,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "directory.h"
 #include "dp.h"
 #include "engine.h"
 #include "fanout.h"
@@ -69,6 +70,7 @@ struct hy_worker {
 	struct hy_dp *dp;
 	struct hy_engine *engine;
 	struct hy_fanout *fanout;     /* this worker's copy of the rooms */
+	struct hy_uid_dir *users;     /* this worker's shard of the user directory */
 	struct hy_relay *relay;       /* room traffic relayed from it */
 	struct rte_mempool *pool;
 	struct rte_ring *inbox;
@@ -278,10 +280,44 @@ static void session_to_msg(const struct hy_worker *w,
 	m->uid[s->uid_len] = '\0';
 }
 
+/* Files (op HY_MBOX_UID_SET) or withdraws (HY_MBOX_UID_DEL) a session in
+ * the user directory, whose shard for this user may be another worker's.
+ * A lost entry only sends that user's DIRECTs the slow way. */
+static void users_update(struct hy_worker *w, uint16_t op, const struct hy_engine_session_info *s)
+{
+	uint64_t key = hy_uid_key(s->uid, s->uid_len);
+	uint16_t shard = hy_uid_shard(key, (uint16_t)w->dp->nb_workers);
+	struct hy_mbox *e;
+
+	if (shard == w->worker_id) {
+		if (op == HY_MBOX_UID_SET)
+			hy_uid_dir_set(w->users, key, s->sid);
+		else
+			hy_uid_dir_del(w->users, key, s->sid);
+		return;
+	}
+	e = hy_mbox_alloc(w->dp, 0);
+	if (e == NULL) {
+		w->st.v[HY_ST_users_lost]++;
+		return;
+	}
+	e->op = op;
+	e->worker = (uint16_t)w->worker_id;
+	e->msg.sid = s->sid;
+	memcpy(e->data, &key, sizeof(key));
+	if (hy_worker_post(w->dp->workers[shard], e) != 0) {
+		hy_mbox_free(w->dp, e);
+		w->st.v[HY_ST_users_lost]++;
+	}
+}
+
 static int op_session_opened(void *arg, const struct hy_engine_session_info *s)
 {
 	struct hy_worker *w = arg;
-	struct hy_mbox *e = event_alloc(w, HY_MSG_SESSION_OPENED, s->sid, 0);
+	struct hy_mbox *e;
+
+	users_update(w, HY_MBOX_UID_SET, s);
+	e = event_alloc(w, HY_MSG_SESSION_OPENED, s->sid, 0);
 
 	if (e == NULL)
 		return -ENOBUFS;
@@ -289,11 +325,14 @@ static int op_session_opened(void *arg, const struct hy_engine_session_info *s)
 	return post_event(w, e);
 }
 
-static int op_session_closed(void *arg, uint64_t sid,
+static int op_session_closed(void *arg, const struct hy_engine_session_info *s,
 			     enum hy_close_reason reason)
 {
 	struct hy_worker *w = arg;
-	struct hy_mbox *e = event_alloc(w, HY_MSG_SESSION_CLOSED, sid, 0);
+	struct hy_mbox *e;
+
+	users_update(w, HY_MBOX_UID_DEL, s);
+	e = event_alloc(w, HY_MSG_SESSION_CLOSED, s->sid, 0);
 
 	if (e == NULL)
 		return -ENOBUFS;
@@ -703,6 +742,17 @@ static void handle_mbox(struct hy_worker *w, struct hy_mbox *e)
 	case HY_MBOX_RELAY:
 		hy_relay_run(w->relay, (const struct hy_relay_job *)e->data);
 		break;
+	case HY_MBOX_UID_SET:
+	case HY_MBOX_UID_DEL: {
+		uint64_t key;
+
+		memcpy(&key, e->data, sizeof(key));
+		if (e->op == HY_MBOX_UID_SET)
+			hy_uid_dir_set(w->users, key, e->msg.sid);
+		else
+			hy_uid_dir_del(w->users, key, e->msg.sid);
+		break;
+	}
 	case HY_MBOX_QUERY_SESSIONS: {
 		struct query_ctx c = { .q = e->query };
 
@@ -771,6 +821,9 @@ static void publish_rooms(const struct hy_worker *w, struct hy_stats_counters *c
 	c->v[HY_ST_table_refused] = refused;
 	c->v[HY_ST_table_rooms] = fs->rooms;
 	c->v[HY_ST_table_members] = fs->local_members;
+	c->v[HY_ST_relay_uid_misses] = rs->uid_misses;
+	c->v[HY_ST_users] = hy_uid_dir_stats(w->users)->entries;
+	c->v[HY_ST_users_full] = hy_uid_dir_stats(w->users)->full;
 }
 
 static void publish(struct hy_worker *w, uint64_t tsc)
@@ -1021,11 +1074,15 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 	w->fanout = hy_fanout_create(&fc, err, errlen);
 	if (w->fanout == NULL)
 		goto fail;
+	w->users = hy_uid_dir_create((uint16_t)worker_id, ec.max_sessions, socket, err, errlen);
+	if (w->users == NULL)
+		goto fail;
 	struct hy_relay_config rc = {
 		.worker_id = (uint16_t)worker_id,
 		.n_workers = (uint16_t)dp->nb_workers,
 		.engine = w->engine,
 		.table = w->fanout,
+		.users = w->users,
 		.ops = &relay_ops,
 		.ops_arg = w,
 	};
@@ -1036,6 +1093,7 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 
 fail:
 	hy_relay_destroy(w->relay);
+	hy_uid_dir_destroy(w->users);
 	hy_fanout_destroy(w->fanout);
 	hy_engine_destroy(w->engine);
 	rte_ring_free(w->events);
@@ -1072,6 +1130,7 @@ void hy_worker_free(struct hy_dp *dp, struct hy_worker *w)
 	while (rte_ring_dequeue(w->events, &obj) == 0)
 		hy_mbox_free(dp, obj);
 	hy_relay_destroy(w->relay);
+	hy_uid_dir_destroy(w->users);
 	hy_fanout_destroy(w->fanout);
 	hy_engine_destroy(w->engine);
 	rte_ring_free(w->events);

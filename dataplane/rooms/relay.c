@@ -34,7 +34,8 @@ struct hy_relay {
 	struct hy_engine_out out[HY_RELAY_BATCH_MSGS]; /* scratch: one recipient's share */
 	struct hy_relay_job pending[HY_RELAY_PENDING];
 	uint64_t up_sids[HY_TABLE_MAX_MEMBERS]; /* scratch: a room's relay members */
-	struct hy_relay_job split;              /* scratch: one worker's share of a MESSAGE */
+	struct hy_relay_job split;              /* scratch: one worker's share of a MESSAGE,
+						 * a DIRECT on its way */
 };
 
 struct hy_relay *hy_relay_create(const struct hy_relay_config *cfg, int socket_id, char *err,
@@ -42,7 +43,7 @@ struct hy_relay *hy_relay_create(const struct hy_relay_config *cfg, int socket_i
 {
 	struct hy_relay *r;
 
-	if (cfg->engine == NULL || cfg->table == NULL || cfg->ops == NULL ||
+	if (cfg->engine == NULL || cfg->table == NULL || cfg->users == NULL || cfg->ops == NULL ||
 	    cfg->n_workers == 0 || cfg->worker_id >= cfg->n_workers) {
 		snprintf(err, err_len, "room relay: bad config");
 		return NULL;
@@ -89,6 +90,9 @@ static struct hy_relay_job *job_new(struct hy_relay *r, uint64_t from, uint16_t 
 	j->self = 0;
 	j->nsids = 0;
 	j->len = 0;
+	j->to = 0;
+	j->answered = 0;
+	j->uid_len = 0;
 	return j;
 }
 
@@ -169,16 +173,19 @@ static enum hy_engine_local take_direct(struct hy_relay *r, uint64_t sid,
 	struct hy_engine_session_info me, target;
 	struct hy_relay_job *j;
 	struct hy_rm_data data;
-	bool local;
+	bool here = false;
 	struct hy_wr w;
 
-	if (hy_rm_direct_decode(p, len, &data) != HY_R_OK || data.to != HY_DIRECT_TO_SID)
+	if (hy_rm_direct_decode(p, len, &data) != HY_R_OK)
 		return HY_ENGINE_LOCAL_PASS;
-	/* a target of ours that is not here is a TCP session or none: the
-	 * control plane knows which */
-	local = owner_of(r, data.sid) == r->cfg.worker_id;
-	if ((local && hy_engine_session_get(r->cfg.engine, data.sid, &target) != HY_R_OK) ||
-	    hy_engine_session_get(r->cfg.engine, sid, &me) != HY_R_OK ||
+	if (data.to == HY_DIRECT_TO_SID) {
+		/* a target of ours that is not here is a TCP session or
+		 * none: the control plane knows which */
+		here = owner_of(r, data.sid) == r->cfg.worker_id;
+		if (here && hy_engine_session_get(r->cfg.engine, data.sid, &target) != HY_R_OK)
+			return HY_ENGINE_LOCAL_PASS;
+	}
+	if (hy_engine_session_get(r->cfg.engine, sid, &me) != HY_R_OK ||
 	    (j = job_new(r, sid, HY_CMD_DIRECT, d)) == NULL)
 		return HY_ENGINE_LOCAL_PASS;
 	/* from u64 | uid_len u8 | uid | data */
@@ -188,11 +195,18 @@ static enum hy_engine_local take_direct(struct hy_relay *r, uint64_t sid,
 	hy_wr_bytes(&w, me.uid, me.uid_len);
 	hy_wr_bytes(&w, data.data, data.data_len);
 	j->len = (uint16_t)w.off;
-	j->sids[0] = data.sid;
-	j->nsids = 1;
+	j->to = data.to;
+	j->answered = here;
+	if (data.to == HY_DIRECT_TO_SID) {
+		j->sids[0] = data.sid;
+		j->nsids = 1;
+	} else {
+		j->uid_len = data.uid_len;
+		memcpy(j->uid, data.uid, data.uid_len);
+	}
 	r->n_pending++;
 	r->stats.directs++;
-	if (!local)
+	if (!here)
 		return HY_ENGINE_LOCAL_TAKEN; /* the target's worker answers */
 	ans->status = HY_STATUS_OK;
 	ans->len = 0;
@@ -260,17 +274,23 @@ static void send_up(struct hy_relay *r, const struct hy_relay_job *j, const uint
 		r->stats.up_failed++;
 }
 
-/* The DIRECT command a job came from (to = sid), passed up for the
- * control plane to answer: its target is not one of our sessions. */
+/* The DIRECT command a job came from, passed up for the control plane to
+ * answer: its target is not one of our sessions (or its user id is not in
+ * the directory). */
 static void direct_up(struct hy_relay *r, const struct hy_relay_job *j)
 {
-	uint8_t cmd[1u + 8u + HY_ROOM_DATA_MAX];
+	uint8_t cmd[2u + HY_UID_MAX + HY_ROOM_DATA_MAX];
 	size_t skip = 8u + 1u + j->push[8]; /* from, uid_len, uid */
 	struct hy_wr w;
 
 	hy_wr_init(&w, cmd, sizeof(cmd));
-	hy_wr_u8(&w, HY_DIRECT_TO_SID);
-	hy_wr_u64(&w, j->sids[0]);
+	hy_wr_u8(&w, j->to);
+	if (j->to == HY_DIRECT_TO_UID) {
+		hy_wr_u8(&w, j->uid_len);
+		hy_wr_bytes(&w, j->uid, j->uid_len);
+	} else {
+		hy_wr_u64(&w, j->sids[0]);
+	}
 	hy_wr_bytes(&w, j->push + skip, j->len - skip);
 	r->stats.passed_up++;
 	r->cfg.ops->command_up(r->cfg.ops_arg, j->from, HY_MODULES_VER, HY_CMD_DIRECT,
@@ -447,38 +467,62 @@ static void run_message(struct hy_relay *r, const struct hy_relay_job *j)
 	}
 }
 
-/* DIRECT at its origin: pushed here (the answer went already), or handed
- * to the target's worker, which answers. */
-static void run_direct(struct hy_relay *r, const struct hy_relay_job *j)
+/* Moves a DIRECT one step on: to the directory shard of its user id,
+ * then to the target session's owner, which pushes and answers.  Any
+ * worker may run it; a step another worker must take is a hand-off, and
+ * whoever cannot go on passes the command up (someone must answer). */
+static void run_direct(struct hy_relay *r, const struct hy_relay_job *job)
 {
-	uint16_t w = owner_of(r, j->sids[0]);
+	struct hy_relay_job *j = &r->split;
+	struct hy_engine_session_info target;
+	uint16_t w, me = r->cfg.worker_id;
+	enum hy_reason why;
 
-	if (w == r->cfg.worker_id) {
-		push_to(r, j, j->sids[0]);
+	memcpy(j, job, offsetof(struct hy_relay_job, push));
+	memcpy(j->push, job->push, job->len);
+	if (j->nsids == 0) {
+		uint64_t key = hy_uid_key(j->uid, j->uid_len);
+
+		w = hy_uid_shard(key, r->cfg.n_workers);
+		if (w != me)
+			goto hand_over;
+		j->sids[0] = hy_uid_dir_get(r->cfg.users, key);
+		if (j->sids[0] == 0) {
+			r->stats.uid_misses++;
+			direct_up(r, j);
+			return;
+		}
+		j->nsids = 1;
+	}
+	w = owner_of(r, j->sids[0]);
+	if (w != me)
+		goto hand_over;
+	/* the target's owner: the session, and for a user id its user */
+	if (hy_engine_session_get(r->cfg.engine, j->sids[0], &target) != HY_R_OK ||
+	    (j->to == HY_DIRECT_TO_UID &&
+	     (target.uid_len != j->uid_len || memcmp(target.uid, j->uid, j->uid_len) != 0))) {
+		if (!j->answered)
+			direct_up(r, j);
 		return;
 	}
+	why = push_to(r, j, j->sids[0]);
+	if (!j->answered) {
+		uint8_t reason[2] = {(uint8_t)(why >> 8), (uint8_t)why};
+
+		/* refused by the target's flow control: ERR with the reason */
+		r->cfg.ops->respond(r->cfg.ops_arg, j->from, HY_MODULES_VER, HY_CMD_DIRECT,
+				    (enum hy_engine_delivery)j->delivery,
+				    why == HY_R_OK ? HY_STATUS_OK : HY_STATUS_ERR, reason,
+				    why == HY_R_OK ? 0 : sizeof(reason));
+	}
+	return;
+hand_over:
 	if (r->cfg.ops->to_worker(r->cfg.ops_arg, w, j) == 0)
 		r->stats.handoffs++;
-	else
-		direct_up(r, j); /* someone must answer the sender */
-}
-
-/* DIRECT at the target's worker: OK to the sender once pushed; a target
- * that is not here goes to the control plane, which answers. */
-static void run_direct_here(struct hy_relay *r, const struct hy_relay_job *j)
-{
-	enum hy_reason why = push_to(r, j, j->sids[0]);
-	uint8_t reason[2] = {(uint8_t)(why >> 8), (uint8_t)why};
-
-	if (why == HY_R_UNKNOWN_SESSION) {
+	else if (!j->answered)
 		direct_up(r, j);
-		return;
-	}
-	/* refused by the target's flow control: ERR with the reason */
-	r->cfg.ops->respond(r->cfg.ops_arg, j->from, HY_MODULES_VER, HY_CMD_DIRECT,
-			    (enum hy_engine_delivery)j->delivery,
-			    why == HY_R_OK ? HY_STATUS_OK : HY_STATUS_ERR, reason,
-			    why == HY_R_OK ? 0 : sizeof(reason));
+	else
+		r->stats.handoff_failed++;
 }
 
 void hy_relay_flush(struct hy_relay *r)
@@ -517,8 +561,7 @@ void hy_relay_run(struct hy_relay *r, const struct hy_relay_job *j)
 			push_to(r, j, j->sids[i]);
 		break;
 	case HY_CMD_DIRECT:
-		if (j->nsids == 1)
-			run_direct_here(r, j);
+		run_direct(r, j);
 		break;
 	default:
 		break;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The room relay: BROADCAST, MESSAGE and DIRECT (by session id) handled in
- * the data plane, with no trip to the control plane.
+ * The room relay: BROADCAST, MESSAGE and DIRECT (by session or user id)
+ * handled in the data plane, with no trip to the control plane.
  *
  * A command from one of this worker's sessions:
  *   1. hy_relay_command(), called from inside the engine (its
@@ -31,9 +31,16 @@
  *
  * What the relay cannot decide goes up unchanged, and the control plane
  * answers it as before: a sender the table has in no room (not yet, or no
- * longer), DIRECT by user id, a DIRECT target that is not one of the data
- * plane's sessions (a TCP session, or none: NO_SUCH_TARGET), a payload that
- * does not decode (the control plane answers with the reason).
+ * longer), a DIRECT target that is not one of the data plane's sessions (a
+ * TCP session, or none: NO_SUCH_TARGET; for a user id, also a directory
+ * miss), a payload that does not decode (the control plane answers with
+ * the reason).
+ *
+ * DIRECT takes up to three workers: the sender's, the user directory's
+ * shard for the target's user id (directory.h), and the target session's
+ * owner, which checks the session (and its user id), pushes, and answers
+ * the sender unless the sender's worker could answer at once (a target
+ * session of its own, by session id).
  *
  * Single-threaded: one relay per worker, used only by its lcore.
  */
@@ -43,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "directory.h"
 #include "engine.h"
 #include "fanout.h"
 #include "proto/room_msg.h"
@@ -66,8 +74,13 @@ struct hy_relay_job {
 	uint16_t cmd;      /* the push's cmd: BROADCAST, MESSAGE or DIRECT */
 	uint8_t delivery;  /* enum hy_engine_delivery: the sender's channel */
 	uint8_t self;      /* BROADCAST: the sender gets a copy too */
-	uint16_t nsids;    /* MESSAGE, DIRECT: the recipients in sids; BROADCAST: 0 */
+	uint16_t nsids;    /* MESSAGE, DIRECT: the recipients in sids; BROADCAST: 0;
+			    * DIRECT by user id: 0 until the directory resolved it */
 	uint16_t len;      /* bytes of push */
+	uint8_t to;        /* DIRECT: HY_DIRECT_TO_SID or HY_DIRECT_TO_UID */
+	uint8_t answered;  /* DIRECT: the sender's worker answered already */
+	uint8_t uid_len;   /* DIRECT by user id: the target */
+	uint8_t uid[HY_UID_MAX];
 	uint64_t sids[HY_ROOM_MESSAGE_TARGETS];
 	uint8_t push[HY_RELAY_PUSH_MAX];
 };
@@ -94,6 +107,7 @@ struct hy_relay_config {
 	uint16_t n_workers;
 	struct hy_engine *engine;    /* this worker's sessions */
 	struct hy_fanout *table;     /* this worker's copy of the rooms */
+	struct hy_uid_dir *users;    /* this worker's shard of the user directory */
 	const struct hy_relay_ops *ops;
 	void *ops_arg;
 };
@@ -111,6 +125,7 @@ struct hy_relay_stats {
 	uint64_t relayed_up;     /* RELAY messages for the control plane's sessions */
 	uint64_t up_failed;      /* ... that could not be queued */
 	uint64_t stale;          /* handed-over jobs whose room is gone here */
+	uint64_t uid_misses;     /* DIRECT by user id the directory could not resolve */
 	uint64_t batched;        /* broadcasts held for a room's interval */
 	uint64_t batch_flushes;  /* batches delivered */
 	uint64_t batch_bypass;   /* broadcasts sent at once: every batch slot in use */

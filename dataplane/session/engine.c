@@ -527,10 +527,12 @@ static void close_session(struct hy_engine *e, struct hy_session *s, uint32_t id
 {
 	uint8_t body[HY_DISCONNECT_BODY_LEN];
 	uint64_t sid = s->sid;
+	struct hy_engine_session_info info;
 
 	if (copies && hy_close_encode(body, sizeof(body), reason) == sizeof(body))
 		for (unsigned i = 0; i < copies; i++)
 			send_sealed(e, s, HY_PKT_DISCONNECT, body, sizeof(body));
+	session_info(s, &info);
 	timer_disarm(e, s);
 	hy_rudp_fini(&s->rudp);
 	e->stats.rudp_pool_used = e->pool.in_use;
@@ -547,7 +549,7 @@ static void close_session(struct hy_engine *e, struct hy_session *s, uint32_t id
 	if ((unsigned)reason < HY_CLOSE_REASON_MAX)
 		e->stats.closed_by[reason]++;
 	up_count(e, e->cfg.ops->session_closed
-			    ? e->cfg.ops->session_closed(e->cfg.ops_arg, sid, reason)
+			    ? e->cfg.ops->session_closed(e->cfg.ops_arg, &info, reason)
 			    : -1);
 }
 

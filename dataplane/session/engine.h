@@ -154,8 +154,10 @@ enum hy_engine_local {
 struct hy_engine_ops {
 	/* A session was created (ACCEPT sent). */
 	int (*session_opened)(void *arg, const struct hy_engine_session_info *s);
-	/* A session ended: client DISCONNECT (its reason), idle timeout, kick. */
-	int (*session_closed)(void *arg, uint64_t sid, enum hy_close_reason reason);
+	/* A session ended: client DISCONNECT (its reason), idle timeout, kick;
+	 * s is the session as it was (its uid, to clean up indexes). */
+	int (*session_closed)(void *arg, const struct hy_engine_session_info *s,
+			      enum hy_close_reason reason);
 	/* A client command other than ECHO, decrypted; payload excludes the
 	 * 3-byte command header. */
 	int (*command)(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,

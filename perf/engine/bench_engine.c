@@ -34,10 +34,11 @@ static int nop_opened(void *a, const struct hy_engine_session_info *s)
 	(void)s;
 	return 0;
 }
-static int nop_closed(void *a, uint64_t sid, enum hy_close_reason r)
+static int nop_closed(void *a, const struct hy_engine_session_info *s,
+		      enum hy_close_reason r)
 {
 	(void)a;
-	(void)sid;
+	(void)s;
 	(void)r;
 	return 0;
 }

@@ -44,6 +44,7 @@ static struct wrec wr[NW];
 static struct hy_engine *eng[NW];
 static struct hy_fanout *tab[NW];
 static struct hy_relay *rel[NW];
+static struct hy_uid_dir *dir[NW];
 /* the mailbox between the workers */
 static struct {
 	uint16_t to;
@@ -64,17 +65,24 @@ static int w_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt, uint16_
 	return 0;
 }
 
+/* The user directory as the worker keeps it (synchronously here: the
+ * worker posts to the shard's inbox). */
 static int w_opened(void *arg, const struct hy_engine_session_info *s)
 {
+	uint64_t key = hy_uid_key(s->uid, s->uid_len);
+
 	(void)arg;
-	(void)s;
+	hy_uid_dir_set(dir[hy_uid_shard(key, NW)], key, s->sid);
 	return 0;
 }
 
-static int w_closed(void *arg, uint64_t sid, enum hy_close_reason why)
+static int w_closed(void *arg, const struct hy_engine_session_info *s,
+		    enum hy_close_reason why)
 {
+	uint64_t key = hy_uid_key(s->uid, s->uid_len);
+
 	(void)arg;
-	(void)sid;
+	hy_uid_dir_del(dir[hy_uid_shard(key, NW)], key, s->sid);
 	(void)why;
 	return 0;
 }
@@ -208,6 +216,9 @@ static void setup(void)
 		ck_assert_msg(eng[i] != NULL, "engine: %s", err);
 		tab[i] = hy_fanout_create(&fc, err, sizeof(err));
 		ck_assert_msg(tab[i] != NULL, "fanout: %s", err);
+		dir[i] = hy_uid_dir_create((uint16_t)i, 64, -1, err, sizeof(err));
+		ck_assert_msg(dir[i] != NULL, "directory: %s", err);
+		rc.users = dir[i];
 		rc.engine = eng[i];
 		rc.table = tab[i];
 		rc.ops = &r_ops;
@@ -237,6 +248,7 @@ static void teardown(void)
 {
 	for (unsigned i = 0; i < NW; i++) {
 		hy_relay_destroy(rel[i]);
+		hy_uid_dir_destroy(dir[i]);
 		hy_fanout_destroy(tab[i]);
 		hy_engine_destroy(eng[i]);
 	}
@@ -861,6 +873,66 @@ START_TEST(direct_by_sid_in_the_data_plane)
 }
 END_TEST
 
+START_TEST(direct_by_user_id_through_the_directory)
+{
+	uint8_t p[128], pt[HY_MAX_PAYLOAD];
+	struct hy_msg m[4];
+	uint16_t rlen = 0;
+	unsigned target, i, w;
+	char uid[16];
+
+	/* every client, from client 0, by user id: wherever the directory's
+	 * shard and the session are, the push arrives and 0 gets one OK */
+	for (target = 1; target < NC; target++) {
+		snprintf(uid, sizeof(uid), "player-%u", target);
+		struct hy_rm_data d = {.to = HY_DIRECT_TO_UID, .uid = (const uint8_t *)uid,
+				       .uid_len = (uint8_t)strlen(uid), .data = (const uint8_t *)"u",
+				       .data_len = 1};
+		size_t n = hy_rm_direct_encode(p, sizeof(p), &d);
+
+		for (w = 0; w < NW; w++)
+			wr[w].n_tx = 0;
+		ck_assert_int_eq(send_cmd(0, HY_FRAME_UNRELIABLE, HY_CMD_DIRECT, p, n, NULL, &rlen),
+				 HY_ENGINE_CONSUMED);
+		for (i = 0; i < 3 && n_box > 0; i++)
+			run_mailbox(); /* shard, then owner: up to two hops */
+		ck_assert_uint_eq(n_box, 0);
+		/* one push to the target, from its owner; one OK to client 0,
+		 * from client 0's worker; nothing else */
+		unsigned oks = 0, got = 0;
+		for (w = 0; w < NW; w++) {
+			for (unsigned k = 0; k < wr[w].n_tx; k++) {
+				int c = client_at(&wr[w].tx[k].to);
+
+				ck_assert(c == 0 || c == (int)target);
+				ck_assert_uint_eq(owner((unsigned)c), w);
+				ck_assert_uint_eq(messages_of((unsigned)c, wr[w].tx[k].b,
+							      wr[w].tx[k].len, m, 4, pt),
+						  1);
+				ck_assert_uint_eq(m[0].cmd, HY_CMD_DIRECT);
+				if (c == 0) {
+					ck_assert_uint_eq(m[0].status, HY_STATUS_OK);
+					oks++;
+				} else {
+					ck_assert_uint_eq(m[0].status, HY_STATUS_PUSH);
+					ck_assert_uint_eq(m[0].len, 8 + 1 + 8 + 1);
+					ck_assert_mem_eq(m[0].payload + 9, "player-0", 8);
+					ck_assert_uint_eq(m[0].payload[17], 'u');
+					got++;
+				}
+			}
+		}
+		ck_assert_uint_eq(oks, 1);
+		ck_assert_uint_eq(got, 1);
+	}
+	ck_assert_uint_eq(wr[0].n_up_cmd + wr[1].n_up_cmd, 0);
+	/* a closed session leaves the directory */
+	hy_engine_kick(eng[owner(1)], cl[1].cred.sid, HY_CLOSE_KICKED);
+	uint64_t key = hy_uid_key("player-1", 8);
+	ck_assert(hy_uid_dir_get(dir[hy_uid_shard(key, NW)], key) == 0);
+}
+END_TEST
+
 START_TEST(what_the_relay_cannot_decide_goes_up)
 {
 	uint8_t reply[HY_MAX_DATAGRAM], p[64], orig[64];
@@ -874,13 +946,19 @@ START_TEST(what_the_relay_cannot_decide_goes_up)
 			  HY_ENGINE_CONSUMED);
 	ck_assert_uint_eq(wr[w].n_up_cmd, 1);
 	ck_assert_uint_eq(wr[w].up_cmd[0].cmd, HY_CMD_ROOM_BROADCAST);
-	/* DIRECT by user id */
-	struct hy_rm_data d = {.to = HY_DIRECT_TO_UID, .uid = (const uint8_t *)"player-1",
-			       .uid_len = 8, .data = (const uint8_t *)"x", .data_len = 1};
+	/* DIRECT to a user id the directory does not know: up, as sent, from
+	 * whichever worker holds the directory's shard for it */
+	struct hy_rm_data d = {.to = HY_DIRECT_TO_UID, .uid = (const uint8_t *)"nobody",
+			       .uid_len = 6, .data = (const uint8_t *)"x", .data_len = 1};
 	size_t n = hy_rm_direct_encode(p, sizeof(p), &d);
 	ck_assert_uint_eq(send_cmd(0, HY_FRAME_UNRELIABLE, HY_CMD_DIRECT, p, n, reply, &rlen),
 			  HY_ENGINE_CONSUMED);
-	ck_assert_uint_eq(wr[w].n_up_cmd, 2);
+	run_mailbox();
+	unsigned shard = hy_uid_shard(hy_uid_key("nobody", 6), NW);
+	ck_assert_uint_eq(wr[w].n_up_cmd + (shard != w), 2);
+	ck_assert_uint_eq(wr[shard].up_cmd[wr[shard].n_up_cmd - 1].len, n);
+	ck_assert_mem_eq(wr[shard].up_cmd[wr[shard].n_up_cmd - 1].payload, p, n);
+	wr[shard].n_up_cmd -= shard != w; /* keep the count below on the sender's worker */
 	/* DIRECT to a sid of ours that is not here (a TCP session, or none) */
 	d.to = HY_DIRECT_TO_SID;
 	for (i = 1; gone == 0; i++)
@@ -935,6 +1013,7 @@ static Suite *rooms_suite(void)
 	tcase_add_test(t, broadcast_interval_batches);
 	tcase_add_test(t, mute_member_dropped_others_served);
 	tcase_add_test(t, direct_by_sid_in_the_data_plane);
+	tcase_add_test(t, direct_by_user_id_through_the_directory);
 	tcase_add_test(t, what_the_relay_cannot_decide_goes_up);
 	suite_add_tcase(s, t);
 	return s;

@@ -79,13 +79,14 @@ static inline int rec_opened(void *arg, const struct hy_engine_session_info *s)
 	return 0;
 }
 
-static inline int rec_closed(void *arg, uint64_t sid, enum hy_close_reason why)
+static inline int rec_closed(void *arg, const struct hy_engine_session_info *s,
+			     enum hy_close_reason why)
 {
 	struct recorder *r = arg;
 	if (r->refuse)
 		return -1;
 	if (r->n_closed < T_MAX_EV) {
-		r->closed_sid[r->n_closed] = sid;
+		r->closed_sid[r->n_closed] = s->sid;
 		r->closed_why[r->n_closed] = why;
 	}
 	r->n_closed++;

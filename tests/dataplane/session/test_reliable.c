@@ -141,10 +141,11 @@ static int op_opened(void *arg, const struct hy_engine_session_info *s)
 	return 0;
 }
 
-static int op_closed(void *arg, uint64_t sid, enum hy_close_reason why)
+static int op_closed(void *arg, const struct hy_engine_session_info *s,
+		     enum hy_close_reason why)
 {
 	(void)arg;
-	(void)sid;
+	(void)s;
 	n_closed++;
 	last_close = why;
 	return 0;
