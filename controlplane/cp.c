@@ -339,8 +339,10 @@ static void cp_push(void *arg, const uint64_t *sids, size_t n, uint8_t ver, uint
 		if (i < n && hy_registry_get(cp->reg, sids[i], &s) < 0)
 			continue; /* gone meanwhile */
 		if (i < n && s.transport == HY_TRANSPORT_TCP) {
+			/* reliably, as the SEND below asks of the data plane */
 			if (cp->tcp != NULL)
-				hy_tcp_server_push(cp->tcp, sids[i], ver, cmd, payload, len);
+				hy_tcp_server_push_delivery(cp->tcp, sids[i], ver, cmd,
+							    HY_DELIVERY_RELIABLE, payload, len);
 			continue;
 		}
 		if (i < n)
@@ -711,9 +713,13 @@ int hy_cp_tcp_open(struct hy_cp *cp, char *err, size_t errlen)
 		.keepalive_ms = c->dataplane.keepalive_ms,
 		.idle_timeout_ms = c->dataplane.idle_timeout_ms,
 		.ttl_ms = (uint64_t)c->controlplane.tcp.ttl_s * 1000u,
-		/* One record carries one whole message until fragments come. */
-		.max_message = c->limits.max_message_bytes < HY_FRAME_MAX_SEQUENCED ?
-			       c->limits.max_message_bytes : HY_FRAME_MAX_SEQUENCED,
+		/* The reliable channel as the data plane runs it: fragments
+		 * up to max_message, the node's rudp.* settings. */
+		.max_message = c->limits.max_message_bytes,
+		.reassembly_bytes = c->limits.reassembly_bytes_per_session,
+		.rto_min_ms = c->rudp.rto_min_ms,
+		.rto_max_ms = c->rudp.rto_max_ms,
+		.max_retries = c->rudp.max_retries,
 		.max_conns = c->dataplane.max_sessions,
 		.used_sids = 2 * c->dataplane.max_sessions,
 		.out_cap = HY_TCP_OUT_CAP,

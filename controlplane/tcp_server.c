@@ -10,6 +10,27 @@
  * allowed to grow the server's memory.  Timers are a scan of all
  * connections on the loop's 100 ms tick: cheap at the connection counts
  * one process holds, and free of per-connection timer state.
+ *
+ * The reliable channel is shared/rudp, one struct hy_rudp per session and
+ * one env for the server (everything runs on the loop thread), as the data
+ * plane's engine embeds it.  Its timers (20 ms delayed ACKs, resends from
+ * rto_min_ms) are too fine for the 100 ms scan, and scanning every session
+ * each millisecond would cost in proportion to the sessions, not to the
+ * work.  So sessions with reliability work pending sit in a binary min-heap
+ * keyed by hy_rudp_next_deadline() (rounded up to the millisecond, so
+ * close deadlines share a wake-up), re-filed after every frame batch, send
+ * and flush, and taken out when nothing is pending; one timerfd in the
+ * loop is armed at the heap's top.  Filing costs O(log n) and a syscall
+ * only when the earliest deadline moves earlier; a deadline that moves
+ * later or goes away leaves the timerfd armed, and that wake-up finds
+ * nothing due and re-arms (the 100 ms tick runs what is due too, as a
+ * backstop).  On TCP the stream loses nothing, so in practice the heap
+ * holds sessions waiting for an ACK and a wake-up finds little to do.  A
+ * resend is redundant on a stream, but it is what finds a client that
+ * stopped acknowledging (RETRIES_EXHAUSTED, as on UDP); resends go into
+ * the same capped output queue, so a client that stops reading meets the
+ * slow-consumer cap sooner, never unbounded memory.  The windows' memory
+ * comes from malloc under one budget for the server (rudp_mem).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +42,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +57,7 @@
 #include "proto/seal.h"
 #include "ring/msg.h" /* enum hy_delivery */
 #include "proto/record.h"
+#include "rudp/rudp.h"
 #include "sidset.h"
 
 #define ACCEPT_BURST 64
@@ -44,6 +67,9 @@
 #define DENY_PER_MS 4096u
 #define SIDSET_EXPIRE_BUDGET 256u
 #define SID_BUCKETS 4096u /* sid index for pushes (chains; sids are random) */
+#define RUDP_MEM_PER_CONN 2048u /* default budget, as the data plane's pool */
+#define RUDP_MEM_MIN (1u << 20)
+#define RUDP_MEM_MAX (64u << 20)
 
 enum conn_state {
 	C_HANDSHAKE,
@@ -63,9 +89,14 @@ struct conn {
 	enum conn_state state;
 	bool session;              /* a session is open on it (registry knows it) */
 	bool fin_sent;             /* CLOSING: output flushed, FIN sent */
+	bool in_rx;                /* inside hy_rudp_on_frame(): no flush, no fini */
 	uint64_t sid;
 	uint64_t next_pn;
 	struct hy_replay replay;
+	struct hy_rudp rudp;       /* reliable channel, both directions (while session) */
+	uint64_t t_due;            /* reliability deadline (us) while filed in the heap */
+	uint32_t t_pos;            /* heap index + 1; 0: not filed */
+	uint32_t tx_seq;           /* next SEQUENCED push, stream 0 */
 	uint64_t accepted_ms, opened_ms, last_rx_ms, last_tx_ms, linger_until_ms;
 	struct hy_echo_addr peer;
 	char peer_str[64];
@@ -93,6 +124,22 @@ struct hy_tcp_server {
 	_Atomic uint64_t c[HY_TCP_C_COUNT];
 	_Atomic uint64_t drops[HY_R_COUNT];
 	_Atomic uint64_t deny_by[HY_CLOSE_REASON_MAX];
+
+	/* Reliable channel: the env of every session, its memory, the timer
+	 * heap (sessions by deadline) and its timerfd. */
+	uint64_t now_us;           /* CLOCK_MONOTONIC, refreshed with now_ms */
+	struct hy_rudp_env rudp_env;
+	size_t rudp_mem_used;
+	struct conn **heap;
+	uint32_t heap_n, heap_cap;
+	int tfd;
+	struct hy_loop_watch tw;
+	uint64_t t_armed;          /* time the timerfd is set for (us); 0: not set */
+	uint64_t timer_runs;
+	/* Outgoing reliable messages up to max_message: command responses, and
+	 * pushes (apart, since a command's handler pushes). */
+	uint8_t resp[HY_MAX_MESSAGE];
+	uint8_t push_msg[HY_MAX_MESSAGE];
 };
 
 static const char *const counter_names[] = {
@@ -108,6 +155,16 @@ static void count(struct hy_tcp_server *s, enum hy_tcp_counter c)
 
 static void conn_event(void *arg, uint32_t events);
 static void flush(struct conn *c);
+static void timer_clear(struct conn *c);
+
+static void clock_now(struct hy_tcp_server *s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of hy_mono_ms() */
+	s->now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	s->now_ms = s->now_us / 1000u;
+}
 
 static struct conn **sid_slot(struct hy_tcp_server *s, uint64_t sid)
 {
@@ -156,6 +213,11 @@ static void end_session(struct conn *c)
 	if (!c->session)
 		return;
 	c->session = false;
+	timer_clear(c);
+	/* Inside on_frame (a push the command made closed it), the layer is
+	 * still in use: on_data gives its memory back when it returns. */
+	if (!c->in_rx)
+		hy_rudp_fini(&c->rudp);
 	sid_index_del(c);
 	s->n_sessions--;
 	count(s, HY_TCP_C_sessions_closed);
@@ -330,6 +392,297 @@ static void disconnect(struct conn *c, enum hy_close_reason why)
 	conn_linger(c);
 }
 
+/* ---- reliable channel: memory, counters, timers ------------------------ */
+
+/* The windows' allocator: malloc under the server's budget, so clients
+ * cannot make the process hold more than rudp_mem between them. */
+static void *rudp_alloc(void *arg, size_t size)
+{
+	struct hy_tcp_server *s = arg;
+	void *p;
+
+	if (size > s->cfg.rudp_mem - s->rudp_mem_used)
+		return NULL; /* counted by the layer (alloc_failures) */
+	p = malloc(size);
+	if (p != NULL)
+		s->rudp_mem_used += size;
+	return p;
+}
+
+static void rudp_free(void *arg, void *p, size_t size)
+{
+	struct hy_tcp_server *s = arg;
+
+	s->rudp_mem_used -= size;
+	free(p);
+}
+
+/* Copies the layer's counters (loop thread only) into the atomics other
+ * threads read. */
+static void rudp_stats_sync(struct hy_tcp_server *s)
+{
+	const struct hy_rudp_stats *r = &s->rudp_env.stats;
+
+#define SET(name, v) atomic_store_explicit(&s->c[HY_TCP_C_##name], (v), memory_order_relaxed)
+	SET(reliable_in, r->msgs_delivered);
+	SET(fragments_in, r->fragments_received);
+	SET(fragments_out, r->fragments_sent);
+	SET(retransmits, r->retransmits);
+	SET(acks_in, r->acks_received);
+	SET(acks_out, r->acks_sent);
+	SET(duplicates, r->duplicates);
+	SET(window_stalls, r->window_stalls);
+	SET(reassembly_drops, r->reassembly_drops);
+	SET(rudp_alloc_failures, r->alloc_failures);
+	SET(rudp_timer_runs, s->timer_runs);
+#undef SET
+}
+
+/* Binary min-heap of sessions by t_due; t_pos is the index + 1. */
+static void heap_put(struct hy_tcp_server *s, uint32_t i, struct conn *c)
+{
+	s->heap[i] = c;
+	c->t_pos = i + 1;
+}
+
+static void heap_up(struct hy_tcp_server *s, uint32_t i)
+{
+	struct conn *c = s->heap[i];
+
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2;
+
+		if (s->heap[parent]->t_due <= c->t_due)
+			break;
+		heap_put(s, i, s->heap[parent]);
+		i = parent;
+	}
+	heap_put(s, i, c);
+}
+
+static void heap_down(struct hy_tcp_server *s, uint32_t i)
+{
+	struct conn *c = s->heap[i];
+
+	for (;;) {
+		uint32_t l = 2 * i + 1, m;
+
+		if (l >= s->heap_n)
+			break;
+		m = l + 1 < s->heap_n && s->heap[l + 1]->t_due < s->heap[l]->t_due ? l + 1 : l;
+		if (c->t_due <= s->heap[m]->t_due)
+			break;
+		heap_put(s, i, s->heap[m]);
+		i = m;
+	}
+	heap_put(s, i, c);
+}
+
+/* Room for n sessions in the heap, reserved when a connection is
+ * accepted, so filing a session never fails. */
+static bool heap_reserve(struct hy_tcp_server *s, uint32_t n)
+{
+	struct conn **h;
+	uint32_t cap;
+
+	if (n <= s->heap_cap)
+		return true;
+	cap = s->heap_cap ? s->heap_cap : 64;
+	while (cap < n)
+		cap *= 2;
+	h = realloc(s->heap, cap * sizeof(*h));
+	if (h == NULL)
+		return false;
+	s->heap = h;
+	s->heap_cap = cap;
+	return true;
+}
+
+static void timer_clear(struct conn *c)
+{
+	struct hy_tcp_server *s = c->srv;
+	struct conn *last;
+	uint32_t i;
+
+	if (c->t_pos == 0)
+		return;
+	i = c->t_pos - 1;
+	c->t_pos = 0;
+	last = s->heap[--s->heap_n];
+	if (i == s->heap_n)
+		return;
+	heap_put(s, i, last);
+	heap_up(s, i);
+	heap_down(s, last->t_pos - 1);
+}
+
+/* Sets the timerfd for the heap's top unless it is already set no later. */
+static void timerfd_arm(struct hy_tcp_server *s)
+{
+	struct itimerspec its = { 0 };
+	uint64_t at;
+
+	if (s->heap_n == 0)
+		return;
+	at = s->heap[0]->t_due;
+	if (s->t_armed != 0 && s->t_armed <= at)
+		return;
+	its.it_value.tv_sec = (time_t)(at / 1000000u);
+	its.it_value.tv_nsec = (long)(at % 1000000u) * 1000;
+	if (timerfd_settime(s->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		s->t_armed = at;
+}
+
+/* Files c at its channel's next deadline, or takes it out when nothing is
+ * pending. */
+static void timer_file(struct conn *c)
+{
+	struct hy_tcp_server *s = c->srv;
+	uint64_t d = c->state == C_OPEN ? hy_rudp_next_deadline(&c->rudp) : HY_RUDP_NEVER;
+
+	if (d == HY_RUDP_NEVER) {
+		timer_clear(c);
+		return;
+	}
+	/* Rounded up to the millisecond, so close deadlines share a wake-up.
+	 * Something still due right after a flush (it could not be sent) waits
+	 * a millisecond rather than spinning the loop. */
+	d = d <= s->now_us ? s->now_us + 1000u : (d + 999u) / 1000u * 1000u;
+	if (c->t_pos == 0) {
+		c->t_due = d;
+		heap_put(s, s->heap_n++, c);
+		heap_up(s, s->heap_n - 1);
+	} else if (d < c->t_due) {
+		c->t_due = d;
+		heap_up(s, c->t_pos - 1);
+	} else if (d > c->t_due) {
+		c->t_due = d;
+		heap_down(s, c->t_pos - 1);
+	}
+	timerfd_arm(s);
+}
+
+/* ---- reliable channel: sending ------------------------------------------ */
+
+/* Applies the channel's verdict: a client that stopped acknowledging, or
+ * sent an inconsistent stream, gets DISCONNECT as from the data plane;
+ * otherwise the session is filed at its next deadline.  Returns false
+ * when the session ended. */
+static bool rudp_settle(struct conn *c)
+{
+	switch (hy_rudp_verdict(&c->rudp)) {
+	case HY_RUDP_OK:
+		timer_file(c);
+		return true;
+	case HY_RUDP_DEAD:
+		count(c->srv, HY_TCP_C_retries_exhausted);
+		disconnect(c, HY_CLOSE_RETRIES_EXHAUSTED);
+		return false;
+	default:
+		count(c->srv, HY_TCP_C_protocol_errors);
+		disconnect(c, HY_CLOSE_PROTOCOL_ERROR);
+		return false;
+	}
+}
+
+/* Writes what the channel has for the wire now (the pending ACK, resends
+ * that are due, units never sent) into as many DATA records as it takes,
+ * then settles.  Returns false when the session ended. */
+static bool rudp_flush(struct conn *c)
+{
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_wr w;
+
+	while (c->state == C_OPEN) {
+		hy_wr_init(&w, pt, sizeof(pt));
+		if (hy_rudp_poll_tx(&c->rudp, c->srv->now_us, &w, HY_MAX_FRAMES_PER_PACKET) == 0 ||
+		    w.off == 0)
+			break;
+		if (!send_sealed(c, HY_PKT_DATA, pt, w.off))
+			return false;
+	}
+	return c->state == C_OPEN && rudp_settle(c);
+}
+
+/* After a record that carried what fit: the rest goes now if anything is
+ * due (an ACK that cannot wait, units not sent yet), else the session is
+ * settled and filed.  Returns false when the session ended. */
+static bool rudp_after(struct conn *c)
+{
+	if (c->state != C_OPEN)
+		return false;
+	if (hy_rudp_next_deadline(&c->rudp) <= c->srv->now_us)
+		return rudp_flush(c);
+	return rudp_settle(c);
+}
+
+/* Seals a DATA plaintext whose first `frames` frames are in w, with the
+ * pending ACK (and whatever else the channel has ready) riding along: a
+ * record the server sends anyway carries it for free.  Not while the
+ * channel is inside on_frame (c->in_rx): the caller flushes after.
+ * Returns false if the connection closed. */
+static bool send_data(struct conn *c, struct hy_wr *w, unsigned frames)
+{
+	if (c->session && !c->in_rx && frames < HY_MAX_FRAMES_PER_PACKET)
+		hy_rudp_poll_tx(&c->rudp, c->srv->now_us, w, HY_MAX_FRAMES_PER_PACKET - frames);
+	return send_sealed(c, HY_PKT_DATA, w->p, w->off);
+}
+
+/* Queues one reliable message (a response or a push) on c's channel;
+ * a refusal is counted with its reason.  WINDOW_FULL means the client has
+ * left the layer's cap (window and backlog) unacknowledged: it does not
+ * keep up, and a reliable message may not be dropped, so the session ends
+ * with DISCONNECT SLOW_CONSUMER, as in the data plane. */
+static bool rudp_queue(struct conn *c, const uint8_t *msg, size_t len)
+{
+	struct hy_tcp_server *s = c->srv;
+	enum hy_reason r = hy_rudp_send(&c->rudp, msg, len);
+
+	if (r == HY_R_OK) {
+		count(s, HY_TCP_C_reliable_out);
+		return true;
+	}
+	count(s, HY_TCP_C_reliable_refused);
+	atomic_fetch_add_explicit(&s->drops[(unsigned)r < HY_R_COUNT ? r : 0], 1,
+				  memory_order_relaxed);
+	if (r == HY_R_WINDOW_FULL) {
+		count(s, HY_TCP_C_slow_consumer);
+		disconnect(c, HY_CLOSE_SLOW_CONSUMER);
+	}
+	return false;
+}
+
+/* Serves every session whose deadline has come: resends, lone ACKs, the
+ * verdict.  Each is filed again strictly after now, so this ends. */
+static void rudp_timers_run(struct hy_tcp_server *s)
+{
+	while (s->heap_n > 0 && s->heap[0]->t_due <= s->now_us) {
+		struct conn *c = s->heap[0];
+
+		timer_clear(c);
+		s->timer_runs++;
+		rudp_flush(c);
+		if (c->state != C_DEAD)
+			flush(c);
+	}
+	timerfd_arm(s);
+}
+
+static void on_rudp_timer(void *arg, uint32_t events)
+{
+	struct hy_tcp_server *s = arg;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(s->tfd, &expirations, sizeof(expirations)) < 0) {
+		/* EAGAIN: re-armed since it fired; what is due runs anyway */
+	}
+	clock_now(s);
+	s->t_armed = 0;
+	rudp_timers_run(s);
+	rudp_stats_sync(s);
+}
+
 /* ---- handshake --------------------------------------------------------- */
 
 /* 2^63 | unix ms << 12 | n (docs/protocol.md, "Packet numbers of DENY"):
@@ -442,7 +795,9 @@ static void on_connect(struct conn *c, const uint8_t *pkt, size_t len)
 		a.node_state = (uint8_t)s->state;
 		c->state = C_OPEN;
 		c->next_pn = 0;
+		c->tx_seq = 0;
 		hy_replay_init(&c->replay);
+		hy_rudp_init(&c->rudp, &s->rudp_env);
 		c->opened_ms = c->last_rx_ms = s->now_ms;
 		c->session = true;
 		c->snext = *sid_slot(s, c->sid);
@@ -462,68 +817,97 @@ static void on_connect(struct conn *c, const uint8_t *pkt, size_t len)
 
 /* ---- sealed records ---------------------------------------------------- */
 
-/* Responses of one record, packed into as few DATA records as fit. */
+/* Unreliable responses of one record, packed into as few DATA records as
+ * fit; the pending ACK and queued reliable units ride in the last one. */
 struct reply {
 	struct hy_wr w;
+	unsigned frames;
 	uint8_t pt[HY_MAX_PAYLOAD];
 };
+
+static void reply_init(struct reply *rp)
+{
+	hy_wr_init(&rp->w, rp->pt, sizeof(rp->pt));
+	rp->frames = 0;
+}
 
 static bool reply_flush(struct conn *c, struct reply *rp)
 {
 	bool ok = true;
 
 	if (rp->w.off > 0)
-		ok = send_sealed(c, HY_PKT_DATA, rp->pt, rp->w.off);
-	hy_wr_init(&rp->w, rp->pt, sizeof(rp->pt));
+		ok = send_data(c, &rp->w, rp->frames);
+	reply_init(rp);
 	return ok;
 }
 
 /* Appends one response message; starts a new record when it does not fit. */
 static bool reply_add(struct conn *c, struct reply *rp, const uint8_t *msg, size_t len)
 {
-	if (hy_frame_put_unreliable(&rp->w, msg, len))
+	if (rp->frames < HY_MAX_FRAMES_PER_PACKET && hy_frame_put_unreliable(&rp->w, msg, len)) {
+		rp->frames++;
 		return true;
+	}
 	if (!reply_flush(c, rp))
 		return false;
-	return hy_frame_put_unreliable(&rp->w, msg, len);
+	if (hy_frame_put_unreliable(&rp->w, msg, len))
+		rp->frames++;
+	return true;
 }
 
-static bool command(struct conn *c, struct reply *rp, const struct hy_frame *f)
+/* Runs one command that came on channel d and answers on the same one:
+ * RELIABLE through the session's reliable channel (up to max_message),
+ * the others as an UNRELIABLE frame in rp (one record at most).  Returns
+ * false when the session ended meanwhile (a push the command made closed
+ * it). */
+static bool command(struct conn *c, struct reply *rp, enum hy_delivery d, const uint8_t *data,
+		    size_t len)
 {
 	struct hy_tcp_server *s = c->srv;
-	uint8_t out[HY_FRAME_MAX_UNRELIABLE];
-	struct hy_cmd_reply rep = {
-		.payload = out + HY_MSG_RESP_HDR, .cap = sizeof(out) - HY_MSG_RESP_HDR
-	};
+	uint8_t small[HY_FRAME_MAX_UNRELIABLE];
+	bool reliable = d == HY_DELIVERY_RELIABLE;
+	uint8_t *out = reliable ? s->resp : small; /* one command at a time */
+	size_t cap = reliable ? s->cfg.max_message : sizeof(small);
+	struct hy_cmd_reply rep = { .payload = out + HY_MSG_RESP_HDR, .cap = cap - HY_MSG_RESP_HDR };
 	struct hy_cmd_req req = {
 		.sid = c->sid, .transport = HY_TRANSPORT_TCP, .peer = c->peer,
-		.node_state = (uint8_t)s->state,
+		.node_state = (uint8_t)s->state, .delivery = (uint8_t)d,
 	};
 	struct hy_msg m;
 	size_t n;
-	enum hy_reason r = hy_msg_cmd_decode(f->data, f->len, &m);
+	enum hy_reason r = hy_msg_cmd_decode(data, len, &m);
 
-	if (r == HY_R_OK && f->len > s->cfg.max_message)
+	if (r == HY_R_OK && len > s->cfg.max_message)
 		r = HY_R_MESSAGE_TOO_LARGE;
 	if (r != HY_R_OK) {
 		atomic_fetch_add_explicit(&s->drops[r], 1, memory_order_relaxed);
 		return true;
 	}
-	req.delivery = f->type == HY_FRAME_RELIABLE ? HY_DELIVERY_RELIABLE :
-		       f->type == HY_FRAME_SEQUENCED ? HY_DELIVERY_SEQUENCED :
-		       HY_DELIVERY_UNRELIABLE;
 	req.ver = m.ver;
 	req.cmd = m.cmd;
 	req.payload = m.payload;
 	req.len = m.len;
 	count(s, HY_TCP_C_commands);
 	s->ops.command(s->ops.arg, &req, &rep);
-	if (c->state != C_OPEN) /* a push the command made closed it */
+	if (c->state != C_OPEN)
 		return false;
-	n = hy_msg_resp_encode(out, sizeof(out), m.ver, m.cmd, rep.status, rep.payload, rep.len);
-	if (n == 0) /* the answer does not fit one record (no fragments yet) */
-		n = hy_msg_resp_encode(out, sizeof(out), m.ver, m.cmd, HY_STATUS_ERR, NULL, 0);
+	n = hy_msg_resp_encode(out, cap, m.ver, m.cmd, rep.status, rep.payload, rep.len);
+	if (n == 0) /* the answer does not fit its channel */
+		n = hy_msg_resp_encode(out, cap, m.ver, m.cmd, HY_STATUS_ERR, NULL, 0);
+	if (reliable) {
+		rudp_queue(c, out, n); /* flushed when the record is done */
+		return true;
+	}
 	return reply_add(c, rp, out, n);
+}
+
+/* hy_rudp deliver callback: one whole reliable command, in order, once. */
+static void reliable_deliver(void *arg, const uint8_t *msg, size_t len)
+{
+	struct conn *c = arg;
+
+	if (c->state == C_OPEN) /* else it ended inside an earlier one: nothing more */
+		command(c, NULL, HY_DELIVERY_RELIABLE, msg, len);
 }
 
 static void on_data(struct conn *c, const uint8_t *pt, size_t len)
@@ -542,25 +926,36 @@ static void on_data(struct conn *c, const uint8_t *pt, size_t len)
 		disconnect(c, HY_CLOSE_PROTOCOL_ERROR);
 		return;
 	}
-	hy_wr_init(&rp.w, rp.pt, sizeof(rp.pt));
+	reply_init(&rp);
 	hy_rd_init(&rd, pt, len);
 	while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK) {
 		switch (f.type) {
 		case HY_FRAME_UNRELIABLE:
 		case HY_FRAME_SEQUENCED: /* TCP keeps order: every one is newest */
-		case HY_FRAME_RELIABLE:  /* TCP is reliable: nothing to ack yet */
-			if (!command(c, &rp, &f))
+			if (!command(c, &rp, f.type == HY_FRAME_SEQUENCED ? HY_DELIVERY_SEQUENCED :
+					     HY_DELIVERY_UNRELIABLE, f.data, f.len))
 				return;
 			break;
-		case HY_FRAME_FRAGMENT:
-			atomic_fetch_add_explicit(&s->drops[HY_R_UNSUPPORTED], 1,
-						  memory_order_relaxed);
-			break;
-		default: /* ACK, PING: nothing to do */
+		default: /* ACK, RELIABLE, FRAGMENT, PING: the reliable channel's */
+			c->in_rx = true;
+			r = hy_rudp_on_frame(&c->rudp, &f, s->now_us, reliable_deliver, c);
+			c->in_rx = false;
+			if (!c->session) { /* ended inside: its memory goes now */
+				hy_rudp_fini(&c->rudp);
+				return;
+			}
+			if (r != HY_R_OK) /* duplicates, beyond the window, ... */
+				atomic_fetch_add_explicit(&s->drops[(unsigned)r < HY_R_COUNT ? r : 0],
+							  1, memory_order_relaxed);
 			break;
 		}
+		if (hy_rudp_verdict(&c->rudp) != HY_RUDP_OK)
+			break; /* closed below; nothing more from this record */
 	}
-	reply_flush(c, &rp);
+	/* The ACK and reliable answers ride with the unreliable ones; the rest
+	 * (or a lone ACK that is due) follows. */
+	if (reply_flush(c, &rp))
+		rudp_after(c);
 }
 
 static void on_sealed(struct conn *c, uint8_t *pkt, size_t len)
@@ -682,7 +1077,7 @@ static void conn_event(void *arg, uint32_t events)
 	struct conn *c = arg;
 	uint32_t in = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
-	c->srv->now_ms = hy_mono_ms();
+	clock_now(c->srv);
 	if (c->state == C_DEAD)
 		return;
 	if (events & in) {
@@ -693,6 +1088,7 @@ static void conn_event(void *arg, uint32_t events)
 	}
 	if (c->state != C_DEAD && c->out_off < c->out_len)
 		flush(c);
+	rudp_stats_sync(c->srv);
 }
 
 /* ---- listener ---------------------------------------------------------- */
@@ -703,7 +1099,7 @@ static void on_accept(void *arg, uint32_t events)
 	int i;
 
 	(void)events;
-	s->now_ms = hy_mono_ms();
+	clock_now(s);
 	for (i = 0; i < ACCEPT_BURST; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
@@ -720,7 +1116,8 @@ static void on_accept(void *arg, uint32_t events)
 			close(fd);
 			continue;
 		}
-		c = aligned_alloc(64, (sizeof(*c) + 63) & ~(size_t)63);
+		c = heap_reserve(s, s->n_conns + 1) ?
+		    aligned_alloc(64, (sizeof(*c) + 63) & ~(size_t)63) : NULL;
 		if (c == NULL) {
 			close(fd);
 			continue;
@@ -749,8 +1146,9 @@ struct hy_tcp_server *hy_tcp_server_create(const struct hy_tcp_config *cfg,
 {
 	struct hy_tcp_server *s = calloc(1, sizeof(*s));
 	struct sockaddr_storage ss = { 0 };
+	struct hy_rudp_config rc = { 0 };
 	socklen_t sl;
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN], why[128];
 	int one = 1;
 
 	if (s == NULL) {
@@ -761,11 +1159,35 @@ struct hy_tcp_server *hy_tcp_server_create(const struct hy_tcp_config *cfg,
 	s->ops = *ops;
 	s->loop = loop;
 	s->lfd = -1;
+	s->tfd = -1;
 	s->state = HY_NODE_ONLINE;
 	if (s->cfg.out_cap < HY_RECORD_MAX_LEN)
 		s->cfg.out_cap = HY_RECORD_MAX_LEN;
 	if (s->cfg.first_record_ms == 0)
 		s->cfg.first_record_ms = HY_TCP_FIRST_RECORD_MS;
+	if (s->cfg.max_message == 0 || s->cfg.max_message > HY_MAX_MESSAGE)
+		s->cfg.max_message = HY_MAX_MESSAGE;
+	if (s->cfg.max_message < HY_MSG_RESP_HDR + 1u)
+		s->cfg.max_message = HY_MSG_RESP_HDR + 1u;
+	if (s->cfg.rudp_mem == 0) {
+		s->cfg.rudp_mem = (size_t)s->cfg.max_conns * RUDP_MEM_PER_CONN;
+		s->cfg.rudp_mem = s->cfg.rudp_mem < RUDP_MEM_MIN ? RUDP_MEM_MIN :
+				  s->cfg.rudp_mem > RUDP_MEM_MAX ? RUDP_MEM_MAX : s->cfg.rudp_mem;
+	}
+	/* As the data plane: the send side may hold two whole messages. */
+	rc.rto_min_ms = s->cfg.rto_min_ms;
+	rc.rto_max_ms = s->cfg.rto_max_ms;
+	rc.max_retries = s->cfg.max_retries;
+	rc.max_message = s->cfg.max_message;
+	rc.tx_bytes_max = 2u * s->cfg.max_message;
+	rc.rx_bytes_max = s->cfg.reassembly_bytes ? s->cfg.reassembly_bytes : 2u * s->cfg.max_message;
+	if (rc.rx_bytes_max < rc.max_message)
+		rc.rx_bytes_max = rc.max_message;
+	rc.alloc = (struct hy_rudp_alloc){ .alloc = rudp_alloc, .free = rudp_free, .arg = s };
+	if (hy_rudp_env_init(&s->rudp_env, &rc, why, sizeof(why)) != HY_R_OK) {
+		snprintf(err, errlen, "tcp server: reliability: %s", why);
+		goto fail;
+	}
 	s->used = hy_sidset_create(cfg->used_sids);
 	s->by_sid = calloc(SID_BUCKETS, sizeof(*s->by_sid));
 	if (s->used == NULL || s->by_sid == NULL) {
@@ -800,7 +1222,13 @@ struct hy_tcp_server *hy_tcp_server_create(const struct hy_tcp_config *cfg,
 	getsockname(s->lfd, (struct sockaddr *)&ss, &sl);
 	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
 						    ((struct sockaddr_in *)&ss)->sin_port);
+	s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->tfd < 0) {
+		snprintf(err, errlen, "tcp server: timerfd: %s", strerror(errno));
+		goto fail;
+	}
 	if (hy_loop_add(loop, &s->lw, s->lfd, EPOLLIN, on_accept, s) < 0 ||
+	    hy_loop_add(loop, &s->tw, s->tfd, EPOLLIN, on_rudp_timer, s) < 0 ||
 	    hy_loop_on_batch_end(loop, free_dead, s) < 0) {
 		snprintf(err, errlen, "tcp server: cannot join the event loop");
 		goto fail;
@@ -819,10 +1247,14 @@ void hy_tcp_server_destroy(struct hy_tcp_server *s)
 		conn_close(s->live);
 	free_dead(s);
 	hy_loop_del(s->loop, &s->lw);
+	hy_loop_del(s->loop, &s->tw);
 	if (s->lfd >= 0)
 		close(s->lfd);
+	if (s->tfd >= 0)
+		close(s->tfd);
 	hy_sidset_destroy(s->used);
 	free(s->by_sid);
+	free(s->heap);
 	free(s);
 }
 
@@ -834,9 +1266,11 @@ uint16_t hy_tcp_server_port(const struct hy_tcp_server *s)
 void hy_tcp_server_tick(struct hy_tcp_server *s, uint64_t now_ms)
 {
 	struct conn *c, *next;
-	static const uint8_t ping = HY_FRAME_PING;
 
+	clock_now(s);
 	s->now_ms = now_ms;
+	/* A backstop for the timerfd (one comparison when nothing is due). */
+	rudp_timers_run(s);
 	for (c = s->live; c != NULL; c = next) {
 		next = c->next; /* c may move to the dead list */
 		switch (c->state) {
@@ -854,9 +1288,17 @@ void hy_tcp_server_tick(struct hy_tcp_server *s, uint64_t now_ms)
 				count(s, HY_TCP_C_ttl_expired);
 				disconnect(c, HY_CLOSE_IDLE_TIMEOUT);
 			} else if (now_ms - c->last_tx_ms >= s->cfg.keepalive_ms) {
+				uint8_t pt[HY_MAX_PAYLOAD];
+				struct hy_wr w;
+
 				count(s, HY_TCP_C_keepalives);
-				if (send_sealed(c, HY_PKT_DATA, &ping, sizeof(ping)))
-					flush(c);
+				hy_wr_init(&w, pt, sizeof(pt));
+				hy_frame_put_ping(&w);
+				if (send_data(c, &w, 1)) {
+					rudp_after(c);
+					if (c->state != C_DEAD)
+						flush(c);
+				}
 			}
 			break;
 		case C_CLOSING:
@@ -868,6 +1310,7 @@ void hy_tcp_server_tick(struct hy_tcp_server *s, uint64_t now_ms)
 		}
 	}
 	hy_sidset_expire(s->used, (uint64_t)time(NULL), SIDSET_EXPIRE_BUDGET);
+	rudp_stats_sync(s);
 }
 
 void hy_tcp_server_set_state(struct hy_tcp_server *s, enum hy_node_state st)
@@ -883,7 +1326,7 @@ int hy_tcp_server_kick(struct hy_tcp_server *s, uint64_t sid, enum hy_close_reas
 	for (c = s->live; c != NULL; c = c->next) {
 		if (c->state == C_OPEN && c->sid == sid) {
 			count(s, reason == HY_CLOSE_KICKED ? HY_TCP_C_kicked : HY_TCP_C_drained);
-			s->now_ms = hy_mono_ms();
+			clock_now(s);
 			disconnect(c, reason);
 			return 0;
 		}
@@ -896,7 +1339,7 @@ unsigned hy_tcp_server_close_all(struct hy_tcp_server *s, enum hy_close_reason r
 	struct conn *c, *next;
 	unsigned n = 0;
 
-	s->now_ms = hy_mono_ms();
+	clock_now(s);
 	for (c = s->live; c != NULL; c = next) {
 		next = c->next;
 		if (c->state == C_OPEN) {
@@ -908,26 +1351,48 @@ unsigned hy_tcp_server_close_all(struct hy_tcp_server *s, enum hy_close_reason r
 	return n;
 }
 
-int hy_tcp_server_push(struct hy_tcp_server *s, uint64_t sid, uint8_t ver, uint16_t cmd,
-		       const uint8_t *payload, size_t len)
+int hy_tcp_server_push_delivery(struct hy_tcp_server *s, uint64_t sid, uint8_t ver, uint16_t cmd,
+				enum hy_delivery delivery, const uint8_t *payload, size_t len)
 {
-	uint8_t msg[HY_FRAME_MAX_UNRELIABLE], pt[HY_MAX_PAYLOAD];
+	uint8_t pt[HY_MAX_PAYLOAD];
 	struct conn *c;
 	struct hy_wr w;
 	size_t n;
+	bool ok;
 
 	for (c = *sid_slot(s, sid); c != NULL && c->sid != sid; c = c->snext)
 		;
 	if (c == NULL || c->state != C_OPEN)
 		return -1;
-	n = hy_msg_resp_encode(msg, sizeof(msg), ver, cmd, HY_STATUS_PUSH, payload, len);
+	n = hy_msg_resp_encode(s->push_msg, s->cfg.max_message, ver, cmd, HY_STATUS_PUSH, payload,
+			       len);
 	if (n == 0)
 		return -1;
-	hy_wr_init(&w, pt, sizeof(pt));
-	if (!hy_frame_put_unreliable(&w, msg, n))
-		return -1;
-	s->now_ms = hy_mono_ms();
-	return send_sealed(c, HY_PKT_DATA, pt, w.off) && (flush(c), c->state != C_DEAD) ? 0 : -1;
+	clock_now(s);
+	if (delivery == HY_DELIVERY_RELIABLE) {
+		/* Inside c's own delivery (a command of c pushing to c) the
+		 * record path flushes once the layer returns. */
+		ok = rudp_queue(c, s->push_msg, n) && (c->in_rx || rudp_flush(c));
+	} else {
+		hy_wr_init(&w, pt, sizeof(pt));
+		if (delivery == HY_DELIVERY_SEQUENCED ?
+			    !hy_frame_put_sequenced(&w, 0, c->tx_seq, s->push_msg, n) :
+			    !hy_frame_put_unreliable(&w, s->push_msg, n))
+			return -1;
+		if (delivery == HY_DELIVERY_SEQUENCED)
+			c->tx_seq++;
+		ok = send_data(c, &w, 1) && (c->in_rx || rudp_after(c));
+	}
+	if (c->state != C_DEAD)
+		flush(c);
+	rudp_stats_sync(s);
+	return ok && c->state == C_OPEN ? 0 : -1;
+}
+
+int hy_tcp_server_push(struct hy_tcp_server *s, uint64_t sid, uint8_t ver, uint16_t cmd,
+		       const uint8_t *payload, size_t len)
+{
+	return hy_tcp_server_push_delivery(s, sid, ver, cmd, HY_DELIVERY_UNRELIABLE, payload, len);
 }
 
 unsigned hy_tcp_server_sessions(const struct hy_tcp_server *s)
