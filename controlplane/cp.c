@@ -324,7 +324,9 @@ static void tcp_closed(void *arg, uint64_t sid)
 
 /* Delivers a push to sessions of either transport: the UDP ones in SEND
  * messages down the ring (HY_MSG_MAX_SIDS each), the TCP ones directly.
- * Until the data plane relays rooms itself, broadcasts take this path. */
+ * Room traffic the control plane originates (joins, leaves, a TCP member's
+ * broadcast) and what the data plane relays up for TCP members take this
+ * path. */
 static void cp_push(void *arg, const uint64_t *sids, size_t n, uint8_t ver, uint16_t cmd,
 		    const uint8_t *payload, size_t len)
 {
@@ -364,6 +366,19 @@ static void cp_push(void *arg, const uint64_t *sids, size_t n, uint8_t ver, uint
 			nu = 0;
 		}
 	}
+}
+
+/* Room traffic the data plane relayed for our (TCP) members: deliver the
+ * push it built to each of them. */
+static void ring_relay(void *arg, const struct hy_ring_msg *m)
+{
+	uint64_t sids[HY_MSG_MAX_SIDS];
+	unsigned i;
+
+	for (i = 0; i < m->u.send.nsids; i++)
+		sids[i] = hy_msg_send_sid(&m->u.send, i);
+	cp_push(arg, sids, m->u.send.nsids, m->u.send.ver, m->u.send.cmd, m->u.send.payload,
+		m->u.send.payload_len);
 }
 
 static void rooms_push(void *arg, const uint64_t *sids, size_t n, uint16_t cmd,
@@ -685,7 +700,8 @@ int hy_cp_loop_open(struct hy_cp *cp, char *err, size_t errlen)
 int hy_cp_dplink_open(struct hy_cp *cp, char *err, size_t errlen)
 {
 	struct hy_dplink_ops ops = {
-		.command = ring_command, .attached = dp_attached, .detached = dp_detached,
+		.command = ring_command, .relay = ring_relay, .attached = dp_attached,
+		.detached = dp_detached,
 		.session_closed = dp_session_closed, .resynced = dp_resynced, .arg = cp,
 	};
 
