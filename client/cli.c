@@ -89,7 +89,7 @@ static void usage(FILE *f)
 		"  room-demo     connect --members clients (one ticket each, uid UID-INDEX), the\n"
 		"                first creates a room and the others join it; each broadcasts\n"
 		"                --messages messages (sender index and sequence number; paced so\n"
-		"                that at most 16 are on their way to any member); then prints\n"
+		"                that at most 64 are on their way to any member); then prints\n"
 		"                'delivered=X expected=Y' and the figures per transport.  With\n"
 		"                --reliable, exits 1 if a message was lost, duplicated or reordered;\n"
 		"                without it, only if a session ended.  Gives up after --timeout-ms\n"
@@ -371,10 +371,10 @@ out:
 #define TRANSPORT_MIXED 3u
 /* Pacing.  A broadcast counts as outstanding until every other member
  * has it; the members' windows share DEMO_INFLIGHT pushes in flight
- * towards any one member.  This keeps the relay (data plane -> ring ->
- * control plane -> pushes) and each member's reliable window (64 units at
- * the node) from overflowing. */
-#define DEMO_INFLIGHT 16u
+ * towards any one member: a game sends at its tick rate, and a demo that
+ * sent as fast as it can would only measure how soon the node closes a
+ * member as a slow consumer (past 128 KiB, or 1088 units, unacknowledged). */
+#define DEMO_INFLIGHT 64u
 /* Unreliable: some broadcasts never arrive; after this long without
  * progress, a sender stops waiting for them and its window opens again. */
 #define DEMO_STALL_MS 300u

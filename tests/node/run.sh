@@ -280,9 +280,9 @@ case $case in
     # tickets over HTTP, each broadcasting reliably; every other member must
     # get each message exactly once and in order per sender (the CLI
     # checks, exit 1).  Through the proxy (20% loss) it is shorter: the
-    # full 500 takes about 45 s there.
+    # full 500 takes about 15 s there.
     m=500 m2=100
-    [[ $case == room-impair ]] && m=60 m2=30
+    [[ $case == room-impair ]] && m=100 m2=30
     want=$((8 * 7 * m)) half=$((8 * 7 * m / 2))
     out=$(in_ns "$cli" room-demo --members 8 --messages $m --transport mixed --reliable \
           --timeout-ms 30000 2>&1) || fail "hayate-cli room-demo (mixed)"
