@@ -10,26 +10,16 @@
 #include <rte_malloc.h>
 
 #include "directory.h"
+#include "hash64.h"
 
 struct hy_uid_dir {
 	struct rte_hash *h; /* key -> sid */
 	struct hy_uid_dir_stats stats;
 };
 
-static unsigned serial;
-
 struct hy_uid_dir *hy_uid_dir_create(uint16_t worker_id, uint32_t entries, int socket_id,
 				     char *err, size_t err_len)
 {
-	char name[RTE_HASH_NAMESIZE];
-	struct rte_hash_parameters p = {
-		.name = name,
-		.entries = entries < 16u ? 16u : entries,
-		.key_len = sizeof(uint64_t),
-		.hash_func = rte_hash_crc,
-		.socket_id = socket_id,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
 	struct hy_uid_dir *d = rte_zmalloc_socket("hy_uid_dir", sizeof(*d), RTE_CACHE_LINE_SIZE,
 						  socket_id);
 
@@ -37,9 +27,7 @@ struct hy_uid_dir *hy_uid_dir_create(uint16_t worker_id, uint32_t entries, int s
 		snprintf(err, err_len, "user directory: out of memory");
 		return NULL;
 	}
-	snprintf(name, sizeof(name), "hy_uid%u_%u", worker_id,
-		 __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
-	d->h = rte_hash_create(&p);
+	d->h = hy_hash64_create("hy_uid", worker_id, entries, socket_id);
 	if (d->h == NULL) {
 		snprintf(err, err_len, "user directory: rte_hash: %s", rte_strerror(rte_errno));
 		rte_free(d);

@@ -6,11 +6,10 @@
 #include <string.h>
 
 #include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
 #include "fanout.h"
+#include "hash64.h"
 
 #define MIN_CAP 4u
 
@@ -24,27 +23,6 @@ struct hy_fanout {
 	uint32_t n_free;
 	size_t member_bytes;        /* member and local arrays held */
 };
-
-static unsigned serial;
-
-static struct rte_hash *make_hash(const char *what, const struct hy_fanout_config *c,
-				  uint32_t entries)
-{
-	char name[RTE_HASH_NAMESIZE];
-	struct rte_hash_parameters p = {
-		.name = name,
-		.entries = entries < 16u ? 16u : entries,
-		.key_len = sizeof(uint64_t),
-		.hash_func = rte_hash_crc,
-		.socket_id = c->socket_id,
-		/* an insert fails only when every entry is in use */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-
-	snprintf(name, sizeof(name), "hy_fo%s%u_%u", what, c->worker_id,
-		 __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
-	return rte_hash_create(&p);
-}
 
 struct hy_fanout *hy_fanout_create(const struct hy_fanout_config *cfg, char *err,
 				   size_t err_len)
@@ -72,8 +50,8 @@ struct hy_fanout *hy_fanout_create(const struct hy_fanout_config *cfg, char *err
 	for (i = 0; i < cfg->max_rooms; i++)
 		f->free_list[i] = cfg->max_rooms - 1 - i;
 	f->n_free = cfg->max_rooms;
-	f->rooms_h = make_hash("r", cfg, cfg->max_rooms);
-	f->local_h = make_hash("m", cfg, cfg->max_local);
+	f->rooms_h = hy_hash64_create("hy_for", cfg->worker_id, cfg->max_rooms, cfg->socket_id);
+	f->local_h = hy_hash64_create("hy_fom", cfg->worker_id, cfg->max_local, cfg->socket_id);
 	if (f->rooms_h == NULL || f->local_h == NULL) {
 		snprintf(err, err_len, "fan-out table: rte_hash: %s", rte_strerror(rte_errno));
 		hy_fanout_destroy(f);
@@ -175,45 +153,36 @@ static bool mine(const struct hy_fanout *f, const struct hy_table_member *m)
 	       hy_engine_owner(m->sid, f->cfg.n_workers) == f->cfg.worker_id;
 }
 
-/* Grows r's arrays to hold n members (and n local ones). */
-static int room_reserve(struct hy_fanout *f, struct hy_fanout_room *r, uint32_t n)
+/* Grows one of a room's arrays (*arr, *cap entries of elem bytes) to
+ * hold n entries, doubling up to the largest room. */
+static int grow(struct hy_fanout *f, void **arr, uint16_t *cap, size_t elem, uint32_t n)
 {
-	uint32_t cap = r->cap > 0 ? r->cap : MIN_CAP;
+	uint32_t c = *cap > 0 ? *cap : MIN_CAP;
 	void *p;
 
-	if (n <= r->cap)
+	if (n <= *cap)
 		return 0;
-	while (cap < n)
-		cap *= 2;
-	if (cap > HY_TABLE_MAX_MEMBERS)
-		cap = HY_TABLE_MAX_MEMBERS;
-	p = rte_realloc_socket(r->members, cap * sizeof(*r->members), 0, f->cfg.socket_id);
+	while (c < n)
+		c *= 2;
+	if (c > HY_TABLE_MAX_MEMBERS)
+		c = HY_TABLE_MAX_MEMBERS;
+	p = rte_realloc_socket(*arr, c * elem, 0, f->cfg.socket_id);
 	if (p == NULL)
 		return -1;
-	r->members = p;
-	f->member_bytes += (cap - r->cap) * sizeof(*r->members);
-	r->cap = (uint16_t)cap;
+	*arr = p;
+	f->member_bytes += (c - *cap) * elem;
+	*cap = (uint16_t)c;
 	return 0;
+}
+
+static int room_reserve(struct hy_fanout *f, struct hy_fanout_room *r, uint32_t n)
+{
+	return grow(f, (void **)&r->members, &r->cap, sizeof(*r->members), n);
 }
 
 static int local_reserve(struct hy_fanout *f, struct hy_fanout_room *r, uint32_t n)
 {
-	uint32_t cap = r->local_cap > 0 ? r->local_cap : MIN_CAP;
-	void *p;
-
-	if (n <= r->local_cap)
-		return 0;
-	while (cap < n)
-		cap *= 2;
-	if (cap > HY_TABLE_MAX_MEMBERS)
-		cap = HY_TABLE_MAX_MEMBERS;
-	p = rte_realloc_socket(r->local, cap * sizeof(*r->local), 0, f->cfg.socket_id);
-	if (p == NULL)
-		return -1;
-	r->local = p;
-	f->member_bytes += (cap - r->local_cap) * sizeof(*r->local);
-	r->local_cap = (uint16_t)cap;
-	return 0;
+	return grow(f, (void **)&r->local, &r->local_cap, sizeof(*r->local), n);
 }
 
 /* Adds one of our members to the room's local list and the sid index

@@ -19,6 +19,7 @@
 
 #include <rte_cycles.h>
 
+#include "bench_median.h"
 #include "sess_harness.h"
 
 #define BATCH 4096u
@@ -78,18 +79,6 @@ static struct pkt batch[BATCH], batch2[BATCH];
 static uint8_t cookie_of[BATCH][HY_COOKIE_LEN];
 static struct tclient clients[BATCH];
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static struct hy_engine *make_engine(uint32_t max_sessions, uint32_t max_used)
 {
 	char err[128];
@@ -130,7 +119,7 @@ static uint64_t run(struct hy_engine *e, const struct pkt *b, const struct tclie
 
 static void report(const char *name, double *cyc_per_op, int rounds, double hz)
 {
-	double c = median(cyc_per_op, rounds);
+	double c = hy_bench_median(cyc_per_op, rounds);
 	printf("BENCH name=%s value=%.3f unit=Mops/s cycles=%.0f ns=%.1f\n", name, hz / c / 1e6,
 	       c, c * 1e9 / hz);
 }

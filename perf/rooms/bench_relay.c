@@ -19,6 +19,7 @@
 
 #include <rte_cycles.h>
 
+#include "bench_median.h"
 #include "sess_harness.h"
 
 #include "fanout.h"
@@ -128,18 +129,6 @@ struct pkt {
 static struct pkt batch[BATCH];
 static struct tclient members[MAX_FANOUT + 1];
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void die(const char *what)
 {
 	fprintf(stderr, "bench_relay: %s\n", what);
@@ -232,9 +221,11 @@ int main(int argc, char **argv)
 	struct hy_fanout_config fc = {.n_workers = 1, .max_rooms = 16, .max_local = 256,
 				      .socket_id = -1};
 	struct hy_fanout *t = hy_fanout_create(&fc, err, sizeof(err));
-	if (e == NULL || t == NULL)
+	struct hy_uid_dir *users = hy_uid_dir_create(0, 256, -1, err, sizeof(err));
+	if (e == NULL || t == NULL || users == NULL)
 		die(err);
-	struct hy_relay_config rc = {.n_workers = 1, .engine = e, .table = t, .ops = &relay_ops};
+	struct hy_relay_config rc = {.n_workers = 1, .engine = e, .table = t, .users = users,
+				     .ops = &relay_ops};
 	relay = hy_relay_create(&rc, -1, err, sizeof(err));
 	if (relay == NULL)
 		die(err);
@@ -251,7 +242,7 @@ int main(int argc, char **argv)
 						       sizeof(batch[i].b));
 		v[r] = run(e, &members[0], HY_ENGINE_REPLY) / BATCH;
 	}
-	echo_rate = hz / median(v, rounds);
+	echo_rate = hz / hy_bench_median(v, rounds);
 
 	sizes[0] = 1;
 	sizes[1] = fanout;
@@ -284,7 +275,7 @@ int main(int argc, char **argv)
 			if (pushed != (uint64_t)BATCH * sizes[k])
 				die("pushes lost");
 		}
-		double c = median(v, rounds), rate = hz / c * sizes[k];
+		double c = hy_bench_median(v, rounds), rate = hz / c * sizes[k];
 		char name[32];
 
 		snprintf(name, sizeof(name), sizes[k] == 1 ? "relay_1to1" : "relay_1to%u", sizes[k]);
@@ -294,6 +285,7 @@ int main(int argc, char **argv)
 	}
 	printf("BENCH name=engine_echo value=%.3f unit=Mops/s\n", echo_rate / 1e6);
 	hy_relay_destroy(relay);
+	hy_uid_dir_destroy(users);
 	hy_fanout_destroy(t);
 	hy_engine_destroy(e);
 	return 0;
