@@ -3,6 +3,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_errno.h>
 #include <rte_hash.h>
@@ -11,6 +12,8 @@
 
 #include "directory.h"
 #include "hash64.h"
+
+#include "proto/limits.h"
 
 struct hy_uid_dir {
 	struct rte_hash *h; /* key -> sid */
@@ -49,9 +52,15 @@ void hy_uid_dir_destroy(struct hy_uid_dir *d)
  * directory.h). */
 uint64_t hy_uid_key(const void *uid, size_t len)
 {
-	uint64_t k = (uint64_t)rte_hash_crc(uid, (uint32_t)len, 0x9e3779b9u) << 32 |
-		     rte_hash_crc(uid, (uint32_t)len, 0x7f4a7c15u);
+	/* rte_hash_crc reads whole words: give it an aligned copy */
+	uint64_t a[(HY_UID_MAX + 7u) / 8u] = {0};
+	uint64_t k;
 
+	if (len > HY_UID_MAX)
+		len = HY_UID_MAX;
+	memcpy(a, uid, len);
+	k = (uint64_t)rte_hash_crc(a, (uint32_t)len, 0x9e3779b9u) << 32 |
+	    rte_hash_crc(a, (uint32_t)len, 0x7f4a7c15u);
 	return k != 0 ? k : 1;
 }
 

@@ -303,7 +303,8 @@ static enum hy_reason room_set(struct hy_fanout *f, const struct hy_table_update
 	for (i = 0; i < t->nmembers; i++)
 		hy_table_member_at(t, i, &r->members[i]);
 	r->n_members = t->nmembers;
-	qsort(r->members, r->n_members, sizeof(*r->members), cmp_member);
+	if (r->n_members > 1)
+		qsort(r->members, r->n_members, sizeof(*r->members), cmp_member);
 	for (i = 0; i < r->n_members; i++)
 		if (mine(f, &r->members[i]))
 			local_add(f, r, r->members[i].sid);

@@ -316,6 +316,7 @@ START_TEST(test_backlog_unit_cap)
 	struct hy_rudp_info info;
 	hy_rudp_info(s, &info);
 	ck_assert_uint_eq(info.tx_backlog_units, 16u * HY_RUDP_WINDOW_DEFAULT);
+	sim_free(&sm);
 }
 END_TEST
 

@@ -32,13 +32,16 @@
 #define T_MAX_TX 64u
 #define T_MAX_EV 64u
 
-/* Starts EAL once per process, without hugepages, PCI or shared files. */
+/* Starts EAL once per process, without hugepages, PCI or shared files,
+ * on one lcore and without the telemetry thread: Check forks each test,
+ * and a thread allocating at the moment of a fork can leave the child's
+ * allocator locked (seen under ASan), so the fewer threads the better. */
 static inline int harness_eal_init(const char *prog)
 {
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=hy-sess-%d", (int)getpid());
-	char *argv[] = {(char *)prog, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-			prefix, "--log-level=lib.eal:error", NULL};
+	char *argv[] = {(char *)prog, "-l", "0", "--no-telemetry", "--no-huge", "-m", "512",
+			"--no-pci", "--no-shconf", prefix, "--log-level=lib.eal:error", NULL};
 	return rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
 }
 
