@@ -1,0 +1,871 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * hayate-loadgen: many game clients at once on one DPDK port (a memif pair
+ * against the gateway on a development machine, a NIC on bare metal), for
+ * the performance kit (perf/bench, docs/performance.md).
+ *
+ *   --mode relay    N sessions (tokens minted with the cluster key, the
+ *                   full cookie handshake), rooms of K (CREATE and JOIN
+ *                   through the node, so the control plane must run), then
+ *                   every session broadcasts S bytes at --rate (0: as fast
+ *                   as it can) for --seconds; the members' pushes are
+ *                   opened and their latency read from the timestamp the
+ *                   sender put in the data.
+ *   --mode connect  a connect storm: N fresh tokens, CONNECT, CHALLENGE,
+ *                   RESPONSE, ACCEPT, as fast as the node answers.
+ *   --mode flood    frames of S bytes of garbage to the node's UDP port (or
+ *                   to anything that forwards them, e.g. dpdk-testpmd) as
+ *                   fast as the port takes them; counts what comes back.
+ *
+ * One lcore does everything (run to completion: tx burst, rx burst, open,
+ * account).  Its own limits are printed with the figures: tx refused by the
+ * port (the generator could not offer more) and the share of loop time it
+ * spent sealing, so a reader can tell when the generator, not the node, is
+ * the bottleneck.  Output: "interval ..." lines, then one "BENCH ..." line
+ * per figure (medians over the intervals).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+
+#include <rte_arp.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "lg_client.h"
+
+#include "bench_median.h"
+#include "common/wire.h"
+#include "crypto/keyfile.h"
+#include "proto/limits.h"
+#include "proto/message.h"
+#include "proto/room_msg.h"
+
+#define PROG "hayate-loadgen"
+#define BURST 32u
+#define MAX_INTERVALS 64u
+#define HIST_BUCKETS (64u * 16u)
+#define RESEND_MS 300u
+
+enum mode { MODE_RELAY, MODE_CONNECT, MODE_FLOOD };
+
+struct opts {
+	enum mode mode;
+	unsigned sessions;
+	unsigned room_size;
+	unsigned payload;      /* broadcast data / flood UDP payload bytes */
+	double rate;           /* packets/s offered, 0: as fast as possible */
+	double seconds;
+	unsigned interval_ms;
+	const char *key_file;
+	uint32_t node_id;
+	struct in_addr node_ip, client_ip;
+	uint16_t node_port;
+	struct rte_ether_addr node_mac;
+	bool node_mac_given;
+	unsigned window;       /* connect: handshakes in flight */
+};
+
+/* Log-linear latency histogram: 16 sub-buckets per power of two of ns. */
+struct hist {
+	uint64_t n;
+	uint64_t b[HIST_BUCKETS];
+};
+
+static void hist_add(struct hist *h, uint64_t ns)
+{
+	unsigned e = ns < 16 ? 0 : 63u - (unsigned)__builtin_clzll(ns) - 3u;
+	unsigned sub = (unsigned)(ns >> e) & 15u;
+	unsigned i = e * 16u + sub;
+
+	h->b[i < HIST_BUCKETS ? i : HIST_BUCKETS - 1]++;
+	h->n++;
+}
+
+static double hist_pct(const struct hist *h, double p)
+{
+	uint64_t want = (uint64_t)(p * (double)h->n), seen = 0;
+
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen > want && h->b[i] != 0)
+			return (double)((uint64_t)(i % 16u) << (i / 16u)); /* the bucket's floor */
+	}
+	return 0;
+}
+
+struct gen {
+	struct opts o;
+	uint16_t port;
+	struct rte_mempool *pool;
+	struct rte_ether_addr mac;
+	struct lg_client *cl;
+	uint64_t hz;
+	/* counters of the current interval and of the run */
+	uint64_t tx, tx_refused, rx, rx_bad, pushes, answers, accepts, denies;
+	uint64_t seal_tsc;
+	struct hist lat;
+	unsigned rooms_made, joined;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int s)
+{
+	(void)s;
+	stop = 1;
+}
+
+/* ---- frames ------------------------------------------------------------- */
+
+static struct in_addr client_addr(const struct gen *g, unsigned i)
+{
+	struct in_addr a = {
+		.s_addr = htonl(ntohl(g->o.client_ip.s_addr) + i / LG_PORTS_PER_IP)};
+
+	return a;
+}
+
+static uint16_t client_port(unsigned i)
+{
+	return (uint16_t)(LG_PORT_BASE + i % LG_PORTS_PER_IP);
+}
+
+/* An Ethernet/IPv4/UDP frame from client i (or from port 9 of the client
+ * address when i is ~0) with len bytes of payload at p. */
+static struct rte_mbuf *frame(struct gen *g, unsigned i, const void *p, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(g->pool);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	size_t hl = sizeof(*eth) + sizeof(*ip) + sizeof(*udp);
+
+	if (m == NULL)
+		return NULL;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(hl + len));
+	if (eth == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	rte_ether_addr_copy(&g->o.node_mac, &eth->dst_addr);
+	rte_ether_addr_copy(&g->mac, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = client_addr(g, i == ~0u ? 0 : i).s_addr;
+	ip->dst_addr = g->o.node_ip.s_addr;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(i == ~0u ? 9 : client_port(i));
+	udp->dst_port = rte_cpu_to_be_16(g->o.node_port);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + len));
+	udp->dgram_cksum = 0; /* optional in IPv4; the AEAD tag covers the payload */
+	memcpy(udp + 1, p, len);
+	return m;
+}
+
+static void send_burst(struct gen *g, struct rte_mbuf **m, unsigned n)
+{
+	unsigned sent = 0;
+
+	while (sent < n) {
+		uint16_t k = rte_eth_tx_burst(g->port, 0, m + sent, (uint16_t)(n - sent));
+
+		if (k == 0) {
+			/* the port is full: the generator offers no more than this */
+			g->tx_refused += n - sent;
+			rte_pktmbuf_free_bulk(m + sent, n - sent);
+			break;
+		}
+		sent += k;
+	}
+	g->tx += sent;
+}
+
+/* The client a frame is for, and its UDP payload; -1 if not ours. */
+static int parse(struct gen *g, struct rte_mbuf *m, uint8_t **payload, size_t *len)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	uint32_t off;
+	unsigned i;
+
+	if (m->data_len < sizeof(*eth) + sizeof(*ip) + sizeof(*udp) ||
+	    eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return -1;
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	if (ip->next_proto_id != IPPROTO_UDP)
+		return -1;
+	udp = (struct rte_udp_hdr *)((uint8_t *)ip + rte_ipv4_hdr_len(ip));
+	off = ntohl(ip->dst_addr) - ntohl(g->o.client_ip.s_addr);
+	i = off * LG_PORTS_PER_IP + (rte_be_to_cpu_16(udp->dst_port) - LG_PORT_BASE);
+	if (rte_be_to_cpu_16(udp->dst_port) < LG_PORT_BASE || i >= g->o.sessions)
+		return -1;
+	*payload = (uint8_t *)(udp + 1);
+	*len = rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp);
+	if ((uint8_t *)*payload + *len > rte_pktmbuf_mtod(m, uint8_t *) + m->data_len)
+		return -1;
+	return (int)i;
+}
+
+/* ---- the node's MAC ---------------------------------------------------------- */
+
+static int resolve_node(struct gen *g)
+{
+	uint64_t deadline = rte_rdtsc() + 3 * g->hz, next = 0;
+
+	while (rte_rdtsc() < deadline && !stop) {
+		struct rte_mbuf *rx[BURST];
+		uint16_t n, k;
+
+		if (rte_rdtsc() >= next) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(g->pool);
+			struct rte_ether_hdr *eth;
+			struct rte_arp_hdr *arp;
+
+			if (m == NULL)
+				return -1;
+			eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
+			arp = (struct rte_arp_hdr *)(eth + 1);
+			memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+			rte_ether_addr_copy(&g->mac, &eth->src_addr);
+			eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+			arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+			arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+			arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+			arp->arp_plen = 4;
+			arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+			rte_ether_addr_copy(&g->mac, &arp->arp_data.arp_sha);
+			arp->arp_data.arp_sip = g->o.client_ip.s_addr;
+			memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
+			arp->arp_data.arp_tip = g->o.node_ip.s_addr;
+			if (rte_eth_tx_burst(g->port, 0, &m, 1) != 1)
+				rte_pktmbuf_free(m);
+			next = rte_rdtsc() + g->hz / 5;
+		}
+		n = rte_eth_rx_burst(g->port, 0, rx, BURST);
+		for (k = 0; k < n; k++) {
+			struct rte_ether_hdr *eth = rte_pktmbuf_mtod(rx[k], struct rte_ether_hdr *);
+			struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
+
+			if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
+			    arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY) &&
+			    arp->arp_data.arp_sip == g->o.node_ip.s_addr) {
+				rte_ether_addr_copy(&arp->arp_data.arp_sha, &g->o.node_mac);
+				rte_pktmbuf_free_bulk(rx, n);
+				return 0;
+			}
+		}
+		rte_pktmbuf_free_bulk(rx, n);
+	}
+	return -1;
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+static void on_event(void *arg, struct lg_client *c, const struct lg_event *ev)
+{
+	struct gen *g = arg;
+
+	switch (ev->kind) {
+	case LG_EV_CHALLENGE:
+		if (c->state == LG_CONNECTING) {
+			c->state = LG_RESPONDING;
+			c->last_tx_tsc = 0; /* send the RESPONSE now */
+		}
+		break;
+	case LG_EV_ACCEPT:
+		if (c->state < LG_CONNECTED) {
+			c->state = LG_CONNECTED;
+			g->accepts++;
+		}
+		break;
+	case LG_EV_DENY:
+		c->state = LG_DENIED;
+		g->denies++;
+		break;
+	case LG_EV_MESSAGE:
+		if (ev->status == HY_STATUS_PUSH && ev->cmd == HY_CMD_ROOM_BROADCAST &&
+		    ev->len >= 16 + 8) {
+			uint64_t ts;
+
+			memcpy(&ts, ev->payload + 16, sizeof(ts));
+			hist_add(&g->lat, (rte_rdtsc() - ts) * 1000000000ull / g->hz);
+			g->pushes++;
+		} else if (ev->cmd == HY_CMD_ROOM_BROADCAST) {
+			g->answers++;
+		} else if (ev->cmd == HY_CMD_ROOM_CREATE && ev->status == HY_STATUS_OK &&
+			   ev->len == 8 && c->waiting) {
+			struct hy_rd r;
+
+			hy_rd_init(&r, ev->payload, 8);
+			c->room_id = hy_rd_u64(&r);
+			c->state = LG_IN_ROOM;
+			c->waiting = 0;
+			g->rooms_made++;
+		} else if (ev->cmd == HY_CMD_ROOM_JOIN && ev->status == HY_STATUS_OK && c->waiting) {
+			c->state = LG_IN_ROOM;
+			c->waiting = 0;
+			g->joined++;
+		} else if (ev->status == HY_STATUS_BAD || ev->status == HY_STATUS_ERR) {
+			fprintf(stderr, PROG ": command %u refused (status %u)\n", ev->cmd,
+				ev->status);
+			c->waiting = 0;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static unsigned receive(struct gen *g)
+{
+	struct rte_mbuf *rx[BURST];
+	uint16_t n = rte_eth_rx_burst(g->port, 0, rx, BURST), k;
+
+	for (k = 0; k < n; k++) {
+		uint8_t *p;
+		size_t len;
+		int i = parse(g, rx[k], &p, &len);
+
+		g->rx++;
+		if (i < 0 || lg_client_input(&g->cl[i], p, len, on_event, g) < 0)
+			g->rx_bad++;
+	}
+	if (n)
+		rte_pktmbuf_free_bulk(rx, n);
+	return n;
+}
+
+/* ---- phases -------------------------------------------------------------------- */
+
+/* Handshakes for clients [from, to), at most window in flight.  Returns
+ * when every one ended (connected or denied) or after timeout_s. */
+static void connect_all(struct gen *g, unsigned from, unsigned to, double timeout_s)
+{
+	uint64_t deadline = rte_rdtsc() + (uint64_t)(timeout_s * (double)g->hz);
+	uint64_t resend = g->hz * RESEND_MS / 1000;
+	unsigned next = from;
+
+	while (!stop && rte_rdtsc() < deadline) {
+		struct rte_mbuf *out[BURST];
+		unsigned n = 0, busy = 0, done = 0, i;
+		uint64_t now = rte_rdtsc();
+		uint8_t buf[HY_CONNECT_LEN];
+
+		for (i = from; i < next; i++) {
+			struct lg_client *c = &g->cl[i];
+
+			if (c->state >= LG_CONNECTED) {
+				done++;
+				continue;
+			}
+			busy++;
+			if (n < BURST && now - c->last_tx_tsc > resend) {
+				size_t len = lg_client_hello(c, c->state == LG_RESPONDING, buf,
+							     sizeof(buf));
+				struct rte_mbuf *m = frame(g, i, buf, len);
+
+				if (m == NULL)
+					break;
+				out[n++] = m;
+				c->last_tx_tsc = now;
+			}
+		}
+		while (next < to && busy < g->o.window && n < BURST) {
+			struct lg_client *c = &g->cl[next];
+			size_t len = lg_client_hello(c, false, buf, sizeof(buf));
+			struct rte_mbuf *m = frame(g, next, buf, len);
+
+			if (m == NULL)
+				break;
+			c->state = LG_CONNECTING;
+			c->last_tx_tsc = now;
+			out[n++] = m;
+			next++;
+			busy++;
+		}
+		if (n)
+			send_burst(g, out, n);
+		receive(g);
+		if (next == to && done == to - from)
+			return;
+	}
+}
+
+static size_t room_cmd(struct gen *g, unsigned i, uint16_t cmd, uint8_t *buf, size_t cap)
+{
+	struct lg_client *c = &g->cl[i];
+	uint8_t p[16];
+	size_t plen;
+
+	if (cmd == HY_CMD_ROOM_CREATE) {
+		struct hy_room_params prm = {.max_members = (uint16_t)g->o.room_size,
+					     .allow_empty = 0};
+		plen = hy_rm_params_encode(p, sizeof(p), &prm);
+	} else {
+		plen = hy_rm_room_encode(p, sizeof(p), g->cl[i - i % g->o.room_size].room_id);
+	}
+	return lg_client_command(c, HY_MODULES_VER, cmd, p, plen, buf, cap);
+}
+
+/* Leaders (i % K == 0) create, then the others join. */
+static int make_rooms(struct gen *g)
+{
+	uint64_t deadline = rte_rdtsc() + 20 * g->hz, resend = g->hz * RESEND_MS / 1000;
+	unsigned K = g->o.room_size, n_rooms = (g->o.sessions + K - 1) / K;
+
+	while (!stop && rte_rdtsc() < deadline) {
+		struct rte_mbuf *out[BURST];
+		uint8_t buf[HY_MAX_DATAGRAM];
+		uint64_t now = rte_rdtsc();
+		unsigned n = 0, in = 0, i;
+
+		for (i = 0; i < g->o.sessions; i++) {
+			struct lg_client *c = &g->cl[i];
+			bool leader = i % K == 0;
+
+			if (c->state == LG_IN_ROOM) {
+				in++;
+				continue;
+			}
+			if (c->state != LG_CONNECTED || n >= BURST)
+				continue;
+			if (!leader && g->cl[i - i % K].state != LG_IN_ROOM)
+				continue;
+			if (c->waiting && now - c->last_tx_tsc < resend * 3)
+				continue;
+			size_t len = room_cmd(g, i, leader ? HY_CMD_ROOM_CREATE : HY_CMD_ROOM_JOIN,
+					      buf, sizeof(buf));
+			struct rte_mbuf *m = len ? frame(g, i, buf, len) : NULL;
+
+			if (m == NULL)
+				continue;
+			out[n++] = m;
+			c->waiting = 1;
+			c->last_tx_tsc = now;
+		}
+		if (n)
+			send_burst(g, out, n);
+		receive(g);
+		if (in == g->o.sessions)
+			return 0;
+	}
+	fprintf(stderr, PROG ": rooms: %u of %u created, %u joined\n", g->rooms_made, n_rooms,
+		g->joined);
+	return -1;
+}
+
+struct figures {
+	double v[MAX_INTERVALS];
+	int n;
+};
+
+static void fig_add(struct figures *f, double v)
+{
+	if (f->n < (int)MAX_INTERVALS)
+		f->v[f->n++] = v;
+}
+
+static double fig_median(struct figures *f)
+{
+	return f->n ? hy_bench_median(f->v, f->n) : 0;
+}
+
+static void reset_interval(struct gen *g)
+{
+	g->tx = g->tx_refused = g->rx = g->rx_bad = g->pushes = g->answers = 0;
+	g->accepts = g->denies = 0;
+	g->seal_tsc = 0;
+	memset(&g->lat, 0, sizeof(g->lat));
+}
+
+/* Broadcasts from every session in turn at the offered rate. */
+static void run_relay(struct gen *g)
+{
+	uint64_t start = rte_rdtsc(), end = start + (uint64_t)(g->o.seconds * (double)g->hz);
+	uint64_t ivl = g->hz * g->o.interval_ms / 1000, next_ivl = start + ivl, t0 = start;
+	double per_tsc = g->o.rate > 0 ? g->o.rate / (double)g->hz : 0;
+	double credit = 0;
+	uint64_t last = start;
+	struct figures offered = {0}, delivered = {0}, p50 = {0}, p99 = {0}, p999 = {0},
+		       goodput = {0};
+	unsigned who = 0;
+	uint8_t data[HY_MAX_PAYLOAD], buf[HY_MAX_DATAGRAM];
+	struct hy_rm_data d = {.data = data, .data_len = g->o.payload};
+
+	memset(data, 0x5a, sizeof(data));
+	reset_interval(g);
+	while (!stop) {
+		uint64_t now = rte_rdtsc();
+		unsigned want = BURST, n = 0;
+
+		if (per_tsc > 0) {
+			credit += (double)(now - last) * per_tsc;
+			if (credit > BURST * 4)
+				credit = BURST * 4;
+			want = credit >= BURST ? BURST : (unsigned)credit;
+		}
+		last = now;
+		if (want > 0) {
+			struct rte_mbuf *out[BURST];
+			uint64_t s0 = rte_rdtsc();
+
+			for (; n < want; n++) {
+				struct lg_client *c = &g->cl[who];
+				uint8_t p[1 + HY_MAX_PAYLOAD];
+				size_t plen, len;
+
+				who = (who + 1) % g->o.sessions;
+				memcpy(data, &s0, 8); /* the send time, for the latency */
+				memcpy(data + 8, &c->seq, 4);
+				c->seq++;
+				plen = hy_rm_broadcast_encode(p, sizeof(p), &d);
+				len = lg_client_command(c, HY_MODULES_VER, HY_CMD_ROOM_BROADCAST, p,
+							plen, buf, sizeof(buf));
+				out[n] = len ? frame(g, (unsigned)(c - g->cl), buf, len) : NULL;
+				if (out[n] == NULL)
+					break;
+			}
+			g->seal_tsc += rte_rdtsc() - s0;
+			send_burst(g, out, n);
+			credit -= n;
+		}
+		receive(g);
+		if (now >= next_ivl) {
+			double secs = (double)(now - t0) / (double)g->hz;
+			double off = (double)g->tx / secs, del = (double)g->pushes / secs;
+
+			printf("interval offered=%.0f/s delivered=%.0f/s answers=%.0f/s "
+			       "tx_refused=%" PRIu64 " rx_bad=%" PRIu64 " p50=%.1fus p99=%.1fus "
+			       "p999=%.1fus gen_seal_share=%.2f\n",
+			       off, del, (double)g->answers / secs, g->tx_refused, g->rx_bad,
+			       hist_pct(&g->lat, 0.5) / 1e3, hist_pct(&g->lat, 0.99) / 1e3,
+			       hist_pct(&g->lat, 0.999) / 1e3,
+			       (double)g->seal_tsc / (double)(now - t0));
+			fflush(stdout);
+			if (now > start + ivl) { /* the first interval warms up */
+				fig_add(&offered, off);
+				fig_add(&delivered, del);
+				fig_add(&goodput, del * g->o.payload * 8);
+				fig_add(&p50, hist_pct(&g->lat, 0.5));
+				fig_add(&p99, hist_pct(&g->lat, 0.99));
+				fig_add(&p999, hist_pct(&g->lat, 0.999));
+			}
+			reset_interval(g);
+			t0 = now;
+			next_ivl = now + ivl;
+			if (now >= end)
+				break;
+		}
+	}
+	printf("BENCH name=relay_1to%u value=%.3f unit=Mpushes/s offered=%.3f goodput_mbit=%.1f "
+	       "p50_us=%.1f p99_us=%.1f p999_us=%.1f sessions=%u payload=%u intervals=%d\n",
+	       g->o.room_size - 1, fig_median(&delivered) / 1e6, fig_median(&offered) / 1e6,
+	       fig_median(&goodput) / 1e6, fig_median(&p50) / 1e3, fig_median(&p99) / 1e3,
+	       fig_median(&p999) / 1e3, g->o.sessions, g->o.payload, delivered.n);
+}
+
+static void run_flood(struct gen *g)
+{
+	uint64_t start = rte_rdtsc(), end = start + (uint64_t)(g->o.seconds * (double)g->hz);
+	uint64_t ivl = g->hz * g->o.interval_ms / 1000, next_ivl = start + ivl, t0 = start;
+	struct figures offered = {0}, back = {0};
+	uint8_t junk[HY_MAX_DATAGRAM];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	reset_interval(g);
+	while (!stop) {
+		struct rte_mbuf *out[BURST];
+		unsigned n;
+		uint64_t now = rte_rdtsc();
+
+		for (n = 0; n < BURST; n++) {
+			for (unsigned k = 0; k < g->o.payload; k += 8) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				memcpy(junk + k, &x, g->o.payload - k < 8 ? g->o.payload - k : 8);
+			}
+			out[n] = frame(g, ~0u, junk, g->o.payload);
+			if (out[n] == NULL)
+				break;
+		}
+		send_burst(g, out, n);
+		{
+			struct rte_mbuf *rx[BURST];
+			uint16_t k = rte_eth_rx_burst(g->port, 0, rx, BURST);
+
+			g->rx += k;
+			if (k)
+				rte_pktmbuf_free_bulk(rx, k);
+		}
+		if (now >= next_ivl) {
+			double secs = (double)(now - t0) / (double)g->hz;
+
+			printf("interval offered=%.0f/s returned=%.0f/s tx_refused=%" PRIu64 "\n",
+			       (double)g->tx / secs, (double)g->rx / secs, g->tx_refused);
+			fflush(stdout);
+			if (now > start + ivl) {
+				fig_add(&offered, (double)g->tx / secs);
+				fig_add(&back, (double)g->rx / secs);
+			}
+			reset_interval(g);
+			t0 = now;
+			next_ivl = now + ivl;
+			if (now >= end)
+				break;
+		}
+	}
+	printf("BENCH name=flood value=%.3f unit=Mpps returned=%.3f payload=%u intervals=%d\n",
+	       fig_median(&offered) / 1e6, fig_median(&back) / 1e6, g->o.payload, offered.n);
+}
+
+static void run_connect(struct gen *g)
+{
+	uint64_t t0 = rte_rdtsc();
+	double secs;
+
+	reset_interval(g);
+	connect_all(g, 0, g->o.sessions, g->o.seconds);
+	secs = (double)(rte_rdtsc() - t0) / (double)g->hz;
+	printf("BENCH name=connect_storm value=%.3f unit=Mconnects/s accepted=%" PRIu64
+	       " denied=%" PRIu64 " sessions=%u seconds=%.3f\n",
+	       (double)g->accepts / secs / 1e6, g->accepts, g->denies, g->o.sessions, secs);
+}
+
+/* ---- set-up ---------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: " PROG " [EAL options] -- --mode relay|connect|flood [options]\n"
+		"  The first DPDK port is used (e.g. --vdev net_memif0,role=client,socket=PATH).\n"
+		"  --node-ip A         the node's IPv4 address (required)\n"
+		"  --node-port P       its UDP port (7100)\n"
+		"  --node-mac M        its MAC (default: asked with ARP)\n"
+		"  --client-ip A       first client address (198.18.0.2); 60000 sessions each\n"
+		"  --key-file F        cluster key file, to mint tokens (relay, connect)\n"
+		"  --node-id N         node id the tokens are for (1)\n"
+		"  --sessions N        clients (relay: 8; connect: 1000)\n"
+		"  --room-size K       relay: members per room, K-1 recipients per broadcast (2)\n"
+		"  --payload S         relay: broadcast data bytes (64, at least 16); flood: UDP\n"
+		"                      payload bytes (64)\n"
+		"  --rate R            packets offered per second, 0: as fast as possible (0)\n"
+		"  --seconds T         traffic time (relay, flood) or give-up time (connect) (5)\n"
+		"  --interval-ms I     figures every I ms; the first interval is a warm-up (500)\n"
+		"  --window W          connect: handshakes in flight (256)\n"
+		"Prints 'interval ...' lines, then BENCH lines with the medians.\n");
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"mode", required_argument, NULL, 'm'}, {"node-ip", required_argument, NULL, 'i'},
+		{"node-port", required_argument, NULL, 'p'}, {"node-mac", required_argument, NULL, 'M'},
+		{"client-ip", required_argument, NULL, 'c'}, {"key-file", required_argument, NULL, 'k'},
+		{"node-id", required_argument, NULL, 'n'}, {"sessions", required_argument, NULL, 's'},
+		{"room-size", required_argument, NULL, 'K'}, {"payload", required_argument, NULL, 'S'},
+		{"rate", required_argument, NULL, 'r'}, {"seconds", required_argument, NULL, 't'},
+		{"interval-ms", required_argument, NULL, 'I'}, {"window", required_argument, NULL, 'w'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	bool sessions_given = false;
+	int opt;
+
+	*o = (struct opts){.mode = MODE_RELAY, .sessions = 8, .room_size = 2, .payload = 64,
+			   .seconds = 5, .interval_ms = 500, .node_id = 1, .node_port = 7100,
+			   .window = 256};
+	inet_pton(AF_INET, "198.18.0.2", &o->client_ip);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'm':
+			if (strcmp(optarg, "relay") == 0)
+				o->mode = MODE_RELAY;
+			else if (strcmp(optarg, "connect") == 0)
+				o->mode = MODE_CONNECT;
+			else if (strcmp(optarg, "flood") == 0)
+				o->mode = MODE_FLOOD;
+			else
+				goto bad;
+			break;
+		case 'i':
+			if (inet_pton(AF_INET, optarg, &o->node_ip) != 1)
+				goto bad;
+			break;
+		case 'c':
+			if (inet_pton(AF_INET, optarg, &o->client_ip) != 1)
+				goto bad;
+			break;
+		case 'M':
+			if (rte_ether_unformat_addr(optarg, &o->node_mac) != 0)
+				goto bad;
+			o->node_mac_given = true;
+			break;
+		case 'p': o->node_port = (uint16_t)atoi(optarg); break;
+		case 'k': o->key_file = optarg; break;
+		case 'n': o->node_id = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 's': o->sessions = (unsigned)atoi(optarg); sessions_given = true; break;
+		case 'K': o->room_size = (unsigned)atoi(optarg); break;
+		case 'S': o->payload = (unsigned)atoi(optarg); break;
+		case 'r': o->rate = atof(optarg); break;
+		case 't': o->seconds = atof(optarg); break;
+		case 'I': o->interval_ms = (unsigned)atoi(optarg); break;
+		case 'w': o->window = (unsigned)atoi(optarg); break;
+		case 'h': usage(stdout); exit(0);
+		default: goto bad;
+		}
+	}
+	if (o->mode == MODE_CONNECT && !sessions_given)
+		o->sessions = 1000;
+	if (o->node_ip.s_addr == 0) {
+		fprintf(stderr, PROG ": --node-ip is required\n");
+		return -1;
+	}
+	if (o->mode != MODE_FLOOD && o->key_file == NULL) {
+		fprintf(stderr, PROG ": --key-file is required to mint tokens\n");
+		return -1;
+	}
+	if (o->sessions == 0 || o->sessions > 4u * LG_PORTS_PER_IP || o->room_size < 2 ||
+	    o->room_size > HY_ROOM_MEMBERS_MAX || o->payload < 16 ||
+	    o->payload > HY_ROOM_DATA_MAX || o->seconds <= 0 || o->interval_ms < 10 ||
+	    o->window == 0 || o->rate < 0) {
+		fprintf(stderr, PROG ": an option is out of range (sessions 1..%u, room-size "
+			"2..%u, payload 16..%u, seconds > 0, interval-ms >= 10)\n",
+			4u * LG_PORTS_PER_IP, HY_ROOM_MEMBERS_MAX, HY_ROOM_DATA_MAX);
+		return -1;
+	}
+	if (o->mode == MODE_RELAY && o->sessions % o->room_size != 0) {
+		fprintf(stderr, PROG ": --sessions must be a multiple of --room-size\n");
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, PROG ": bad option or value (see --help)\n");
+	return -1;
+}
+
+static int port_init(struct gen *g)
+{
+	struct rte_eth_conf conf = {0};
+	int rc;
+
+	if (rte_eth_dev_count_avail() == 0) {
+		fprintf(stderr, PROG ": no DPDK port (give one with --vdev or a PCI device)\n");
+		return -1;
+	}
+	g->port = 0;
+	g->pool = rte_pktmbuf_pool_create("lg_pool", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  (int)rte_socket_id());
+	if (g->pool == NULL)
+		return -1;
+	if ((rc = rte_eth_dev_configure(g->port, 1, 1, &conf)) < 0 ||
+	    (rc = rte_eth_rx_queue_setup(g->port, 0, 1024, (unsigned)rte_socket_id(), NULL,
+					  g->pool)) < 0 ||
+	    (rc = rte_eth_tx_queue_setup(g->port, 0, 1024, (unsigned)rte_socket_id(), NULL)) < 0 ||
+	    (rc = rte_eth_dev_start(g->port)) < 0) {
+		fprintf(stderr, PROG ": port: %s\n", rte_strerror(-rc));
+		return -1;
+	}
+	rte_eth_macaddr_get(g->port, &g->mac);
+	/* a memif client needs its peer: wait for the link */
+	for (int i = 0; i < 100; i++) {
+		struct rte_eth_link l;
+
+		if (rte_eth_link_get_nowait(g->port, &l) == 0 && l.link_status)
+			return 0;
+		rte_delay_ms(50);
+	}
+	fprintf(stderr, PROG ": port: link down (is the node's port up?)\n");
+	return -1;
+}
+
+static int clients_init(struct gen *g)
+{
+	struct hy_keyring ring;
+	struct hy_aead_ctx key;
+	char err[256];
+	uint64_t expire = (uint64_t)time(NULL) + 3600;
+
+	if (hy_keyfile_load(g->o.key_file, &ring, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return -1;
+	}
+	g->cl = rte_zmalloc("lg_clients", sizeof(*g->cl) * g->o.sessions, 64);
+	if (g->cl == NULL || hy_aead_key_init(&key, HY_AEAD_OPENSSL, ring.key[ring.newest_id]) < 0) {
+		hy_keyring_wipe(&ring);
+		fprintf(stderr, PROG ": out of memory for %u clients (-m)\n", g->o.sessions);
+		return -1;
+	}
+	for (unsigned i = 0; i < g->o.sessions; i++)
+		if (lg_client_init(&g->cl[i], i, &key, ring.newest_id, g->o.node_id, expire) < 0) {
+			fprintf(stderr, PROG ": cannot mint token %u\n", i);
+			return -1;
+		}
+	hy_aead_key_wipe(&key);
+	hy_keyring_wipe(&ring);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct gen g;
+	int n = rte_eal_init(argc, argv);
+
+	if (n < 0) {
+		fprintf(stderr, PROG ": rte_eal_init: %s\n", rte_strerror(rte_errno));
+		return 2;
+	}
+	if (parse_opts(argc - n, argv + n, &g.o) < 0)
+		return 2;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	g.hz = rte_get_tsc_hz();
+	if (port_init(&g) < 0)
+		return 1;
+	if (!g.o.node_mac_given && resolve_node(&g) < 0) {
+		fprintf(stderr, PROG ": no ARP answer from the node's address\n");
+		return 1;
+	}
+	if (g.o.mode == MODE_FLOOD) {
+		run_flood(&g);
+	} else {
+		if (clients_init(&g) < 0)
+			return 1;
+		if (g.o.mode == MODE_CONNECT) {
+			run_connect(&g);
+		} else {
+			connect_all(&g, 0, g.o.sessions, 20);
+			if (g.accepts != g.o.sessions) {
+				fprintf(stderr, PROG ": %" PRIu64 " of %u sessions connected (%" PRIu64
+					" denied)\n", g.accepts, g.o.sessions, g.denies);
+				return 1;
+			}
+			if (make_rooms(&g) < 0)
+				return 1;
+			run_relay(&g);
+		}
+	}
+	rte_eth_dev_stop(g.port);
+	rte_eal_cleanup();
+	return 0;
+}
