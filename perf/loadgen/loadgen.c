@@ -76,6 +76,7 @@ struct opts {
 	struct rte_ether_addr node_mac;
 	bool node_mac_given;
 	unsigned window;       /* connect: handshakes in flight */
+	const char *latency_out; /* relay: the run's latency distribution, "percentile us" lines */
 };
 
 /* Log-linear latency histogram: 16 sub-buckets per power of two of ns. */
@@ -117,6 +118,7 @@ struct gen {
 	uint64_t tx, tx_refused, rx, rx_bad, pushes, answers, accepts, denies;
 	uint64_t seal_tsc;
 	struct hist lat;
+	struct hist lat_run;   /* every interval but the warm-up */
 	unsigned rooms_made, joined;
 };
 
@@ -565,6 +567,9 @@ static void run_relay(struct gen *g)
 			       (double)g->seal_tsc / (double)(now - t0));
 			fflush(stdout);
 			if (now > start + ivl) { /* the first interval warms up */
+				for (unsigned b = 0; b < HIST_BUCKETS; b++)
+					g->lat_run.b[b] += g->lat.b[b];
+				g->lat_run.n += g->lat.n;
 				fig_add(&offered, off);
 				fig_add(&delivered, del);
 				fig_add(&goodput, del * g->o.payload * 8);
@@ -577,6 +582,20 @@ static void run_relay(struct gen *g)
 			next_ivl = now + ivl;
 			if (now >= end)
 				break;
+		}
+	}
+	if (g->o.latency_out != NULL) {
+		FILE *f = fopen(g->o.latency_out, "w");
+		static const double pct[] = {0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995,
+					     0.999, 0.9999};
+
+		if (f == NULL) {
+			fprintf(stderr, PROG ": %s: %s\n", g->o.latency_out, strerror(errno));
+		} else {
+			fprintf(f, "# percentile latency_us (%" PRIu64 " pushes)\n", g->lat_run.n);
+			for (unsigned k = 0; k < sizeof(pct) / sizeof(pct[0]); k++)
+				fprintf(f, "%.4f %.2f\n", pct[k] * 100, hist_pct(&g->lat_run, pct[k]) / 1e3);
+			fclose(f);
 		}
 	}
 	printf("BENCH name=relay_1to%u value=%.3f unit=Mpushes/s offered=%.3f goodput_mbit=%.1f "
@@ -693,6 +712,7 @@ static void usage(FILE *f)
 		"  --seconds T         traffic time (relay, flood) or give-up time (connect) (5)\n"
 		"  --interval-ms I     figures every I ms; the first interval is a warm-up (500)\n"
 		"  --window W          connect: handshakes in flight (256)\n"
+		"  --latency-out F     relay: write the run's latency percentiles to F\n"
 		"Prints 'interval ...' lines, then BENCH lines with the medians.\n");
 }
 
@@ -706,6 +726,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"room-size", required_argument, NULL, 'K'}, {"payload", required_argument, NULL, 'S'},
 		{"rate", required_argument, NULL, 'r'}, {"seconds", required_argument, NULL, 't'},
 		{"interval-ms", required_argument, NULL, 'I'}, {"window", required_argument, NULL, 'w'},
+		{"latency-out", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	bool sessions_given = false;
@@ -751,6 +772,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 't': o->seconds = atof(optarg); break;
 		case 'I': o->interval_ms = (unsigned)atoi(optarg); break;
 		case 'w': o->window = (unsigned)atoi(optarg); break;
+		case 'L': o->latency_out = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: goto bad;
 		}
