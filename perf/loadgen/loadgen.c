@@ -115,7 +115,7 @@ struct gen {
 	struct lg_client *cl;
 	uint64_t hz;
 	/* counters of the current interval and of the run */
-	uint64_t tx, tx_refused, rx, rx_bad, pushes, answers, accepts, denies;
+	uint64_t tx, tx_refused, rx, rx_bad, rx_other, pushes, answers, accepts, denies;
 	uint64_t seal_tsc;
 	struct hist lat;
 	struct hist lat_run;   /* every interval but the warm-up */
@@ -349,7 +349,9 @@ static unsigned receive(struct gen *g)
 		int i = parse(g, rx[k], &p, &len);
 
 		g->rx++;
-		if (i < 0 || lg_client_input(&g->cl[i], p, len, on_event, g) < 0)
+		if (i < 0)
+			g->rx_other++; /* not for one of this run's clients (ARP, an earlier run's) */
+		else if (lg_client_input(&g->cl[i], p, len, on_event, g) < 0)
 			g->rx_bad++;
 	}
 	if (n)
@@ -496,7 +498,7 @@ static double fig_median(struct figures *f)
 
 static void reset_interval(struct gen *g)
 {
-	g->tx = g->tx_refused = g->rx = g->rx_bad = g->pushes = g->answers = 0;
+	g->tx = g->tx_refused = g->rx = g->rx_bad = g->rx_other = g->pushes = g->answers = 0;
 	g->accepts = g->denies = 0;
 	g->seal_tsc = 0;
 	memset(&g->lat, 0, sizeof(g->lat));
@@ -559,9 +561,10 @@ static void run_relay(struct gen *g)
 			double off = (double)g->tx / secs, del = (double)g->pushes / secs;
 
 			printf("interval offered=%.0f/s delivered=%.0f/s answers=%.0f/s "
-			       "tx_refused=%" PRIu64 " rx_bad=%" PRIu64 " p50=%.1fus p99=%.1fus "
-			       "p999=%.1fus gen_seal_share=%.2f\n",
+			       "tx_refused=%" PRIu64 " rx_bad=%" PRIu64 " rx_other=%" PRIu64
+			       " p50=%.1fus p99=%.1fus p999=%.1fus gen_seal_share=%.2f\n",
 			       off, del, (double)g->answers / secs, g->tx_refused, g->rx_bad,
+			       g->rx_other,
 			       hist_pct(&g->lat, 0.5) / 1e3, hist_pct(&g->lat, 0.99) / 1e3,
 			       hist_pct(&g->lat, 0.999) / 1e3,
 			       (double)g->seal_tsc / (double)(now - t0));

@@ -4,7 +4,7 @@
 # and hayate-controlplane, clients in the client namespace using the HTTP
 # API, UDP through the data plane and TCP through the control plane.
 #   run.sh CASE BUILD_DIR SOURCE_DIR
-# CASE: auth-echo admin kick drain restart metrics impair room room-impair
+# CASE: auth-echo admin kick drain restart metrics impair room room-impair loadgen
 # Each case brings up a devnet of its own (unique name) and always takes it
 # down again, whatever happened; background clients are stopped by pid.
 set -Eeuo pipefail
@@ -38,6 +38,8 @@ opts=()
 # the impairment of the issue's acceptance run: every client through it
 impair_spec=loss=0.2,dup=0.1,reorder=0.1,delay=5ms,jitter=20ms,seed=1
 [[ $case == impair || $case == room-impair ]] && opts=(--impair "$impair_spec")
+memif_sock=/tmp/hy-node-$name.sock
+[[ $case == loadgen ]] && opts=(--memif "$memif_sock")
 "$devnet" up --name "$name" --build "$build" "${opts[@]}"
 eval "$("$devnet" env --name "$name")"
 dp_pid=$(cat "$state/dataplane.pid")
@@ -312,6 +314,35 @@ case $case in
     if [[ $status != 0 ]]; then
       "$build/dataplane/hayate-dpstat" --shm "$HAYATE_STATS_SHM" --all 2>&1 | grep -v ' 0$' || true
     fi
+    ;;
+  loadgen)
+    # hayate-loadgen on the node's memif port (as perf/bench drives it),
+    # briefly: a connect storm, rooms of 3 with broadcasts, a garbage flood
+    lg() {
+      ip netns exec "hayate-$name-node" "$build/perf/loadgen/hayate-loadgen" -l 0 --no-huge \
+        -m 256 --no-pci --file-prefix="hy-node-$name-lg" \
+        --vdev "net_memif0,role=client,socket=$memif_sock" --log-level=lib.eal:error -- \
+        --node-ip 198.18.0.1 --key-file "$state/cluster.key" "$@" 2>&1
+    }
+    dp() { "$build/dataplane/hayate-dpstat" --shm "$HAYATE_STATS_SHM" "$1" | awk '{print $2}'; }
+    out=$(lg --mode connect --sessions 300 --client-ip 198.18.50.1 --seconds 20) ||
+      fail "loadgen connect: $out"
+    grep -q 'BENCH name=connect_storm .* accepted=300 denied=0 ' <<<"$out" &&
+      echo "ok: connect storm: 300 handshakes" || fail "connect storm: $out"
+    out=$(lg --mode relay --sessions 12 --room-size 3 --seconds 2 --interval-ms 250) ||
+      fail "loadgen relay: $out"
+    # every interval delivered pushes and opened all it received
+    if grep -q '^BENCH name=relay_1to2 value=[0-9.]*[1-9]' <<<"$out" &&
+       ! grep '^interval' <<<"$out" | grep -qv ' rx_bad=0 '; then
+      echo "ok: relay through the data plane: $(grep '^BENCH' <<<"$out")"
+    else
+      fail "loadgen relay: $out"
+    fi
+    d0=$(dp drops)
+    out=$(lg --mode flood --seconds 1 --interval-ms 250) || fail "loadgen flood: $out"
+    d=$(($(dp drops) - d0))
+    ((d > 1000)) && echo "ok: flood: $d garbage frames dropped and counted" ||
+      fail "flood: drops moved by $d: $out"
     ;;
   *) echo "unknown case $case"; exit 2 ;;
 esac
