@@ -337,6 +337,15 @@ int hy_room_leave(struct hy_client *c, bool reliable);
 int hy_room_broadcast(struct hy_client *c, const void *data, size_t len, bool include_self,
 		      bool reliable);
 
+/* BROADCAST flags (docs/protocol.md): the sender gets a copy; no answer
+ * comes back (fire and forget: state updates at a tick rate, where the
+ * answer would only double the traffic). */
+#define HY_ROOM_BROADCAST_SELF 0x01u
+#define HY_ROOM_BROADCAST_QUIET 0x02u
+/* BROADCAST with flags (HY_ROOM_BROADCAST_*). */
+int hy_room_broadcast_flags(struct hy_client *c, const void *data, size_t len, unsigned flags,
+			    bool reliable);
+
 enum hy_room_event_kind {
 	HY_ROOM_EV_NONE = 0,       /* not a room message (another ver or cmd) */
 	HY_ROOM_EV_FAILED,         /* a room command answered BAD or ERR: reason */

@@ -76,12 +76,24 @@ int hy_room_leave(struct hy_client *c, bool reliable)
 	return room_send(c, HY_ROOM_CMD_LEAVE, NULL, 0, reliable);
 }
 
+int hy_room_broadcast_flags(struct hy_client *c, const void *data, size_t len, unsigned flags,
+			    bool reliable)
+{
+	uint8_t buf[1 + HY_ROOM_BROADCAST_MAX];
+	size_t n = hy_room_encode_broadcast(buf, sizeof(buf), data, len,
+					    (flags & HY_ROOM_BROADCAST_SELF) != 0);
+
+	if (n == 0 || (flags & ~(HY_ROOM_BROADCAST_SELF | HY_ROOM_BROADCAST_QUIET)))
+		return -1;
+	buf[0] = (uint8_t)flags;
+	return room_send(c, HY_ROOM_CMD_BROADCAST, buf, n, reliable);
+}
+
 int hy_room_broadcast(struct hy_client *c, const void *data, size_t len, bool include_self,
 		      bool reliable)
 {
-	uint8_t buf[1 + HY_ROOM_BROADCAST_MAX];
-	size_t n = hy_room_encode_broadcast(buf, sizeof(buf), data, len, include_self);
-	return n ? room_send(c, HY_ROOM_CMD_BROADCAST, buf, n, reliable) : -1;
+	return hy_room_broadcast_flags(c, data, len, include_self ? HY_ROOM_BROADCAST_SELF : 0,
+				       reliable);
 }
 
 /* uid_len u8 | uid, the tail of the member and owner pushes. */

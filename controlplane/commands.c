@@ -222,6 +222,7 @@ static void cmd_room_broadcast(void *ctx, const struct hy_cmd_req *req,
 		if (sids[i] != req->sid || (d.flags & HY_ROOM_BCAST_SELF))
 			sids[n++] = sids[i];
 	relay(env, req, HY_CMD_ROOM_BROADCAST, room, sids, n, &d, rep);
+	rep->none = (d.flags & HY_ROOM_BCAST_QUIET) != 0;
 }
 
 static void cmd_room_message(void *ctx, const struct hy_cmd_req *req, struct hy_cmd_reply *rep)

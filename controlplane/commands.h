@@ -58,6 +58,7 @@ struct hy_cmd_env {
  * caller's buffer (cap bytes). */
 struct hy_cmd_reply {
 	uint8_t status;           /* enum hy_status */
+	bool none;                /* the handler asks for no answer at all (a QUIET broadcast) */
 	uint8_t *payload;
 	size_t cap;
 	size_t len;

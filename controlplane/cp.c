@@ -300,7 +300,8 @@ static void ring_command(void *arg, const struct hy_ring_msg *m)
 		parse_peer(s.peer, &req.peer);
 	hy_registry_note_command(cp->reg, m->sid, hy_unix_ms());
 	hy_cmd_dispatch(&cp->env, &req, &rep);
-	if (hy_dplink_respond(cp->dp, m, rep.status, rep.payload, (uint32_t)rep.len) == HY_R_OK)
+	if (!rep.none &&
+	    hy_dplink_respond(cp->dp, m, rep.status, rep.payload, (uint32_t)rep.len) == HY_R_OK)
 		atomic_fetch_add(&cp->responses, 1);
 }
 

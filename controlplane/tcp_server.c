@@ -891,6 +891,8 @@ static bool command(struct conn *c, struct reply *rp, enum hy_delivery d, const 
 	s->ops.command(s->ops.arg, &req, &rep);
 	if (c->state != C_OPEN)
 		return false;
+	if (rep.none)
+		return true;
 	n = hy_msg_resp_encode(out, cap, m.ver, m.cmd, rep.status, rep.payload, rep.len);
 	if (n == 0) /* the answer does not fit its channel */
 		n = hy_msg_resp_encode(out, cap, m.ver, m.cmd, HY_STATUS_ERR, NULL, 0);

@@ -134,6 +134,8 @@ static enum hy_engine_local take_broadcast(struct hy_relay *r, uint64_t sid,
 	put_room_push(j, room->id, &data);
 	r->n_pending++;
 	r->stats.broadcasts++;
+	if (data.flags & HY_ROOM_BCAST_QUIET)
+		return HY_ENGINE_LOCAL_TAKEN; /* fire and forget: no answer to seal */
 	/* every member but the sender, and the sender if it asked */
 	return answer_delivered(ans, room->n_members - 1u + j->self);
 }

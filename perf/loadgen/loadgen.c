@@ -77,6 +77,7 @@ struct opts {
 	bool node_mac_given;
 	unsigned window;       /* connect: handshakes in flight */
 	const char *latency_out; /* relay: the run's latency distribution, "percentile us" lines */
+	bool quiet;            /* relay: broadcasts ask for no answer */
 };
 
 /* Log-linear latency histogram: 16 sub-buckets per power of two of ns. */
@@ -516,7 +517,8 @@ static void run_relay(struct gen *g)
 		       goodput = {0};
 	unsigned who = 0;
 	uint8_t data[HY_MAX_PAYLOAD], buf[HY_MAX_DATAGRAM];
-	struct hy_rm_data d = {.data = data, .data_len = g->o.payload};
+	struct hy_rm_data d = {.data = data, .data_len = g->o.payload,
+			       .flags = g->o.quiet ? HY_ROOM_BCAST_QUIET : 0};
 
 	memset(data, 0x5a, sizeof(data));
 	reset_interval(g);
@@ -716,6 +718,7 @@ static void usage(FILE *f)
 		"  --interval-ms I     figures every I ms; the first interval is a warm-up (500)\n"
 		"  --window W          connect: handshakes in flight (256)\n"
 		"  --latency-out F     relay: write the run's latency percentiles to F\n"
+		"  --quiet             relay: broadcasts ask for no answer (flag QUIET)\n"
 		"Prints 'interval ...' lines, then BENCH lines with the medians.\n");
 }
 
@@ -730,6 +733,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"rate", required_argument, NULL, 'r'}, {"seconds", required_argument, NULL, 't'},
 		{"interval-ms", required_argument, NULL, 'I'}, {"window", required_argument, NULL, 'w'},
 		{"latency-out", required_argument, NULL, 'L'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	bool sessions_given = false;
@@ -776,6 +780,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'I': o->interval_ms = (unsigned)atoi(optarg); break;
 		case 'w': o->window = (unsigned)atoi(optarg); break;
 		case 'L': o->latency_out = optarg; break;
+		case 'q': o->quiet = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: goto bad;
 		}

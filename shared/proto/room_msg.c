@@ -102,7 +102,7 @@ enum hy_reason hy_rm_broadcast_decode(const uint8_t *p, size_t len, struct hy_rm
 	memset(out, 0, sizeof(*out));
 	hy_rd_init(&r, p, len);
 	out->flags = hy_rd_u8(&r);
-	if (hy_rd_ok(&r) && (out->flags & ~HY_ROOM_BCAST_SELF))
+	if (hy_rd_ok(&r) && (out->flags & ~(HY_ROOM_BCAST_SELF | HY_ROOM_BCAST_QUIET)))
 		return HY_R_RESERVED_SET;
 	return take_data(&r, out);
 }

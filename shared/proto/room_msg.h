@@ -89,7 +89,8 @@ struct hy_room_params {
 #define HY_ROOM_MESSAGE_TARGETS 32u
 #define HY_ROOM_LIST_PAGE 32u
 #define HY_ROOM_MEMBERS_PAGE 128u
-#define HY_ROOM_BCAST_SELF 0x01u /* BROADCAST flag: the sender gets a copy */
+#define HY_ROOM_BCAST_SELF 0x01u  /* BROADCAST flag: the sender gets a copy */
+#define HY_ROOM_BCAST_QUIET 0x02u /* BROADCAST flag: no answer (fire and forget) */
 #define HY_ROOM_LIST_JOINABLE 0x01u
 #define HY_DIRECT_TO_SID 1u
 #define HY_DIRECT_TO_UID 2u
@@ -116,7 +117,8 @@ struct hy_rm_data {
 	size_t data_len;
 };
 
-/* BROADCAST: flags u8 (HY_ROOM_BCAST_SELF; other bits reserved) | data. */
+/* BROADCAST: flags u8 (HY_ROOM_BCAST_SELF, HY_ROOM_BCAST_QUIET; other bits
+ * reserved) | data. */
 enum hy_reason hy_rm_broadcast_decode(const uint8_t *p, size_t len, struct hy_rm_data *out);
 size_t hy_rm_broadcast_encode(uint8_t *buf, size_t cap, const struct hy_rm_data *in);
 /* MESSAGE: nsids u8 | reserved u8 | sids[nsids] u64 | data. */

@@ -148,7 +148,7 @@ static const struct bad bads[] = {
 	{ HY_CMD_ROOM_JOIN, "00000007ffffff00", HY_R_ROOM_NOT_FOUND },
 	{ HY_CMD_ROOM_LEAVE, "00", HY_R_TRAILING_BYTES },
 	{ HY_CMD_ROOM_BROADCAST, "", HY_R_TRUNCATED },
-	{ HY_CMD_ROOM_BROADCAST, "02aa", HY_R_RESERVED_SET },
+	{ HY_CMD_ROOM_BROADCAST, "04aa", HY_R_RESERVED_SET },
 	{ HY_CMD_ROOM_MESSAGE, "", HY_R_TRUNCATED },
 	{ HY_CMD_ROOM_MESSAGE, "01", HY_R_TRUNCATED },
 	{ HY_CMD_ROOM_MESSAGE, "0101", HY_R_RESERVED_SET },
@@ -285,6 +285,11 @@ START_TEST(room_flow)
 	ck_assert_mem_eq(sent[0].pl + 16, "hi", 2);
 	ck_assert_uint_eq(run(2, HY_CMD_ROOM_BROADCAST, "\1", 1), HY_STATUS_OK);
 	ck_assert_uint_eq(sent[1].n, 3);
+	ck_assert(!rep.none);
+	/* QUIET: relayed the same, and no answer at all */
+	ck_assert_uint_eq(run(2, HY_CMD_ROOM_BROADCAST, "\2q", 2), HY_STATUS_OK);
+	ck_assert_uint_eq(sent[2].n, 2);
+	ck_assert(rep.none);
 
 	/* MESSAGE: members only, once each (2 named twice, 8 not a member) */
 	{

@@ -562,6 +562,27 @@ START_TEST(broadcast_relayed_without_the_control_plane)
 }
 END_TEST
 
+START_TEST(quiet_broadcast_has_no_answer)
+{
+	uint8_t p[16], reply[HY_MAX_DATAGRAM];
+	struct hy_rm_data d = {.flags = HY_ROOM_BCAST_QUIET, .data = (const uint8_t *)"q",
+			       .data_len = 1};
+	size_t n = hy_rm_broadcast_encode(p, sizeof(p), &d);
+	unsigned got = 0, w;
+	uint16_t rlen = 0;
+
+	room_set(ROOM, 3, false, 1);
+	/* nothing comes back to the sender: no answer was sealed */
+	ck_assert_int_eq(send_cmd(0, HY_FRAME_UNRELIABLE, HY_CMD_ROOM_BROADCAST, p, n, reply, &rlen),
+			 HY_ENGINE_CONSUMED);
+	run_mailbox();
+	for (w = 0; w < NW; w++)
+		got |= pushes_from(w, HY_CMD_ROOM_BROADCAST, cl[0].cred.sid, "q", 0);
+	ck_assert_uint_eq(got, 0x6u);
+	ck_assert_uint_eq(hy_relay_stats(rel[owner(0)])->broadcasts, 1);
+}
+END_TEST
+
 START_TEST(broadcast_self_and_reliable)
 {
 	unsigned got = 0, w;
@@ -1011,6 +1032,7 @@ static Suite *rooms_suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, broadcast_relayed_without_the_control_plane);
 	tcase_add_test(t, broadcast_self_and_reliable);
+	tcase_add_test(t, quiet_broadcast_has_no_answer);
 	tcase_add_test(t, message_to_chosen_members);
 	tcase_add_test(t, broadcast_interval_batches);
 	tcase_add_test(t, mute_member_dropped_others_served);
