@@ -43,6 +43,8 @@
 #include "worker.h"
 
 #define PROG "hayate-dataplane"
+/* The only way to let dataplane.bench.* make sessions (see bench_check). */
+#define BENCH_FLAG "--bench-mode-insecure"
 
 
 
@@ -50,7 +52,7 @@ static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: " PROG " [EAL options] -- --config FILE [--modules FILE]\n"
-		"                        [--check-config]\n"
+		"                        [--check-config] [" BENCH_FLAG "]\n"
 		"       " PROG " --help | --version\n"
 		"\n"
 		"Runs a node's data plane: the UDP/RUDP real-time path on DPDK ports.\n"
@@ -63,6 +65,14 @@ static void print_usage(FILE *f)
 		"                   paths.modules_file\n"
 		"  --check-config   check both files, print \"ok\" or one error line and\n"
 		"                   exit, without starting EAL\n"
+		"  " BENCH_FLAG "\n"
+		"                   allow bench mode: the dataplane.bench.sessions\n"
+		"                   sessions of the config are made at start without a\n"
+		"                   handshake and accept replayed packets, for pktgen\n"
+		"                   replays (docs/performance.md); INSECURE, never on a\n"
+		"                   production node.  Without it a nonzero\n"
+		"                   dataplane.bench.sessions stops the start; with it,\n"
+		"                   a zero one does\n"
 		"  --help           this text\n"
 		"  --version        print the version\n"
 		"\n"
@@ -75,16 +85,21 @@ static void print_usage(FILE *f)
 		"sessions, exits when none is left or after dataplane.drain_timeout_s);\n"
 		"a second signal exits at once.\n"
 		"\n"
-		"Exit status: 0 success, 1 invalid configuration or a start-up stage\n"
-		"failed (EAL, keys, memory, ports, rings), 2 bad command line.\n");
+		"Exit status: 0 success, 1 invalid configuration (bench mode asked\n"
+		"for without " BENCH_FLAG " included) or a start-up stage failed\n"
+		"(EAL, keys, memory, ports, rings), 2 bad command line (" BENCH_FLAG "\n"
+		"without dataplane.bench.sessions included).\n");
 }
 
 /*
  * Split argv at the first "--": EAL options before, ours after.  Without a
- * "--", only "--help" or "--version" alone are accepted.  Returns the
+ * "--", only "--help" or "--version" alone are accepted.  BENCH_FLAG,
+ * spelt out in full after the "--", sets *bench (the shared parser does
+ * not know it, so no abbreviation of it is accepted either).  Returns the
  * number of EAL arguments (argv[0] included), or -1 on a usage error.
  */
-static int split_args(int argc, char **argv, struct hy_conf_cli *o)
+static int split_args(int argc, char **argv, struct hy_conf_cli *o,
+		      bool *bench)
 {
 	char **app;
 	int i, n = 0, rc;
@@ -111,8 +126,12 @@ static int split_args(int argc, char **argv, struct hy_conf_cli *o)
 		return -1;
 	}
 	app[n++] = argv[0];
-	for (int j = i + 1; j < argc; j++)
-		app[n++] = argv[j];
+	for (int j = i + 1; j < argc; j++) {
+		if (strcmp(argv[j], BENCH_FLAG) == 0)
+			*bench = true;
+		else
+			app[n++] = argv[j];
+	}
 	/* o keeps pointers into argv, not app */
 	rc = hy_conf_cli_parse(PROG, n, app, o, " after \"--\"");
 	free(app);
@@ -129,6 +148,45 @@ static char *endpoint(const struct hy_conf_addr *a, unsigned int port,
 	snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
 		 port);
 	return buf;
+}
+
+/*
+ * Bench mode needs both the config (dataplane.bench.sessions > 0) and
+ * BENCH_FLAG on the command line, so neither a config copied from a bench
+ * rig nor a stray flag turns it on alone.  Returns 0 (go on), or the exit
+ * status after one line saying which half is missing.
+ */
+static int bench_check(const struct hy_node_config *c, const char *file,
+		       bool flag)
+{
+	const uint32_t n = c->dataplane.bench.sessions;
+
+	if (n != 0 && !flag) {
+		fprintf(stderr, "%s: dataplane.bench.sessions is %u: bench mode "
+			"is insecure (sessions without a handshake that accept "
+			"replayed packets) and starts only with " BENCH_FLAG
+			" after \"--\"; set dataplane.bench.sessions = 0 for a "
+			"normal node\n", file, n);
+		return HY_EXIT_CONFIG;
+	}
+	if (n == 0 && flag) {
+		fprintf(stderr, PROG ": " BENCH_FLAG " given but %s sets no "
+			"bench session (dataplane.bench.sessions is 0): nothing "
+			"to benchmark; drop the flag or set the key\n", file);
+		return HY_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The loud line: on stderr at start, on stdout (the log) once ready. */
+static void bench_warn(const struct hy_node_config *c, FILE *f)
+{
+	fprintf(f, PROG ": WARNING: BENCH MODE (" BENCH_FLAG "): %u sessions "
+		"derived from the cluster key and seed %u accept replayed "
+		"packets without a handshake; for benchmarks only, never on a "
+		"production node\n", c->dataplane.bench.sessions,
+		c->dataplane.bench.seed);
+	fflush(f);
 }
 
 /* Everything start-up acquired, for the unwind. */
@@ -329,8 +387,9 @@ int main(int argc, char **argv)
 	unsigned int avail, want, i;
 	char err[512];
 	int eal_argc, ret, rc;
+	bool bench = false;
 
-	eal_argc = split_args(argc, argv, &o);
+	eal_argc = split_args(argc, argv, &o, &bench);
 	if (eal_argc < 0)
 		return HY_EXIT_USAGE;
 	if (o.help) {
@@ -348,6 +407,12 @@ int main(int argc, char **argv)
 			hy_conf_error_format(&cerr, err, sizeof(err)));
 		return HY_EXIT_CONFIG;
 	}
+	/* before EAL and before --check-config says "ok" */
+	rc = bench_check(&node, o.config, bench);
+	if (rc != 0)
+		return rc;
+	if (bench)
+		bench_warn(&node, stderr);
 	if (o.check_config) {
 		printf("%s: ok; %s: ok\n", o.config,
 		       o.modules ? o.modules : node.paths.modules_file);
@@ -485,6 +550,8 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&hy_stats_hdr(dp->stats)->ready, 1);
 	print_ready(dp, o.config);
+	if (bench)
+		bench_warn(&node, stdout);
 
 	hy_ctrl_run(dp); /* until drained or stopped; workers are joined */
 	ret = EXIT_SUCCESS;

@@ -119,7 +119,8 @@
 	X(table_refused,   "fan-out table updates refused (table.<REASON> in telemetry)") \
 	X(table_rooms,     "rooms in this lcore's fan-out table (gauge)") \
 	X(table_members,   "this lcore's sessions in rooms (gauge)") \
-	X(down_deferred,   "times the control lcore left messages in the ring: worker inboxes full")
+	X(down_deferred,   "times the control lcore left messages in the ring: worker inboxes full") \
+	X(bench_replays_accepted, "bench mode: replayed packets of bench sessions accepted (replay window skipped)")
 
 /* Counter ids: the list above, then the net layer's drops by reason
  * ("net.<NAME>"), its answers by kind ("reply.<NAME>"), the engine's drops

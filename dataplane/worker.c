@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -873,6 +874,7 @@ static void publish(struct hy_worker *w, uint64_t tsc)
 	c->v[HY_ST_slow_consumers] = es->slow_consumers;
 	c->v[HY_ST_broken_sessions] = es->broken_sessions;
 	c->v[HY_ST_rudp_pool_used] = es->rudp_pool_used;
+	c->v[HY_ST_bench_replays_accepted] = es->bench_replays_accepted;
 	publish_rooms(w, c);
 	hy_stats_publish(w->dp->stats, w->lcore_id, c,
 			 (tsc - w->base_tsc) * 1000000ull / w->tsc_per_ms);
@@ -942,6 +944,124 @@ int hy_worker_main(void *arg)
 	tx_flush_all(w);
 	publish(w, rte_rdtsc());
 	return 0;
+}
+
+/* ---- bench mode ------------------------------------------------------------ */
+
+/* Bench rooms take ids the control plane's serials do not reach soon. */
+#define BENCH_ROOM_BASE 0x80000000u
+
+/* The cluster key bench sessions are derived from: the lowest key id in
+ * paths.cluster_key_file (gen_traffic takes the same). */
+static const struct hy_aead_ctx *bench_key(const struct hy_dp *dp)
+{
+	unsigned int id;
+
+	for (id = 0; id < HY_ENGINE_KEY_IDS; id++)
+		if (dp->shared->cluster_keys[id] != NULL)
+			return dp->shared->cluster_keys[id];
+	return NULL;
+}
+
+/* Bench room r, whose members are the n sessions at sids, into this
+ * worker's fan-out table, as a ROOM_SET from the control plane would put
+ * it (bench sessions are not announced, so the control plane has none). */
+static int bench_room(struct hy_worker *w, uint32_t r, const uint64_t *sids,
+		      uint32_t n, uint32_t max_members, char *err, size_t errlen)
+{
+	/* static: start-up runs on the main lcore alone */
+	static uint8_t body[HY_TABLE_SET_FIXED +
+			    HY_TABLE_MAX_MEMBERS * HY_TABLE_MEMBER_LEN];
+	static struct hy_table_member m[HY_TABLE_MAX_MEMBERS];
+	struct hy_table_update t = {
+		.op = HY_TABLE_ROOM_SET,
+		.room_id = (uint64_t)w->dp->conf->node.id << 32 |
+			   (BENCH_ROOM_BASE + r),
+		.version = 1,
+		.max_members = (uint16_t)max_members,
+		.nmembers = (uint16_t)n,
+	};
+	enum hy_reason why;
+	size_t len;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		m[i] = (struct hy_table_member){ .sid = sids[i],
+						 .kind = HY_TABLE_KIND_UDP };
+	why = hy_table_encode(&t, m, body, sizeof(body), &len);
+	if (why == HY_R_OK)
+		why = hy_fanout_apply(w->fanout, HY_TABLE_ROOM_SET, body, len);
+	if (why != HY_R_OK) {
+		snprintf(err, errlen, "dataplane.bench.room_size: bench room %u: "
+			 "%s%s", r, hy_reason_text(why), why == HY_R_ROOM_LIMIT ?
+			 " (raise rooms.max_rooms in the module file)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Bench mode (engine.h): this worker's share of dataplane.bench.sessions,
+ * derived from the cluster key and dataplane.bench.seed exactly as
+ * perf/pktgen/gen_traffic derives them, and every bench room in this
+ * worker's copy of the fan-out table.  main.c gets here only when the
+ * command line said --bench-mode-insecure.
+ */
+static int bench_setup(struct hy_worker *w, char *err, size_t errlen)
+{
+	const struct hy_node_config *c = w->dp->conf;
+	const struct hy_aead_ctx *key = bench_key(w->dp);
+	uint32_t n = c->dataplane.bench.sessions, k = c->dataplane.bench.room_size;
+	struct hy_engine_bench_session b;
+	uint64_t *sids = NULL;
+	enum hy_reason why;
+	uint32_t i, mine = 0;
+	int rc = -1;
+
+	if (key == NULL) {
+		snprintf(err, errlen, "dataplane.bench.sessions: no cluster key");
+		return -1;
+	}
+	if (k != 0 && (sids = malloc(sizeof(*sids) * n)) == NULL) {
+		snprintf(err, errlen, "dataplane.bench.sessions: out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (hy_engine_bench_derive(key, c->dataplane.bench.seed, i, &b) != 0) {
+			snprintf(err, errlen, "dataplane.bench.sessions: deriving "
+				 "bench session %u failed (AEAD backend)", i);
+			goto out;
+		}
+		if (sids != NULL)
+			sids[i] = b.sid;
+		if (hy_engine_owner(b.sid, (uint16_t)w->dp->nb_workers) !=
+		    w->worker_id)
+			continue;
+		why = hy_engine_bench_add(w->engine, &b, w->now_ms);
+		if (why != HY_R_OK) {
+			snprintf(err, errlen, "dataplane.bench.sessions: bench "
+				 "session %u (sid %016llx) on worker %u: %s%s", i,
+				 (unsigned long long)b.sid, w->worker_id,
+				 hy_reason_text(why), why == HY_R_TOKEN_REUSED ?
+				 " (two bench sessions share a sid: change "
+				 "dataplane.bench.seed)" : why == HY_R_OUT_OF_SPACE ?
+				 " (raise dataplane.max_sessions)" : "");
+			goto out;
+		}
+		mine++;
+	}
+	for (i = 0; k != 0 && i * k < n; i++)
+		if (bench_room(w, i, sids + (size_t)i * k,
+			       n - i * k < k ? n - i * k : k, k, err, errlen) != 0)
+			goto out;
+	printf("hayate-dataplane: worker %u: %u bench session%s%s\n",
+	       w->worker_id, mine, mine == 1 ? "" : "s",
+	       k ? ", bench rooms in its table" : "");
+	rc = 0;
+out:
+	explicit_bzero(&b, sizeof(b));
+	free(sids);
+	return rc;
 }
 
 /* ---- set-up ------------------------------------------------------------------ */
@@ -1088,6 +1208,8 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 	};
 	w->relay = hy_relay_create(&rc, socket, err, errlen);
 	if (w->relay == NULL)
+		goto fail;
+	if (c->dataplane.bench.sessions != 0 && bench_setup(w, err, errlen) != 0)
 		goto fail;
 	return w;
 

@@ -30,6 +30,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "common/reason.h"
 #include "crypto/aead.h"
@@ -248,6 +250,9 @@ struct hy_engine_stats {
 	uint64_t broken_sessions;    /* closed PROTOCOL_ERROR: inconsistent reliable stream */
 	uint64_t rudp_pool_used;     /* bytes of the pool held now (gauge) */
 	uint64_t timers_armed;       /* sessions in the timer wheel now (gauge) */
+	/* bench mode: packets of bench sessions the replay window would have
+	 * refused, accepted because they authenticated */
+	uint64_t bench_replays_accepted;
 } __attribute__((aligned(64)));
 
 enum hy_engine_action {
@@ -372,6 +377,85 @@ const struct hy_engine_stats *hy_engine_stats(const struct hy_engine *e);
  * bytes per session slot: for sizing. */
 size_t hy_engine_memory(const struct hy_engine *e);
 size_t hy_engine_session_entry_size(void);
+
+/*
+ * Bench mode: sessions for benchmarks that replay a capture (pktgen on
+ * bare metal; docs/performance.md).  A replayed capture repeats packet
+ * numbers and cannot do the cookie handshake, so a bench session
+ *   - exists from start-up without a handshake (hy_engine_bench_add()),
+ *     with no peer address until its first packet authenticates (which
+ *     then fixes the address as a NAT rebind does, counted in rebinds);
+ *   - skips the replay window: a packet number it would refuse is
+ *     accepted once the packet authenticates, and counted in
+ *     bench_replays_accepted;
+ *   - is never closed for silence and never sent keep-alive PINGs;
+ *   - is not remembered when it closes (there is no token to reuse).
+ * Its id and keys come from hy_engine_bench_derive(), the same function
+ * perf/pktgen/gen_traffic seals its packets with.  Anyone holding the
+ * cluster key and the seed can derive them, and anyone who captured one
+ * of their packets can replay it: hayate-dataplane makes bench sessions
+ * only when its command line says --bench-mode-insecure.
+ */
+#define HY_BENCH_UID_PREFIX "bench-"
+
+struct hy_engine_bench_session {
+	uint64_t sid;
+	uint8_t c2s_key[HY_KEY_LEN]; /* client -> server */
+	uint8_t s2c_key[HY_KEY_LEN]; /* server -> client */
+	uint8_t uid_len;
+	char uid[HY_UID_MAX + 1];    /* "bench-<i>", NUL-terminated */
+};
+
+/*
+ * Derives bench session i of seed from a cluster key:
+ *   nonce = "HYBN" | seed u32 | i u32 (big-endian)
+ *   block = AES-128-GCM ciphertext of 40 zero bytes under the cluster key
+ *           and nonce, no associated data (the tag is not used)
+ *   sid = block[0..8) big-endian (1 if that is 0), c2s key = block[8..24),
+ *   s2c key = block[24..40), uid = "bench-<i>" in decimal.
+ * The ciphertext of zeros is the AES-CTR key stream, a pseudo-random
+ * function of (key, nonce): distinct (seed, i) give independent sessions,
+ * and a token's random 96-bit nonce meets one of these with negligible
+ * probability.  Returns 0, or -1 if the AEAD failed.  Wipe *out after use.
+ */
+static inline int hy_engine_bench_derive(const struct hy_aead_ctx *cluster_key, uint32_t seed,
+					 uint32_t i, struct hy_engine_bench_session *out)
+{
+	uint8_t nonce[HY_NONCE_LEN] = {'H', 'Y', 'B', 'N'};
+	uint8_t zero[8 + 2 * HY_KEY_LEN] = {0}, block[sizeof(zero)], tag[HY_TAG_LEN];
+	int n;
+
+	for (unsigned k = 0; k < 4; k++) {
+		nonce[4 + k] = (uint8_t)(seed >> (24 - 8 * k));
+		nonce[8 + k] = (uint8_t)(i >> (24 - 8 * k));
+	}
+	memset(out, 0, sizeof(*out));
+	if (hy_aead_seal(cluster_key, nonce, NULL, 0, zero, sizeof(zero), block, tag) != 0)
+		return -1;
+	for (unsigned k = 0; k < 8; k++)
+		out->sid = out->sid << 8 | block[k];
+	if (out->sid == 0)
+		out->sid = 1;
+	memcpy(out->c2s_key, block + 8, HY_KEY_LEN);
+	memcpy(out->s2c_key, block + 8 + HY_KEY_LEN, HY_KEY_LEN);
+	n = snprintf(out->uid, sizeof(out->uid), HY_BENCH_UID_PREFIX "%u", i);
+	out->uid_len = (uint8_t)n;
+	memset(block, 0, sizeof(block));
+	return 0;
+}
+
+/*
+ * Adds a bench session (see above) to this engine, at time now_ms.  The
+ * caller checks the owner (hy_engine_owner()).  Calls no ops: nothing is
+ * announced to the control plane (a resync lists bench sessions like any
+ * other).  Returns OK, ZERO_SESSION, TOKEN_BAD_UID (uid_len 0, over
+ * HY_UID_MAX or a zero byte in the uid), UNKNOWN_SESSION (another
+ * worker's sid), TOKEN_REUSED (the sid is live or remembered here),
+ * OUT_OF_SPACE (no free slot) or AUTH_FAILED (the AEAD backend refused a
+ * key).
+ */
+enum hy_reason hy_engine_bench_add(struct hy_engine *e, const struct hy_engine_bench_session *b,
+				   uint64_t now_ms);
 
 /*
  * The worker that owns sid: a fixed mix of the sid's bits mapped onto

@@ -81,6 +81,11 @@ struct hy_node_config {
 		uint32_t drain_timeout_s;
 		uint32_t burst;
 		uint32_t ring_slots;
+		struct {
+			uint32_t sessions;  /* 0: bench mode off */
+			uint32_t seed;
+			uint32_t room_size; /* 0: no bench rooms */
+		} bench; /* hayate-dataplane --bench-mode-insecure only */
 	} dataplane;
 	struct {
 		struct {

@@ -74,6 +74,24 @@ static const struct hy_conf_key port_keys[] = {
 	HY_KEY_END
 };
 
+/* Benchmarks with replayed captures (perf/pktgen, docs/performance.md):
+ * sessions that exist without a handshake and accept replayed packets.
+ * hayate-dataplane starts with a nonzero sessions only when also given
+ * --bench-mode-insecure. */
+static const struct hy_conf_key bench_keys[] = {
+	HY_KEY_UINT(N, dataplane.bench.sessions, "sessions", 0, 0, 16777216, 0,
+		"Bench mode: sessions made at start without a handshake, "
+		"replayed packets accepted; 0: off. Needs hayate-dataplane "
+		"--bench-mode-insecure; never on a production node"),
+	HY_KEY_UINT(N, dataplane.bench.seed, "seed", 0, 0, UINT32_MAX, 0,
+		"Bench mode: with the cluster key, derives the bench sessions' "
+		"ids and keys (gen_traffic --seed must match)"),
+	HY_KEY_UINT(N, dataplane.bench.room_size, "room_size", 0, 0, 1024, 0,
+		"Bench mode: bench sessions are put in data-plane rooms of this "
+		"many, in order, for BROADCAST traffic; 0: no rooms"),
+	HY_KEY_END
+};
+
 static const struct hy_conf_key dataplane_keys[] = {
 	HY_KEY_GROUPLIST(N, dataplane.ports, dataplane.nb_ports, "ports",
 		port_keys, 0,
@@ -96,6 +114,7 @@ static const struct hy_conf_key dataplane_keys[] = {
 	HY_KEY_UINT(N, dataplane.ring_slots, "ring_slots", HY_CK_POW2, 64,
 		1048576, 4096,
 		"Slots per direction of the control-plane rings"),
+	HY_KEY_GROUP("bench", bench_keys, "Bench mode (pktgen replays)"),
 	HY_KEY_END
 };
 
@@ -278,6 +297,12 @@ static int node_check(struct hy_conf_ctx *ctx, const void *cfg)
 			"rudp.rto_min_ms",
 			"must not exceed rudp.rto_max_ms (%" PRIu32 "), got %"
 			PRIu32, c->rudp.rto_max_ms, c->rudp.rto_min_ms);
+	if (c->dataplane.bench.sessions > c->dataplane.max_sessions)
+		return hy_conf_rule_fail(ctx, HY_R_CONFIG_BAD_VALUE,
+			"dataplane.bench.sessions",
+			"must not exceed dataplane.max_sessions (%" PRIu32
+			"), got %" PRIu32, c->dataplane.max_sessions,
+			c->dataplane.bench.sessions);
 	if (c->limits.reassembly_bytes_per_session <
 	    c->limits.max_message_bytes)
 		return hy_conf_rule_fail(ctx, HY_R_CONFIG_BAD_VALUE,

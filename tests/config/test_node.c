@@ -356,6 +356,53 @@ START_TEST(test_cross_field_rules)
 }
 END_TEST
 
+/* dataplane.bench: off by default, ranges, and no more bench sessions
+ * than the table holds (the command-line half is the data plane's:
+ * tests/dataplane/integration/bench_refusals.sh). */
+START_TEST(test_bench_keys)
+{
+	struct hy_node_config c;
+	struct hy_conf_error e;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_int_eq(parse(BASE, &c, &e), 0);
+	ck_assert_uint_eq(c.dataplane.bench.sessions, 0);
+	ck_assert_uint_eq(c.dataplane.bench.seed, 0);
+	ck_assert_uint_eq(c.dataplane.bench.room_size, 0);
+
+	ck_assert_int_eq(parse(BASE_NODE BASE_PORTS
+			       "\tbench = { sessions = 1000; seed = 4000000000L; "
+			       "room_size = 8; };\n};\n", &c, &e), 0);
+	ck_assert_uint_eq(c.dataplane.bench.sessions, 1000);
+	ck_assert_uint_eq(c.dataplane.bench.seed, 4000000000u);
+	ck_assert_uint_eq(c.dataplane.bench.room_size, 8);
+	/* written and read back, seed past int32 included */
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(hy_conf_node_write(&c, f), 0);
+	fclose(f);
+	ck_assert(strstr(buf, "bench") != NULL);
+	{
+		struct hy_node_config b;
+
+		ck_assert_int_eq(hy_conf_node_parse(buf, len, "w.conf", &b, &e), 0);
+		ck_assert(memcmp(&c.dataplane.bench, &b.dataplane.bench,
+				 sizeof(c.dataplane.bench)) == 0);
+	}
+	free(buf);
+
+	expect_fail(BASE_NODE BASE_PORTS "\tbench = {\n room_size = 1025; };\n};\n",
+		    HY_R_CONFIG_BAD_VALUE, 5, "dataplane.bench.room_size");
+	expect_fail(BASE_NODE BASE_PORTS "\tbench = {\n sesions = 1; };\n};\n",
+		    HY_R_CONFIG_UNKNOWN_KEY, 5, "dataplane.bench.sesions");
+	/* the default table holds 1048576 */
+	expect_fail(BASE_NODE BASE_PORTS "\tmax_sessions = 1024;\n"
+		    "\tbench = {\n sessions = 1025; };\n};\n",
+		    HY_R_CONFIG_BAD_VALUE, 6, "dataplane.bench.sessions");
+}
+END_TEST
+
 START_TEST(test_strings_and_paths)
 {
 	struct hy_node_config c;
@@ -446,6 +493,7 @@ static Suite *node_suite(void)
 	tcase_add_test(tc, test_syntax_error_has_line);
 	tcase_add_test(tc, test_lists);
 	tcase_add_test(tc, test_cross_field_rules);
+	tcase_add_test(tc, test_bench_keys);
 	tcase_add_test(tc, test_strings_and_paths);
 	tcase_add_test(tc, test_write_then_read_back);
 	tcase_add_test(tc, test_error_format);
