@@ -329,8 +329,10 @@ static void on_event(void *arg, struct lg_client *c, const struct lg_event *ev)
 			c->waiting = 0;
 			g->joined++;
 		} else if (ev->status == HY_STATUS_BAD || ev->status == HY_STATUS_ERR) {
-			fprintf(stderr, PROG ": command %u refused (status %u)\n", ev->cmd,
-				ev->status);
+			unsigned why = ev->len == 2 ? (unsigned)ev->payload[0] << 8 | ev->payload[1] : 0;
+
+			fprintf(stderr, PROG ": command %u refused: %s\n", ev->cmd,
+				ev->len == 2 ? hy_reason_name((enum hy_reason)why) : "?");
 			c->waiting = 0;
 		}
 		break;
