@@ -338,8 +338,9 @@ int hy_room_broadcast(struct hy_client *c, const void *data, size_t len, bool in
 		      bool reliable);
 
 /* BROADCAST flags (docs/protocol.md): the sender gets a copy; no answer
- * comes back (fire and forget: state updates at a tick rate, where the
- * answer would only double the traffic). */
+ * comes back when it is relayed (fire and forget: state updates at a tick
+ * rate, where the answer would only double the traffic; a refusal is still
+ * answered). */
 #define HY_ROOM_BROADCAST_SELF 0x01u
 #define HY_ROOM_BROADCAST_QUIET 0x02u
 /* BROADCAST with flags (HY_ROOM_BROADCAST_*). */
