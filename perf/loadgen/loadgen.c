@@ -341,7 +341,8 @@ static void on_event(void *arg, struct lg_client *c, const struct lg_event *ev)
 	}
 }
 
-static unsigned receive(struct gen *g)
+/* One rx burst: opens what came for our clients. */
+static unsigned receive_burst(struct gen *g)
 {
 	struct rte_mbuf *rx[BURST];
 	uint16_t n = rte_eth_rx_burst(g->port, 0, rx, BURST), k;
@@ -359,6 +360,22 @@ static unsigned receive(struct gen *g)
 	}
 	if (n)
 		rte_pktmbuf_free_bulk(rx, n);
+	return n;
+}
+
+/* Drains the port (a few bursts at most): what the node sends must not
+ * wait for the generator's next turn, or the port's ring fills and the
+ * node's replies are lost (a lost CHALLENGE costs a resend period). */
+static unsigned receive(struct gen *g)
+{
+	unsigned n = 0, k, i;
+
+	for (i = 0; i < 8; i++) {
+		k = receive_burst(g);
+		n += k;
+		if (k < BURST)
+			break;
+	}
 	return n;
 }
 
