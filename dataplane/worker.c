@@ -281,6 +281,16 @@ static void session_to_msg(const struct hy_worker *w,
 	m->uid[s->uid_len] = '\0';
 }
 
+/* Hands entry e to another worker's inbox; on refusal (inbox full) the
+ * entry is freed here.  Returns 0 or -ENOBUFS. */
+static int post_to_worker(struct hy_worker *w, unsigned int worker, struct hy_mbox *e)
+{
+	if (hy_worker_post(w->dp->workers[worker], e) == 0)
+		return 0;
+	hy_mbox_free(w->dp, e);
+	return -ENOBUFS;
+}
+
 /* Files (op HY_MBOX_UID_SET) or withdraws (HY_MBOX_UID_DEL) a session in
  * the user directory, whose shard for this user may be another worker's.
  * A lost entry only sends that user's DIRECTs the slow way. */
@@ -306,10 +316,8 @@ static void users_update(struct hy_worker *w, uint16_t op, const struct hy_engin
 	e->worker = (uint16_t)w->worker_id;
 	e->msg.sid = s->sid;
 	memcpy(e->data, &key, sizeof(key));
-	if (hy_worker_post(w->dp->workers[shard], e) != 0) {
-		hy_mbox_free(w->dp, e);
+	if (post_to_worker(w, shard, e) != 0)
 		w->st.v[HY_ST_users_lost]++;
-	}
 }
 
 static int op_session_opened(void *arg, const struct hy_engine_session_info *s)
@@ -434,11 +442,7 @@ static int relay_to_worker(void *arg, uint16_t worker, const struct hy_relay_job
 	/* the fixed part, the recipients used and the push: no more */
 	memcpy(e->data, job, offsetof(struct hy_relay_job, sids) + 8u * job->nsids);
 	memcpy(e->data + offsetof(struct hy_relay_job, push), job->push, job->len);
-	if (hy_worker_post(w->dp->workers[worker], e) != 0) {
-		hy_mbox_free(w->dp, e);
-		return -ENOBUFS;
-	}
-	return 0;
+	return post_to_worker(w, worker, e);
 }
 
 static int relay_up(void *arg, const struct hy_relay_job *job, const uint64_t *sids,
@@ -470,31 +474,20 @@ static int relay_respond(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 {
 	struct hy_worker *w = arg;
 	uint16_t owner = hy_engine_owner(sid, (uint16_t)w->dp->nb_workers);
+	struct hy_ring_msg m = {.type = HY_MSG_RESPOND, .sid = sid};
 	struct hy_mbox *e;
 
 	if (owner == w->worker_id)
 		return hy_engine_send(w->engine, sid, ver, cmd, status, d, payload, len) ==
 		       HY_R_OK ? 0 : -EINVAL;
-	e = hy_mbox_alloc(w->dp, len);
+	/* the owner answers it as it answers the control plane's RESPOND */
+	m.u.cmd = (struct hy_msg_cmd){.ver = ver, .delivery = (uint8_t)d, .cmd = cmd,
+				      .status = status, .payload_len = len, .payload = payload};
+	e = hy_mbox_from_msg(w->dp, &m);
 	if (e == NULL)
 		return -ENOBUFS;
-	e->op = HY_MBOX_MSG;
 	e->worker = owner;
-	e->msg.type = HY_MSG_RESPOND;
-	e->msg.sid = sid;
-	e->msg.u.cmd.ver = ver;
-	e->msg.u.cmd.delivery = (uint8_t)d;
-	e->msg.u.cmd.cmd = cmd;
-	e->msg.u.cmd.status = status;
-	e->msg.u.cmd.payload_len = len;
-	e->msg.u.cmd.payload = hy_mbox_buf(e);
-	if (len > 0)
-		memcpy(hy_mbox_buf(e), payload, len);
-	if (hy_worker_post(w->dp->workers[owner], e) != 0) {
-		hy_mbox_free(w->dp, e);
-		return -ENOBUFS;
-	}
-	return 0;
+	return post_to_worker(w, owner, e);
 }
 
 static const struct hy_relay_ops relay_ops = {

@@ -5,7 +5,8 @@
  * the recipient's key), intel-ipsec-mb, no ports: what one worker lcore
  * can relay once the datagram is in memory.
  *
- *   relay_1to1         room of 2: one push per broadcast
+ *   relay_1to1         room of 2: one push per broadcast, and the answer
+ *   relay_1to1_quiet   the same with the QUIET flag: no answer sealed
  *   relay_1toN         room of N + 1 (--fanout N, default 8): N pushes
  *   engine_echo        the baseline of the same run: ECHO in, sealed reply
  *
@@ -173,7 +174,7 @@ static double run(struct hy_engine *e, const struct tclient *c, enum hy_engine_a
 int main(int argc, char **argv)
 {
 	int rounds = 11, cpu = -1, opt;
-	unsigned fanout = 8, sizes[2], k, i;
+	unsigned fanout = 8, sizes[3], k, i;
 	static const struct option lo[] = {
 		{"rounds", required_argument, NULL, 'r'},
 		{"cpu", required_argument, NULL, 'c'},
@@ -244,9 +245,11 @@ int main(int argc, char **argv)
 	}
 	echo_rate = hz / hy_bench_median(v, rounds);
 
-	sizes[0] = 1;
-	sizes[1] = fanout;
-	for (k = 0; k < 2; k++) {
+	/* 1:1 answered, 1:1 QUIET (no answer), 1:N answered */
+	sizes[0] = sizes[1] = 1;
+	sizes[2] = fanout;
+	for (k = 0; k < 3; k++) {
+		bool quiet = k == 1;
 		uint8_t body[HY_TABLE_SET_FIXED + HY_TABLE_MEMBER_LEN * (MAX_FANOUT + 1)];
 		struct hy_table_member m[MAX_FANOUT + 1];
 		struct hy_table_update u = {.op = HY_TABLE_ROOM_SET, .room_id = ROOM,
@@ -254,7 +257,8 @@ int main(int argc, char **argv)
 					    .nmembers = (uint16_t)(sizes[k] + 1)};
 		size_t blen;
 		uint8_t data[64], p[80];
-		struct hy_rm_data d = {.data = data, .data_len = sizeof(data)};
+		struct hy_rm_data d = {.data = data, .data_len = sizeof(data),
+				       .flags = quiet ? HY_ROOM_BCAST_QUIET : 0};
 		size_t plen;
 
 		for (i = 0; i <= sizes[k]; i++)
@@ -271,14 +275,18 @@ int main(int argc, char **argv)
 							       p, plen, batch[i].b,
 							       sizeof(batch[i].b));
 			pushed = 0;
-			v[r] = run(e, &members[0], HY_ENGINE_REPLY) / BATCH;
+			v[r] = run(e, &members[0],
+				   quiet ? HY_ENGINE_CONSUMED : HY_ENGINE_REPLY) / BATCH;
 			if (pushed != (uint64_t)BATCH * sizes[k])
 				die("pushes lost");
 		}
 		double c = hy_bench_median(v, rounds), rate = hz / c * sizes[k];
 		char name[32];
 
-		snprintf(name, sizeof(name), sizes[k] == 1 ? "relay_1to1" : "relay_1to%u", sizes[k]);
+		if (sizes[k] == 1)
+			snprintf(name, sizeof(name), quiet ? "relay_1to1_quiet" : "relay_1to1");
+		else
+			snprintf(name, sizeof(name), "relay_1to%u", sizes[k]);
 		printf("BENCH name=%s value=%.3f unit=Mpushes/s baseline=%.3f ratio=%.2f "
 		       "cycles_per_broadcast=%.0f cycles_per_push=%.0f\n", name, rate / 1e6,
 		       echo_rate / 1e6, rate / echo_rate, c, c / sizes[k]);
