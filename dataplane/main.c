@@ -367,10 +367,10 @@ static void print_ready(const struct hy_dp *dp, const char *file)
 							 ep, sizeof(ep)));
 	}
 	printf(PROG ": ready: node %u \"%s\" (%s), %u worker%s, %u sessions, "
-	       "aead %s, ports [%s]\n", c->node.id, c->node.name, file,
+	       "aead %s, ports [%s], memory %.1f MiB\n", c->node.id, c->node.name, file,
 	       dp->nb_workers, dp->nb_workers == 1 ? "" : "s",
 	       c->dataplane.max_sessions, hy_aead_backend_name(dp->backend),
-	       line);
+	       line, (double)hy_heap_allocated() / 1048576.0);
 	hy_ports_describe(&dp->ports, line, sizeof(line));
 	printf(PROG ": ports: %s\n", line);
 	fflush(stdout);

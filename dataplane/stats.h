@@ -82,6 +82,7 @@
 	X(echoes,          "ECHO commands answered in the data plane") \
 	X(commands,        "commands passed up to the control plane") \
 	X(used_sids,       "closed session ids remembered (gauge)") \
+	X(key_expansions,  "session keys expanded: handshakes and key-cache misses (dataplane.key_cache)") \
 	X(reliable_delivered, "reliable messages delivered in order") \
 	X(reliable_queued, "reliable messages queued to clients") \
 	X(retransmits,     "reliable units resent") \

@@ -853,6 +853,7 @@ static void publish(struct hy_worker *w, uint64_t tsc)
 	c->v[HY_ST_echoes] = es->echoes;
 	c->v[HY_ST_commands] = es->commands;
 	c->v[HY_ST_used_sids] = es->used_sids;
+	c->v[HY_ST_key_expansions] = es->key_expansions;
 	c->v[HY_ST_reliable_delivered] = es->reliable_delivered;
 	c->v[HY_ST_reliable_queued] = es->reliable_queued;
 	c->v[HY_ST_retransmits] = es->retransmits;

@@ -41,6 +41,8 @@
 
 #define HY_ENGINE_MAX_WORKERS 256u         /* the worker id takes 8 bits of a cookie serial */
 #define HY_ENGINE_MAX_SESSIONS (1u << 24)  /* per worker */
+/* Default key cache: 64 Ki sessions, about 140 MiB per worker. */
+#define HY_ENGINE_KEY_CACHE_DEFAULT (1u << 16)
 #define HY_ENGINE_KEY_IDS 256u             /* cluster keys, by token key_id */
 #define HY_ENGINE_COOKIE_SLOTS 3u          /* current, previous, next being written */
 /* Smallest interval between two cookie-key rotations: the previous key must
@@ -185,6 +187,10 @@ struct hy_engine_config {
 	int socket_id;           /* NUMA socket of the tables, or SOCKET_ID_ANY (-1) */
 	uint32_t max_sessions;   /* this worker's table, 1 .. HY_ENGINE_MAX_SESSIONS */
 	uint32_t max_used_sids;  /* closed sids remembered; 0: 2 x max_sessions */
+	/* Sessions whose expanded AES-GCM keys stay cached (a power of two);
+	 * the others keep raw keys and are expanded on use.  0: the table's
+	 * size rounded up to a power of two, at most HY_ENGINE_KEY_CACHE_DEFAULT. */
+	uint32_t key_cache;
 	uint32_t idle_timeout_ms; /* silent sessions are closed; 0: never */
 	uint32_t keepalive_ms;   /* PING after this long without sending; 0: never */
 	uint32_t max_message;    /* told in ACCEPT; reliable messages up to it; 0: HY_MAX_MESSAGE */
@@ -234,6 +240,7 @@ struct hy_engine_stats {
 	uint64_t local_commands;  /* commands the worker's fast path took */
 	uint64_t echoes;          /* ECHOs answered */
 	uint64_t used_sids;       /* closed sids remembered now */
+	uint64_t key_expansions;  /* session keys expanded: handshakes and key-cache misses */
 	/* reliability (shared/rudp), refreshed after each call into the engine */
 	uint64_t reliable_delivered; /* reliable messages delivered in order (ECHO included) */
 	uint64_t reliable_queued;    /* reliable messages accepted for sending */
@@ -377,6 +384,10 @@ const struct hy_engine_stats *hy_engine_stats(const struct hy_engine *e);
  * bytes per session slot: for sizing. */
 size_t hy_engine_memory(const struct hy_engine *e);
 size_t hy_engine_session_entry_size(void);
+
+/* Bytes allocated from DPDK's heaps (rte_malloc), all sockets: what the
+ * tables of a whole process take. */
+size_t hy_heap_allocated(void);
 
 /*
  * Bench mode: sessions for benchmarks that replay a capture (pktgen on

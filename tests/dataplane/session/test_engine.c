@@ -912,6 +912,73 @@ START_TEST(many_sessions)
 }
 END_TEST
 
+/* More sessions than key-cache slots: they take turns in the slots, each
+ * turn costs an expansion, and every packet still opens and seals with its
+ * own session's keys (a slot never serves a predecessor's keys). */
+START_TEST(key_cache_smaller_than_table)
+{
+	enum { N = 8, SLOTS = 2 };
+	static struct tclient cl[N + 1];
+	struct hy_echo_resp er;
+	char err[128] = "";
+	struct hy_engine_config c = harness_config(&node, &rec, N);
+	uint64_t before;
+
+	hy_engine_destroy(eng);
+	c.key_cache = SLOTS;
+	eng = hy_engine_create(&c, err, sizeof(err));
+	ck_assert_msg(eng != NULL, "create: %s", err);
+	for (unsigned i = 0; i < N; i++) {
+		new_client(&cl[i], (uint8_t)(10 + i));
+		cl[i].peer.port = (uint16_t)(2000 + i);
+		handshake(eng, &cl[i]);
+	}
+	/* a handshake expands both directions of the new session */
+	ck_assert_uint_eq(hy_engine_stats(eng)->key_expansions, 2u * N);
+	/* round robin over 8 sessions and 2 slots: every echo misses twice */
+	for (unsigned round = 0; round < 3; round++)
+		for (unsigned i = 0; i < N; i++) {
+			before = hy_engine_stats(eng)->key_expansions;
+			echo(eng, &cl[i], &cl[i].peer, &er);
+			ck_assert_uint_eq(hy_engine_stats(eng)->key_expansions, before + 2);
+		}
+	/* the same session again: both keys are still in its slot */
+	before = hy_engine_stats(eng)->key_expansions;
+	echo(eng, &cl[N - 1], &cl[N - 1].peer, &er);
+	ck_assert_uint_eq(hy_engine_stats(eng)->key_expansions, before);
+	/* a closed session's index goes to the next one (LIFO), whose keys
+	 * replace the old ones in the slot they share */
+	ck_assert_int_eq(hy_engine_kick(eng, cl[N - 1].cred.sid, HY_CLOSE_KICKED), HY_R_OK);
+	new_client(&cl[N], 99);
+	cl[N].peer.port = 2999;
+	handshake(eng, &cl[N]);
+	echo(eng, &cl[N], &cl[N].peer, &er);
+	echo(eng, &cl[0], &cl[0].peer, &er);
+	echo(eng, &cl[N], &cl[N].peer, &er);
+}
+END_TEST
+
+/* A cache as large as the table: after the handshake, no expansion. */
+START_TEST(key_cache_covers_table)
+{
+	enum { N = 16 };
+	static struct tclient cl[N];
+	struct hy_echo_resp er;
+	uint64_t before;
+
+	for (unsigned i = 0; i < N; i++) {
+		new_client(&cl[i], (uint8_t)(30 + i));
+		cl[i].peer.port = (uint16_t)(3000 + i);
+		handshake(eng, &cl[i]);
+	}
+	before = hy_engine_stats(eng)->key_expansions;
+	for (unsigned round = 0; round < 2; round++)
+		for (unsigned i = 0; i < N; i++)
+			echo(eng, &cl[i], &cl[i].peer, &er);
+	ck_assert_uint_eq(hy_engine_stats(eng)->key_expansions, before);
+}
+END_TEST
+
 /* Every unauthenticated input: the reply is never larger than it. */
 START_TEST(reply_never_larger_than_unauthenticated_input)
 {
@@ -985,12 +1052,16 @@ START_TEST(config_checks)
 	bad = cfg;
 	bad.max_message = HY_MAX_MESSAGE + 1;
 	ck_assert_ptr_null(hy_engine_create(&bad, err, sizeof(err)));
-	/* A 1M-session table is sized without overflow: the bytes asked for
+	bad = cfg;
+	bad.key_cache = 3;
+	ck_assert_ptr_null(hy_engine_create(&bad, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "key_cache 3 is not a power of two") != NULL, "%s", err);
+	/* The largest table is sized without overflow: the bytes asked for
 	 * exceed what this test's EAL holds, so it fails cleanly. */
 	bad = cfg;
-	bad.max_sessions = 1u << 20;
+	bad.max_sessions = HY_ENGINE_MAX_SESSIONS;
 	ck_assert_ptr_null(hy_engine_create(&bad, err, sizeof(err)));
-	ck_assert_msg(strstr(err, "no memory for 1048576 sessions") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "no memory for 16777216 sessions") != NULL, "%s", err);
 	hy_engine_destroy(NULL);
 }
 END_TEST
@@ -1018,6 +1089,8 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, send_down_reaches_client);
 	tcase_add_test(tc, many_sessions);
 	tcase_add_test(tc, reply_never_larger_than_unauthenticated_input);
+	tcase_add_test(tc, key_cache_smaller_than_table);
+	tcase_add_test(tc, key_cache_covers_table);
 	tcase_add_test(tc, config_checks);
 	suite_add_tcase(s, tc);
 	return s;
