@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "cp_impl.h"
+#include "mars/mars.h"
 #include "proto/frame.h"
 #include "stats.h" /* the data plane's counter region (reader side) */
 
@@ -229,6 +230,8 @@ int hy_cp_detail_counters(struct hy_cp *cp, void (*cb)(void *arg, const char *na
 			cb(arg, name, hy_rooms_counter(cp->rooms, i));
 		}
 	}
+	if (cp->mars != NULL)
+		hy_mars_counters(cp->mars, cb, arg);
 	return 0;
 }
 
@@ -520,6 +523,8 @@ static void start_drain(struct hy_cp *cp, const char *why)
 		hy_tcp_server_set_state(cp->tcp, HY_NODE_OFFLINE);
 	if (cp->dp != NULL)
 		hy_dplink_drain(cp->dp, (uint32_t)grace_ms);
+	/* Out of allocation cluster-wide now, not at the next heartbeat. */
+	hy_mars_local_changed(cp->mars);
 	printf(PROG ": state draining (%s): %zu sessions, closing what is left in %llu ms\n", why,
 	       hy_registry_count(cp->reg, 0), (unsigned long long)grace_ms);
 	fflush(stdout);
@@ -753,6 +758,69 @@ int hy_cp_tcp_open(struct hy_cp *cp, char *err, size_t errlen)
 	return cp->tcp == NULL ? -1 : 0;
 }
 
+/* ---- MARS ------------------------------------------------------------- */
+
+void hy_cp_cluster_local(struct hy_cp *cp, struct hy_cluster_node *out)
+{
+	const struct hy_cp_node *n = &cp->node;
+
+	memset(out, 0, sizeof(*out));
+	out->id = n->id;
+	snprintf(out->name, sizeof(out->name), "%s", n->name);
+	snprintf(out->version, sizeof(out->version), "%s", n->version);
+	out->roles = n->roles;
+	out->state = atomic_load(&cp->state) == HY_CP_OFFLINE ? HY_CLUSTER_OFFLINE :
+		     HY_CLUSTER_ONLINE;
+	snprintf(out->udp_host, sizeof(out->udp_host), "%s", n->udp_host);
+	out->udp_port = n->udp_port;
+	snprintf(out->tcp_host, sizeof(out->tcp_host), "%s", n->tcp_host);
+	out->tcp_port = n->tcp_port;
+	out->load.sessions = cp->reg != NULL ? hy_registry_count(cp->reg, 0) : 0;
+	out->load.pps = atomic_load(&cp->load_pps);
+	out->load.cpu_pct = atomic_load(&cp->load_cpu_pct);
+}
+
+static void add_packets(void *arg, const char *name, uint64_t v)
+{
+	if (strcmp(name, "rx_packets") == 0 || strcmp(name, "tx_packets") == 0)
+		*(uint64_t *)arg += v;
+}
+
+/* Packets/s of the data plane (its counters) and the CPU of this
+ * process, over the last heartbeat. */
+static void mars_sample(void *arg, uint64_t now)
+{
+	struct hy_cp *cp = arg;
+	uint64_t packets = 0, cpu_us, dt = now - cp->sample_ms;
+	struct rusage ru;
+	bool have_dp = cp->dp != NULL && hy_cp_dataplane_counters(cp, add_packets, &packets) == 0;
+
+	getrusage(RUSAGE_SELF, &ru);
+	cpu_us = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+		 (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+	if (cp->sample_ms != 0 && dt > 0) {
+		atomic_store(&cp->load_pps, have_dp && packets >= cp->sample_packets ?
+			     (packets - cp->sample_packets) * 1000u / dt : 0);
+		atomic_store(&cp->load_cpu_pct, (uint32_t)((cpu_us - cp->sample_cpu_us) / 10u / dt));
+	}
+	cp->sample_ms = now;
+	cp->sample_packets = packets;
+	cp->sample_cpu_us = cpu_us;
+}
+
+static void mars_local(void *arg, struct hy_cluster_node *out)
+{
+	hy_cp_cluster_local(arg, out);
+}
+
+int hy_cp_mars_open(struct hy_cp *cp, char *err, size_t errlen)
+{
+	struct hy_mars_ops ops = { .local = mars_local, .sample = mars_sample, .arg = cp };
+
+	cp->mars = hy_mars_create(&cp->conf, &cp->keys, cp->loop, &ops, err, errlen);
+	return cp->mars == NULL ? -1 : 0;
+}
+
 void hy_cp_run(struct hy_cp *cp)
 {
 	while (!cp->quit) {
@@ -796,6 +864,8 @@ void hy_cp_teardown(struct hy_cp *cp)
 	cp->tcp = NULL;
 	hy_dplink_destroy(cp->dp);
 	cp->dp = NULL;
+	hy_mars_destroy(cp->mars);
+	cp->mars = NULL;
 	if (cp->loop != NULL) {
 		hy_loop_del(cp->loop, &cp->timer_w);
 		hy_loop_del(cp->loop, &cp->wake_w);

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "cluster.h"
 #include "cp.h"
 #include "crypto/aead.h"
 #include "dataplane_link.h"
@@ -36,6 +37,7 @@ struct hy_cp {
 	struct hy_loop *loop;
 	struct hy_dplink *dp;          /* NULL without the udp role */
 	struct hy_tcp_server *tcp;     /* NULL without the tcp role */
+	struct hy_mars *mars;          /* NULL only in tests of the core */
 	int timer_fd, wake_fd, sig_fd;
 	struct hy_loop_watch timer_w, wake_w, sig_w;
 
@@ -53,6 +55,11 @@ struct hy_cp {
 	unsigned signals;
 	uint64_t drain_deadline_ms;
 	uint64_t quit_at_ms;           /* 0: not scheduled */
+
+	/* Load this node reports to MARS, sampled each heartbeat. */
+	_Atomic uint64_t load_pps;
+	_Atomic uint32_t load_cpu_pct;
+	uint64_t sample_ms, sample_packets, sample_cpu_us;
 
 	_Atomic uint64_t commands, responses;
 	_Atomic uint64_t http_requests, http_auth_ok, http_auth_refused, http_admin_refused;
@@ -85,6 +92,12 @@ int hy_cp_rooms_open(struct hy_cp *cp, char *err, size_t errlen);
 /* Stage: the data-plane link (udp role) and the TCP server (tcp role). */
 int hy_cp_dplink_open(struct hy_cp *cp, char *err, size_t errlen);
 int hy_cp_tcp_open(struct hy_cp *cp, char *err, size_t errlen);
+
+/* Stage: MARS (after the loop).  Returns 0 or -1 with err. */
+int hy_cp_mars_open(struct hy_cp *cp, char *err, size_t errlen);
+
+/* This node's cluster record now: identity, state, load.  Any thread. */
+void hy_cp_cluster_local(struct hy_cp *cp, struct hy_cluster_node *out);
 
 /* Runs the loop until a drain ends or a second signal. */
 void hy_cp_run(struct hy_cp *cp);
