@@ -10,6 +10,7 @@
 #ifndef HY_CONTROLPLANE_CLUSTER_H
 #define HY_CONTROLPLANE_CLUSTER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config/conf.h"
@@ -44,6 +45,23 @@ struct hy_cluster_node {
 	struct hy_cluster_load load;
 	uint64_t age_ms; /* since the leader last heard from it (0 for this node) */
 };
+
+/* The whole view, for GET /v1/nodes. */
+struct hy_cluster_view {
+	uint32_t leader;      /* MARS leader's node id; 0: none known */
+	uint64_t term;        /* its term (1 for a node alone) */
+	/* No VIEW from a leader for longer than the election timeout: the
+	 * nodes below are the last ones heard of, kept for allocation. */
+	bool stale;
+	uint64_t view_age_ms; /* since the nodes below were last refreshed */
+	char role[16];        /* this node's part: alone, leader, follower,
+			       * precandidate, candidate, member */
+	unsigned n_nodes;     /* this node always among them, with fresh data */
+	struct hy_cluster_node nodes[HY_CLUSTER_MAX_NODES];
+};
+
+/* Copies the view (about 30 KB: not for a small stack).  Returns 0. */
+int hy_cp_cluster_view(struct hy_cp *cp, struct hy_cluster_view *out);
 
 /* Node id in the view into *out.  Returns 0, or -1 if it is not there. */
 int hy_cp_cluster_node(struct hy_cp *cp, uint32_t id, struct hy_cluster_node *out);

@@ -5,7 +5,7 @@
  *
  * Start-up, each stage undone in reverse on failure and at exit:
  * configuration -> cluster keys -> registry -> event loop -> data-plane
- * link -> TCP listener -> HTTP -> loop.
+ * link -> TCP listener -> MARS -> HTTP -> loop.
  */
 #include <arpa/inet.h>
 #include <signal.h>
@@ -17,6 +17,7 @@
 #include "config/conf.h"
 #include "cp_impl.h"
 #include "http/http.h"
+#include "mars/mars.h"
 
 #define PROG "hayate-controlplane"
 
@@ -49,7 +50,10 @@ static void print_usage(FILE *f)
 		"                   forwarding and a new control plane resyncs with it\n"
 		"  SIGUSR1          print the counters as one line on stdout\n"
 		"\n"
-		"MARS membership is not in this release.\n"
+		"MARS: with controlplane.mars.candidates empty the node is alone (its\n"
+		"own leader); otherwise it joins the cluster over UDP on\n"
+		"controlplane.mars.listen:port, and runs for leader when its endpoint\n"
+		"(controlplane.mars.advertise) is one of the candidates.\n"
 		"\n"
 		"Exit status: 0 success, 1 invalid configuration or failed start,\n"
 		"2 bad command line.\n");
@@ -60,7 +64,7 @@ int main(int argc, char **argv)
 	static struct hy_cp cp; /* large (key schedules); not on the stack */
 	struct hy_conf_error cerr;
 	struct hy_conf_cli o = { 0 };
-	char line[512], roles[32], tcp[64], err[256];
+	char line[512], roles[32], tcp[64], err[256], mars[192];
 	sigset_t set;
 	int rc = HY_EXIT_CONFIG;
 	struct hy_http *http = NULL;
@@ -129,7 +133,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	/* Stage 7: HTTP. */
+	/* Stage 7: MARS (alone: no socket). */
+	if (hy_cp_mars_open(&cp, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	/* Stage 8: HTTP. */
 	if (cp.conf.node.roles & HY_ROLE_HTTP) {
 		http = hy_http_start(&cp, err, sizeof(err));
 		if (http == NULL) {
@@ -146,14 +155,16 @@ int main(int argc, char **argv)
 	} else {
 		snprintf(tcp, sizeof(tcp), "off");
 	}
-	printf(PROG ": ready: node %u \"%s\" version %s roles %s; tcp %s; data plane %s%s\n",
+	printf(PROG ": ready: node %u \"%s\" version %s roles %s; tcp %s; data plane %s%s; "
+	       "mars %s\n",
 	       cp.conf.node.id, cp.conf.node.name, cp.conf.node.version,
 	       hy_conf_roles_format(cp.conf.node.roles, roles, sizeof(roles)), tcp,
 	       cp.dp == NULL ? "off" : cp.conf.paths.ring_socket,
-	       cp.dp == NULL ? "" : hy_dplink_attached(cp.dp) ? " (attached)" : " (waiting)");
+	       cp.dp == NULL ? "" : hy_dplink_attached(cp.dp) ? " (attached)" : " (waiting)",
+	       hy_mars_describe(cp.mars, mars, sizeof(mars)));
 	fflush(stdout);
 
-	/* Stage 8: the loop, until a drain ends or a second signal. */
+	/* Stage 9: the loop, until a drain ends or a second signal. */
 	hy_cp_run(&cp);
 	hy_cp_print_counters(&cp);
 	rc = EXIT_SUCCESS;

@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
+#include "cluster.h"
 #include "crypto/aead.h"
 #include "crypto/token.h"
 #include "http_internal.h"
@@ -43,17 +44,19 @@ static const char *transport_name(uint8_t t)
 	return t == HY_TRANSPORT_TCP ? "tcp" : t == HY_TRANSPORT_UDP ? "udp" : "unknown";
 }
 
-/* Mints a ticket for uid on this node and fills r: the ticket of
- * docs/protocol.md plus nodeId, or with diarkis the field names of
- * Diarkis's endpoint API plus ours. */
+/* Allocates the session on a node of the cluster view (ONLINE, this
+ * node's version, the transport's role; the less loaded of two: MARS's
+ * pick), mints a ticket for uid bound to that node and fills r: the
+ * ticket of docs/protocol.md plus nodeId, or with diarkis the field names
+ * of Diarkis's endpoint API plus ours. */
 static void issue(struct hy_http *h, const char *uid, uint8_t transport, bool diarkis,
 		  struct hy_http_reply *r)
 {
-	const struct hy_cp_node *n = hy_cp_node(h->cp);
 	const struct hy_keyring *keys = hy_cp_keys(h->cp);
 	bool udp = transport == HY_TRANSPORT_UDP;
-	const char *host = udp ? n->udp_host : n->tcp_host;
-	uint16_t port = udp ? n->udp_port : n->tcp_port;
+	struct hy_cluster_node pick, *n = &pick;
+	const char *host;
+	uint16_t port;
 	struct hy_aead_ctx ctx;
 	struct hy_credentials cred;
 	char sid[17], c2s[2 * HY_KEY_LEN + 1], s2c[2 * HY_KEY_LEN + 1];
@@ -65,11 +68,14 @@ static void issue(struct hy_http *h, const char *uid, uint8_t transport, bool di
 				    "this node is draining and takes no new sessions");
 		return;
 	}
-	if (host[0] == '\0' || port == 0) {
+	if (hy_cp_cluster_pick(h->cp, transport, 0, &pick) != 0) {
 		hy_http_reply_error(r, 503, "no_endpoint", "transport",
-				    udp ? "no node offers udp" : "no node offers tcp");
+				    udp ? "no ONLINE node of this version offers udp"
+					: "no ONLINE node of this version offers tcp");
 		return;
 	}
+	host = udp ? n->udp_host : n->tcp_host;
+	port = udp ? n->udp_port : n->tcp_port;
 	if (keys == NULL || keys->count == 0 || !keys->present[keys->newest_id]) {
 		hy_http_reply_error(r, 503, "no_cluster_key", NULL,
 				    "the node has no cluster key to seal tokens with");
@@ -170,39 +176,75 @@ static json_t *endpoint_json(const char *host, uint16_t port)
 	return json_pack("{s:s, s:i}", "host", host, "port", (int)port);
 }
 
-void hy_api_nodes(struct hy_http *h, struct hy_http_reply *r)
+static json_t *roles_json(uint32_t roles)
 {
-	const struct hy_cp_node *n = hy_cp_node(h->cp);
-	const struct hy_node_config *cfg = hy_cp_config(h->cp);
-	struct hy_cp_counters c;
-	char listen[64];
-	json_t *roles = json_array(), *eps = json_object();
+	json_t *a = json_array();
 
-	hy_cp_counters(h->cp, &c);
-	if (n->roles & HY_ROLE_UDP)
-		json_array_append_new(roles, json_string("udp"));
-	if (n->roles & HY_ROLE_TCP)
-		json_array_append_new(roles, json_string("tcp"));
-	if (n->roles & HY_ROLE_HTTP)
-		json_array_append_new(roles, json_string("http"));
+	if (roles & HY_ROLE_UDP)
+		json_array_append_new(a, json_string("udp"));
+	if (roles & HY_ROLE_TCP)
+		json_array_append_new(a, json_string("tcp"));
+	if (roles & HY_ROLE_HTTP)
+		json_array_append_new(a, json_string("http"));
+	return a;
+}
+
+/* One node of the view.  This node (self) adds its HTTP endpoint and its
+ * sessions by transport. */
+static json_t *node_json(struct hy_http *h, const struct hy_cluster_node *n, bool self)
+{
+	json_t *eps = json_object(), *load;
+
 	if (n->udp_host[0] != '\0')
 		json_object_set_new(eps, "udp", endpoint_json(n->udp_host, n->udp_port));
 	if (n->tcp_host[0] != '\0')
 		json_object_set_new(eps, "tcp", endpoint_json(n->tcp_host, n->tcp_port));
-	hy_conf_addr_format(&cfg->controlplane.http.listen, listen, sizeof(listen));
-	json_object_set_new(eps, "http", endpoint_json(listen[0] ? listen : "0.0.0.0", h->port));
-	json_t *node = json_pack("{s:I, s:s, s:s, s:o, s:s, s:o, s:{s:I, s:I, s:I}}",
-				 "id", (json_int_t)n->id, "name", n->name,
-				 "state", state_name(hy_cp_state(h->cp)), "roles", roles,
-				 "version", n->version, "endpoints", eps, "load",
-				 "sessions", (json_int_t)(c.udp_sessions + c.tcp_sessions),
-				 "udpSessions", (json_int_t)c.udp_sessions,
-				 "tcpSessions", (json_int_t)c.tcp_sessions);
-	/* One node until the MARS milestone: it leads itself, term 0. */
+	load = json_pack("{s:I, s:I, s:I}", "sessions", (json_int_t)n->load.sessions, "pps",
+			 (json_int_t)n->load.pps, "cpuPct", (json_int_t)n->load.cpu_pct);
+	if (self) {
+		const struct hy_node_config *cfg = hy_cp_config(h->cp);
+		struct hy_cp_counters c;
+		char listen[64];
+
+		hy_cp_counters(h->cp, &c);
+		hy_conf_addr_format(&cfg->controlplane.http.listen, listen, sizeof(listen));
+		json_object_set_new(eps, "http",
+				    endpoint_json(listen[0] ? listen : "0.0.0.0", h->port));
+		json_object_set_new(load, "sessions",
+				    json_integer((json_int_t)(c.udp_sessions + c.tcp_sessions)));
+		json_object_set_new(load, "udpSessions", json_integer((json_int_t)c.udp_sessions));
+		json_object_set_new(load, "tcpSessions", json_integer((json_int_t)c.tcp_sessions));
+	}
+	return json_pack("{s:I, s:s, s:s, s:o, s:s, s:o, s:o, s:I, s:b}", "id", (json_int_t)n->id,
+			 "name", n->name, "state",
+			 n->state == HY_CLUSTER_OFFLINE ? "OFFLINE" : "ONLINE", "roles",
+			 roles_json(n->roles), "version", n->version, "endpoints", eps, "load", load,
+			 "ageMs", (json_int_t)n->age_ms, "self", self);
+}
+
+/* The cluster view as this node has it (any node answers). */
+void hy_api_nodes(struct hy_http *h, struct hy_http_reply *r)
+{
+	struct hy_cluster_view *v = malloc(sizeof(*v));
+	uint32_t self = hy_cp_node(h->cp)->id;
+	json_t *nodes;
+
+	if (v == NULL) {
+		hy_http_reply_error(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	hy_cp_cluster_view(h->cp, v);
+	nodes = json_array();
+	for (unsigned i = 0; i < v->n_nodes; i++)
+		json_array_append_new(nodes, node_json(h, &v->nodes[i], v->nodes[i].id == self));
 	hy_http_reply_json(r, 200,
-			   json_pack("{s:I, s:I, s:[o]}", "leader", (json_int_t)n->id, "term",
-				     (json_int_t)0, "nodes", node),
+			   json_pack("{s:I, s:I, s:s, s:b, s:I, s:I, s:o}", "leader",
+				     (json_int_t)v->leader, "term", (json_int_t)v->term, "role",
+				     v->role, "stale", v->stale, "viewAgeMs",
+				     (json_int_t)v->view_age_ms, "self", (json_int_t)self, "nodes",
+				     nodes),
 			   false);
+	free(v);
 }
 
 static void put_counter(void *arg, const char *name, uint64_t v)

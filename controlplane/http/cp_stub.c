@@ -31,6 +31,10 @@ struct hy_cp {
 	struct hy_cp_stub_calls calls;
 	struct named dp;     /* data-plane counters */
 	struct named detail; /* control-plane detail counters */
+	struct hy_cluster_node others[HY_CLUSTER_MAX_NODES - 1]; /* cluster view but self */
+	unsigned n_others;
+	uint32_t leader;     /* 0: this node */
+	uint64_t term;
 };
 
 struct hy_cp *hy_cp_stub_create(void)
@@ -57,6 +61,7 @@ struct hy_cp *hy_cp_stub_create(void)
 	cp->keys.newest_id = 1;
 	cp->keys.count = 1;
 	cp->state = HY_CP_ONLINE;
+	cp->term = 1;
 	return cp;
 }
 
@@ -304,4 +309,105 @@ void hy_cp_count_http(struct hy_cp *cp, bool auth_ok, bool auth_refused, bool ad
 	cp->calls.http_auth_refused += auth_refused;
 	cp->calls.http_admin_refused += admin_refused;
 	pthread_mutex_unlock(&cp->mu);
+}
+
+/* ---- cluster.h ---- */
+
+void hy_cp_stub_set_cluster(struct hy_cp *cp, const struct hy_cluster_node *others, unsigned n,
+			    uint32_t leader, uint64_t term)
+{
+	pthread_mutex_lock(&cp->mu);
+	if (n > HY_CLUSTER_MAX_NODES - 1)
+		n = HY_CLUSTER_MAX_NODES - 1;
+	memcpy(cp->others, others, n * sizeof(*others));
+	cp->n_others = n;
+	cp->leader = leader;
+	cp->term = term;
+	pthread_mutex_unlock(&cp->mu);
+}
+
+/* Caller holds mu. */
+static void self_node(const struct hy_cp *cp, struct hy_cluster_node *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = cp->node.id;
+	memcpy(out->name, cp->node.name, sizeof(out->name));
+	memcpy(out->version, cp->node.version, sizeof(out->version));
+	out->roles = cp->node.roles;
+	out->state = cp->state == HY_CP_OFFLINE ? HY_CLUSTER_OFFLINE : HY_CLUSTER_ONLINE;
+	memcpy(out->udp_host, cp->node.udp_host, sizeof(out->udp_host));
+	out->udp_port = cp->node.udp_port;
+	memcpy(out->tcp_host, cp->node.tcp_host, sizeof(out->tcp_host));
+	out->tcp_port = cp->node.tcp_port;
+	out->load.sessions = cp->n_sess;
+}
+
+int hy_cp_cluster_view(struct hy_cp *cp, struct hy_cluster_view *out)
+{
+	memset(out, 0, offsetof(struct hy_cluster_view, nodes));
+	pthread_mutex_lock(&cp->mu);
+	self_node(cp, &out->nodes[0]);
+	memcpy(&out->nodes[1], cp->others, cp->n_others * sizeof(cp->others[0]));
+	out->n_nodes = cp->n_others + 1;
+	out->leader = cp->leader ? cp->leader : cp->node.id;
+	out->term = cp->term;
+	strcpy(out->role, cp->n_others ? (cp->leader ? "follower" : "leader") : "alone");
+	pthread_mutex_unlock(&cp->mu);
+	return 0;
+}
+
+int hy_cp_cluster_node(struct hy_cp *cp, uint32_t id, struct hy_cluster_node *out)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&cp->mu);
+	if (id == cp->node.id) {
+		self_node(cp, out);
+		rc = 0;
+	}
+	for (unsigned i = 0; i < cp->n_others && rc != 0; i++)
+		if (cp->others[i].id == id) {
+			*out = cp->others[i];
+			rc = 0;
+		}
+	pthread_mutex_unlock(&cp->mu);
+	return rc;
+}
+
+static bool fits(const struct hy_cluster_node *n, const char *version, uint8_t transport)
+{
+	if (n->state != HY_CLUSTER_ONLINE || strcmp(n->version, version) != 0)
+		return false;
+	if (transport == HY_TRANSPORT_UDP)
+		return (n->roles & HY_ROLE_UDP) && n->udp_host[0] && n->udp_port;
+	return transport == HY_TRANSPORT_TCP && (n->roles & HY_ROLE_TCP) && n->tcp_host[0] &&
+	       n->tcp_port;
+}
+
+/* Deterministic, unlike the real one: the least loaded node that fits
+ * (this node first on a tie). */
+int hy_cp_cluster_pick(struct hy_cp *cp, uint8_t transport, uint32_t exclude_id,
+		       struct hy_cluster_node *out)
+{
+	struct hy_cluster_node self;
+	int rc = -1;
+
+	pthread_mutex_lock(&cp->mu);
+	self_node(cp, &self);
+	if (self.id != exclude_id && fits(&self, self.version, transport)) {
+		*out = self;
+		rc = 0;
+	}
+	for (unsigned i = 0; i < cp->n_others; i++) {
+		const struct hy_cluster_node *n = &cp->others[i];
+
+		if (n->id == exclude_id || !fits(n, self.version, transport))
+			continue;
+		if (rc != 0 || n->load.sessions < out->load.sessions) {
+			*out = *n;
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&cp->mu);
+	return rc;
 }

@@ -14,6 +14,7 @@
 #ifndef HY_CP_HTTP_CP_STUB_H
 #define HY_CP_HTTP_CP_STUB_H
 
+#include "cluster.h"
 #include "cp.h"
 
 struct hy_cp *hy_cp_stub_create(void);
@@ -43,6 +44,14 @@ void hy_cp_stub_set_dataplane(struct hy_cp *cp, const char *const *names, const 
  * means none. */
 void hy_cp_stub_set_details(struct hy_cp *cp, const char *const *names, const uint64_t *values,
 			    size_t n);
+
+/* The cluster view (cluster.h) besides this node: n other nodes, the
+ * leader (0: this node) and term.  Default: this node alone, term 1.
+ * This node's own record is built from the fixture (its load.sessions is
+ * the number of sessions added).  The double's pick is the least loaded
+ * node that fits, not two random choices. */
+void hy_cp_stub_set_cluster(struct hy_cp *cp, const struct hy_cluster_node *others, unsigned n,
+			    uint32_t leader, uint64_t term);
 
 /* What the HTTP module asked of the control plane. */
 struct hy_cp_stub_calls {

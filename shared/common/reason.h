@@ -74,7 +74,16 @@
 	X(ROOM_NO_MEMORY,     "out of memory for the room") \
 	X(NO_SUCH_TARGET,     "no session with this id or user id on this node") \
 	/* the data plane's fan-out table (dataplane/rooms/fanout.h) */ \
-	X(TABLE_GAP,          "fan-out table update out of sequence (ignored until the next ROOM_SET)")
+	X(TABLE_GAP,          "fan-out table update out of sequence (ignored until the next ROOM_SET)") \
+	/* MARS cluster messages (controlplane/mars/) */ \
+	X(BAD_MAGIC,          "not a message of this protocol (magic)") \
+	X(BAD_FIELD,          "field value out of range") \
+	X(BAD_KEY_ID,         "sealed under a key this node does not have") \
+	X(CLOCK_SKEW,         "message time outside the clock skew window") \
+	X(STALE_TERM,         "cluster message from an older term") \
+	X(DUPLICATE_NODE_ID,  "two live processes use the same node id") \
+	X(VIEW_FULL,          "cluster view holds its maximum number of nodes") \
+	X(NOT_LEADER,         "message only the MARS leader takes")
 
 enum hy_reason {
 #define HY_REASON_ENUM(name, text) HY_R_##name,

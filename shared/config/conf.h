@@ -100,6 +100,7 @@ struct hy_node_config {
 		struct {
 			struct hy_conf_addr listen;
 			uint16_t port;
+			char advertise[HY_CONF_HOSTPORT_MAX]; /* "": listen:port */
 			char candidates[HY_CONF_MAX_MARS][HY_CONF_HOSTPORT_MAX];
 			unsigned int nb_candidates;
 			uint32_t heartbeat_ms;

@@ -139,12 +139,18 @@ static const struct hy_conf_key tcp_keys[] = {
 
 static const struct hy_conf_key mars_keys[] = {
 	HY_KEY_ADDR(N, controlplane.mars.listen, "listen", HY_CK_V4 | HY_CK_V6,
-		"0.0.0.0", "Address of this node's cluster (MARS) endpoint"),
+		"0.0.0.0", "Address of this node's cluster (MARS) endpoint (UDP)"),
 	HY_KEY_UINT(N, controlplane.mars.port, "port", 0, 1, 65535, 7300,
-		"TCP port of this node's cluster endpoint"),
+		"UDP port of this node's cluster endpoint"),
+	HY_KEY_STRING(N, controlplane.mars.advertise, "advertise",
+		HY_CK_HOSTPORT, 0, "",
+		"This node's cluster endpoint as the other nodes reach it; the "
+		"node is a MARS candidate iff it is in candidates; \"\": "
+		"listen:port, none when listen is a wildcard"),
 	HY_KEY_STRLIST(N, controlplane.mars.candidates,
 		controlplane.mars.nb_candidates, "candidates", HY_CK_HOSTPORT,
-		"MARS candidates as \"host:port\"; empty: this node alone"),
+		"MARS candidates as \"host:port\", the same list on every "
+		"node (3 or 5 for a quorum); empty: this node alone"),
 	HY_KEY_UINT(N, controlplane.mars.heartbeat_ms, "heartbeat_ms", 0, 50,
 		60000, 500, "Interval of node heartbeats and leader pings"),
 	HY_KEY_UINT(N, controlplane.mars.election_timeout_ms,

@@ -685,7 +685,7 @@ START_TEST(admin_nodes_stats)
 
 	ck_assert_int_eq(request("GET", "/v1/nodes", admin, NULL), 200);
 	ck_assert_int_eq(jint(last.json, "leader"), 7);
-	ck_assert_int_eq(jint(last.json, "term"), 0);
+	ck_assert_int_eq(jint(last.json, "term"), 1);
 	json_t *nodes = json_object_get(last.json, "nodes");
 	ck_assert_int_eq(json_array_size(nodes), 1);
 	json_t *n = json_array_get(nodes, 0);
