@@ -1157,6 +1157,7 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 	ec.socket_id = socket;
 	/* each worker holds the sessions its share of sids maps to; hashing
 	 * is even but not exact, so leave an eighth of headroom */
+	ec.key_cache = c->dataplane.key_cache;
 	ec.max_sessions = c->dataplane.max_sessions / dp->nb_workers;
 	if (dp->nb_workers > 1)
 		ec.max_sessions += ec.max_sessions / 8;

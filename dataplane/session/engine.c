@@ -472,8 +472,9 @@ struct hy_engine *hy_engine_create(const struct hy_engine_config *cfg, char *err
 		FAIL("engine: no memory for %u sessions (%zu bytes each)", cfg->max_sessions,
 		     sizeof(*e->tab));
 	if (e->cfg.key_cache == 0)
-		e->cfg.key_cache = RTE_MIN(rte_align32pow2(cfg->max_sessions),
-					   HY_ENGINE_KEY_CACHE_DEFAULT);
+		e->cfg.key_cache = HY_ENGINE_KEY_CACHE_DEFAULT;
+	/* never more slots than the table has sessions */
+	e->cfg.key_cache = RTE_MIN(e->cfg.key_cache, rte_align32pow2(cfg->max_sessions));
 	if (!rte_is_power_of_2(e->cfg.key_cache) || e->cfg.key_cache > HY_ENGINE_MAX_SESSIONS)
 		FAIL("engine: key_cache %u is not a power of two up to %u", e->cfg.key_cache,
 		     HY_ENGINE_MAX_SESSIONS);

@@ -187,9 +187,9 @@ struct hy_engine_config {
 	int socket_id;           /* NUMA socket of the tables, or SOCKET_ID_ANY (-1) */
 	uint32_t max_sessions;   /* this worker's table, 1 .. HY_ENGINE_MAX_SESSIONS */
 	uint32_t max_used_sids;  /* closed sids remembered; 0: 2 x max_sessions */
-	/* Sessions whose expanded AES-GCM keys stay cached (a power of two);
-	 * the others keep raw keys and are expanded on use.  0: the table's
-	 * size rounded up to a power of two, at most HY_ENGINE_KEY_CACHE_DEFAULT. */
+	/* Sessions whose expanded AES-GCM keys stay cached (a power of two;
+	 * 0: HY_ENGINE_KEY_CACHE_DEFAULT), at most the table's size rounded up
+	 * to a power of two; the others keep raw keys, expanded on use. */
 	uint32_t key_cache;
 	uint32_t idle_timeout_ms; /* silent sessions are closed; 0: never */
 	uint32_t keepalive_ms;   /* PING after this long without sending; 0: never */

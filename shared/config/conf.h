@@ -81,6 +81,7 @@ struct hy_node_config {
 		uint32_t drain_timeout_s;
 		uint32_t burst;
 		uint32_t ring_slots;
+		uint32_t key_cache; /* per worker, a power of two */
 		struct {
 			uint32_t sessions;  /* 0: bench mode off */
 			uint32_t seed;

@@ -114,6 +114,12 @@ static const struct hy_conf_key dataplane_keys[] = {
 	HY_KEY_UINT(N, dataplane.ring_slots, "ring_slots", HY_CK_POW2, 64,
 		1048576, 4096,
 		"Slots per direction of the control-plane rings"),
+	HY_KEY_UINT(N, dataplane.key_cache, "key_cache", HY_CK_POW2, 1024,
+		16777216, 65536,
+		"Sessions per worker whose expanded AES-GCM keys stay in memory "
+		"(2,240 bytes each); the others keep 32-byte raw keys and are "
+		"expanded when used; a worker with a smaller table gets a cache "
+		"of its size"),
 	HY_KEY_GROUP("bench", bench_keys, "Bench mode (pktgen replays)"),
 	HY_KEY_END
 };
