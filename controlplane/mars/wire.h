@@ -34,7 +34,7 @@
 			 2u + 2u + 8u + 8u + 4u + 4u)
 /* VIEW body: count u8 then the records. */
 #define HY_MARS_VIEW_BODY_MAX (1u + HY_CLUSTER_MAX_NODES * HY_MARS_REC_MAX)
-/* Largest datagram: a full view of the largest nodes (about 27 KB). */
+/* Largest datagram: a full view of the largest nodes (26,801 bytes). */
 #define HY_MARS_MSG_MAX (HY_MARS_OVERHEAD + HY_MARS_VIEW_BODY_MAX)
 _Static_assert(HY_MARS_MSG_MAX <= 65507, "a full view must fit one UDP datagram");
 
