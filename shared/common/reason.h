@@ -83,7 +83,11 @@
 	X(STALE_TERM,         "cluster message from an older term") \
 	X(DUPLICATE_NODE_ID,  "two live processes use the same node id") \
 	X(VIEW_FULL,          "cluster view holds its maximum number of nodes") \
-	X(NOT_LEADER,         "message only the MARS leader takes")
+	X(NOT_LEADER,         "message only the MARS leader takes") \
+	/* cluster: room redirects and session moves (shared/proto/ticket.h) */ \
+	X(ROOM_REDIRECT,      "room is held by another node: the answer carries a ticket for it") \
+	X(ROOM_NODE_UNAVAILABLE, "the room's node is offline, of another version or without this transport") \
+	X(TICKET_BAD_FIELD,   "ticket port, host or node id out of range")
 
 enum hy_reason {
 #define HY_REASON_ENUM(name, text) HY_R_##name,
