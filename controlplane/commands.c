@@ -8,6 +8,7 @@
 
 #include "common/wire.h"
 #include "proto/room_msg.h"
+#include "proto/ticket.h"
 #include "rooms.h"
 
 /* ECHO (ver 0, cmd 3).  The data plane answers ECHO on UDP itself; this
@@ -36,8 +37,9 @@ static void fail(struct hy_cmd_reply *rep, enum hy_reason why)
 {
 	struct hy_wr w;
 
-	rep->status = why == HY_R_ROOM_LIMIT || why == HY_R_ROOM_NO_MEMORY ? HY_STATUS_ERR :
-									   HY_STATUS_BAD;
+	rep->status = why == HY_R_ROOM_LIMIT || why == HY_R_ROOM_NO_MEMORY ||
+				      why == HY_R_ROOM_NODE_UNAVAILABLE ? HY_STATUS_ERR :
+									  HY_STATUS_BAD;
 	hy_wr_init(&w, rep->payload, rep->cap);
 	hy_wr_u16(&w, (uint16_t)why);
 	rep->len = hy_wr_ok(&w) ? w.off : 0;
@@ -111,6 +113,29 @@ static void cmd_room_create(void *ctx, const struct hy_cmd_req *req, struct hy_c
 	ok(rep, &w);
 }
 
+/* Does room id name another node?  Then the room is not here. */
+static bool foreign(const struct hy_cmd_env *env, uint64_t id)
+{
+	return id != 0 && hy_room_id_node(id) != hy_rooms_node_id(env->rooms);
+}
+
+/* Answers a command naming another node's room: ROOM_REDIRECT (status
+ * BAD) with a ticket for the room's node, or why there is none. */
+static void redirect(struct hy_cmd_env *env, const struct hy_cmd_req *req, uint64_t id,
+		     struct hy_cmd_reply *rep)
+{
+	enum hy_reason why = HY_R_ROOM_NOT_FOUND;
+	size_t len = 0;
+
+	if (env->redirect != NULL)
+		why = env->redirect(env->arg, req->sid, req->transport, id, rep->payload, rep->cap,
+				    &len);
+	if (why != HY_R_OK || len == 0 || len > rep->cap)
+		return fail(rep, why != HY_R_OK ? why : HY_R_ROOM_NODE_UNAVAILABLE);
+	rep->status = HY_STATUS_BAD;
+	rep->len = len;
+}
+
 static void cmd_room_join(void *ctx, const struct hy_cmd_req *req, struct hy_cmd_reply *rep)
 {
 	struct hy_cmd_env *env = env_of(ctx, rep);
@@ -122,6 +147,13 @@ static void cmd_room_join(void *ctx, const struct hy_cmd_req *req, struct hy_cmd
 	if (env == NULL)
 		return;
 	why = hy_rm_room_decode(req->payload, req->len, &id);
+	/* One room per session holds across nodes: a member moves only once
+	 * it has left, so a redirect never takes it out of a room. */
+	if (why == HY_R_OK && foreign(env, id)) {
+		if (hy_rooms_room_of(env->rooms, req->sid) != 0)
+			return fail(rep, HY_R_ROOM_ALREADY_IN);
+		return redirect(env, req, id, rep);
+	}
 	if (why == HY_R_OK)
 		why = hy_rooms_join(env->rooms, req->sid, uid, uid_of(env, req->sid, uid), id,
 				    now(env));
@@ -273,6 +305,12 @@ static void cmd_room_get_props(void *ctx, const struct hy_cmd_req *req,
 	if (q == NULL)
 		return fail(rep, HY_R_ROOM_NO_MEMORY);
 	why = hy_rm_get_props_decode(req->payload, req->len, q);
+	if (why == HY_R_OK && foreign(env, q->room_id)) {
+		uint64_t id = q->room_id;
+
+		free(q);
+		return redirect(env, req, id, rep);
+	}
 	if (why == HY_R_OK && hy_rooms_info(env->rooms, q->room_id, &ri) < 0)
 		why = HY_R_ROOM_NOT_FOUND;
 	if (why != HY_R_OK) {
@@ -395,6 +433,8 @@ static void cmd_room_members(void *ctx, const struct hy_cmd_req *req,
 	if (env == NULL)
 		return;
 	why = hy_rm_members_decode(req->payload, req->len, &pg);
+	if (why == HY_R_OK && foreign(env, pg.room_id))
+		return redirect(env, req, pg.room_id, rep);
 	if (why == HY_R_OK && hy_rooms_info(env->rooms, pg.room_id, &ri) < 0)
 		why = HY_R_ROOM_NOT_FOUND;
 	if (why != HY_R_OK)

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/reason.h"
 #include "proto/message.h"
 
 /* One command as the dispatcher sees it (transport-neutral). */
@@ -51,6 +52,17 @@ struct hy_cmd_env {
 	 * 0 if unknown. */
 	size_t (*uid_of)(void *arg, uint64_t sid, char *uid, size_t cap);
 	uint64_t (*now_ms)(void *arg); /* CLOCK_MONOTONIC */
+	/*
+	 * room_id names another node (its high 32 bits): writes the
+	 * ROOM_REDIRECT answer (proto/ticket.h: reason, room id, a ticket
+	 * for that node minted for sid on transport) into out (cap bytes)
+	 * and sets *len.  Returns OK, or the reason to answer instead:
+	 * ROOM_NOT_FOUND (no such node in the cluster view) or
+	 * ROOM_NODE_UNAVAILABLE (offline, another version, not offering the
+	 * transport, or no ticket could be minted).  NULL: ROOM_NOT_FOUND.
+	 */
+	enum hy_reason (*redirect)(void *arg, uint64_t sid, uint8_t transport, uint64_t room_id,
+				   uint8_t *out, size_t cap, size_t *len);
 	void *arg;
 };
 

@@ -34,6 +34,7 @@ struct hy_cp {
 	struct hy_registry *reg;
 	struct hy_rooms *rooms;
 	struct hy_cmd_env env;         /* what command handlers reach (ctx) */
+	struct hy_move *move;          /* room redirects and drain moves (move.c) */
 	struct hy_loop *loop;
 	struct hy_dplink *dp;          /* NULL without the udp role */
 	struct hy_tcp_server *tcp;     /* NULL without the tcp role */

@@ -248,6 +248,18 @@ out:
 	return copied;
 }
 
+size_t hy_registry_sids(struct hy_registry *r, uint8_t transport, uint64_t *out, size_t cap)
+{
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->slots && n < cap; i++)
+		if (r->tab[i].s.sid != 0 && (transport == 0 || r->tab[i].s.transport == transport))
+			out[n++] = r->tab[i].s.sid;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
 uint32_t hy_registry_next_mark(struct hy_registry *r)
 {
 	uint32_t m;

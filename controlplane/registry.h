@@ -60,6 +60,11 @@ size_t hy_registry_count(struct hy_registry *r, uint8_t transport);
 size_t hy_registry_list(struct hy_registry *r, size_t offset, struct hy_cp_session *out,
 			size_t cap, size_t *total);
 
+/* Copies the sids of one transport (0: all), at most cap of them, in
+ * table order into out.  Returns how many.  One pass under the lock:
+ * meant for a drain, which walks every session once. */
+size_t hy_registry_sids(struct hy_registry *r, uint8_t transport, uint64_t *out, size_t cap);
+
 /* Starts a new resync generation and returns its mark. */
 uint32_t hy_registry_next_mark(struct hy_registry *r);
 

@@ -788,6 +788,11 @@ void hy_rooms_tick(struct hy_rooms *r, uint64_t now_ms)
 
 /* ---- queries ----------------------------------------------------------- */
 
+uint32_t hy_rooms_node_id(const struct hy_rooms *r)
+{
+	return r->node_id;
+}
+
 uint64_t hy_rooms_room_of(const struct hy_rooms *r, uint64_t sid)
 {
 	const struct sess *s = sess_get(r, sid);

@@ -5,8 +5,8 @@
  * change emits a TABLE_UPDATE body (ring/msg.h) through ops->table.
  *
  * Room id (64 bits): node_id u32 (bits 63..32) | serial u32 (bits 31..0).
- * The high half names the node that holds the room, so a later cluster
- * release can send a JOIN for another node's room there.  The serial
+ * The high half names the node that holds the room, so a node answers a
+ * JOIN for another node's room with a redirect there (commands.c).  The serial
  * starts at a value chosen at start-up (a seed) and counts up, skipping 0
  * and ids still in use, so ids from before a restart are unlikely to name
  * a new room.  Id 0 means "no room".
@@ -142,6 +142,9 @@ void hy_rooms_tick(struct hy_rooms *r, uint64_t now_ms);
 /* The data plane (re)attached: sends ROOM_CLEAR then one ROOM_SET per
  * room. */
 void hy_rooms_table_resync(struct hy_rooms *r);
+
+/* The node id this registry names its rooms with (high half of an id). */
+uint32_t hy_rooms_node_id(const struct hy_rooms *r);
 
 /* Room of sid, or 0. */
 uint64_t hy_rooms_room_of(const struct hy_rooms *r, uint64_t sid);
