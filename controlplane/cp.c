@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "cp_impl.h"
 #include "mars/mars.h"
+#include "move.h"
 #include "proto/frame.h"
 #include "stats.h" /* the data plane's counter region (reader side) */
 
@@ -232,6 +233,7 @@ int hy_cp_detail_counters(struct hy_cp *cp, void (*cb)(void *arg, const char *na
 	}
 	if (cp->mars != NULL)
 		hy_mars_counters(cp->mars, cb, arg);
+	hy_move_counters(cp, cb, arg);
 	return 0;
 }
 
@@ -505,6 +507,10 @@ int hy_cp_rooms_open(struct hy_cp *cp, char *err, size_t errlen)
 		.rooms = cp->rooms, .push = cp_push, .find_uid = env_find_uid,
 		.exists = env_exists, .uid_of = env_uid_of, .now_ms = env_now, .arg = cp,
 	};
+	if (hy_move_open(cp) < 0) {
+		snprintf(err, errlen, "moves: out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -527,6 +533,7 @@ static void start_drain(struct hy_cp *cp, const char *why)
 	hy_mars_local_changed(cp->mars);
 	printf(PROG ": state draining (%s): %zu sessions, closing what is left in %llu ms\n", why,
 	       hy_registry_count(cp->reg, 0), (unsigned long long)grace_ms);
+	hy_move_on_drain(cp);
 	fflush(stdout);
 }
 
@@ -635,6 +642,7 @@ static void on_timer(void *arg, uint32_t events)
 		hy_tcp_server_tick(cp->tcp, now);
 	if (cp->rooms != NULL)
 		hy_rooms_tick(cp->rooms, now);
+	hy_move_tick(cp, now);
 	drain_step(cp, now);
 }
 
@@ -860,6 +868,7 @@ void hy_cp_teardown(struct hy_cp *cp)
 	/* Rooms first: closing the sessions below must not push anything. */
 	hy_rooms_destroy(cp->rooms);
 	cp->rooms = NULL;
+	hy_move_close(cp);
 	hy_tcp_server_destroy(cp->tcp);
 	cp->tcp = NULL;
 	hy_dplink_destroy(cp->dp);
