@@ -28,7 +28,9 @@
 #include "proto/frame.h"
 #include "proto/message.h"
 #include "proto/packet.h"
+#include "proto/room_msg.h"
 #include "proto/seal.h"
+#include "proto/ticket.h"
 #include "rudp/rudp.h"
 
 /* Received messages wait in a FIFO of descriptors over one byte ring (the
@@ -49,6 +51,10 @@
 #define CLIENT_DISCONNECT_COPIES 3u  /* DISCONNECT is sent redundantly */
 #define CLIENT_SEQ_STREAMS 256u
 #define CLIENT_TCP_RECORDS_PER_UPDATE 256u /* bounds the time one update() takes */
+#define CLIENT_MAX_REDIRECTS 3u /* JOIN redirects followed in a row by default */
+/* What a redirect answer keeps for the application when it is not
+ * followed: reason u16 | room_id u64 (the ticket, with its keys, is cut). */
+#define CLIENT_REDIRECT_SHOWN 10u
 
 struct client_slot {
 	struct hy_client_message msg;
@@ -105,6 +111,17 @@ struct hy_client {
 	uint8_t pkt[HY_MAX_DATAGRAM + 1]; /* +1: detect oversized datagrams */
 	struct hy_record_rx rx; /* TCP: the record being received */
 	struct hy_record_tx tx; /* TCP: records not yet taken by the socket */
+
+	/* Moving to another node (a MOVE push or a JOIN redirect): taken
+	 * from a received message, carried out at the end of update(). */
+	uint32_t node_id;          /* the node the current ticket names */
+	bool move_pending;         /* next holds the ticket to follow */
+	bool moving;               /* following: connecting to the new node */
+	struct hy_ticket next;
+	struct hy_client_move move; /* the move being made, then the last one made */
+	bool move_unread;          /* hy_client_take_move() has not returned it */
+	uint64_t rejoin_room;      /* JOIN this room once connected (a redirect) */
+	unsigned redirects_in_row; /* redirects followed since a JOIN last got an answer */
 };
 
 static const char *const state_names[] = {
@@ -257,6 +274,52 @@ static int rudp_setup(struct hy_client *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Points c at ticket t: transport (forced, or the ticket's), node
+ * address, keys, socket and replay window.  The caller has reset the
+ * session state; the receive queue, options and counters are kept. */
+static int client_open(struct hy_client *c, const struct hy_ticket *t, unsigned transport,
+		       char *err, size_t errlen)
+{
+	struct hy_token_public pub;
+
+	c->ticket = *t;
+	c->transport = transport ? transport : t->cred.transport;
+	if (c->transport == 0)
+		c->transport = HY_TRANSPORT_UDP; /* a ticket from before transports */
+	hy_record_rx_init(&c->rx);
+	hy_record_tx_init(&c->tx);
+	if (c->transport != HY_TRANSPORT_UDP && c->transport != HY_TRANSPORT_TCP) {
+		snprintf(err, errlen, "unknown transport %u", c->transport);
+		return -1;
+	}
+	if (t->cred.sid == 0) {
+		snprintf(err, errlen, "ticket has no session id");
+		return -1;
+	}
+	if (t->port == 0 || resolve(t->host, t->port, is_tcp(c) ? SOCK_STREAM : SOCK_DGRAM,
+				    &c->server, &c->server_len) < 0) {
+		snprintf(err, errlen, "cannot resolve node address '%s' port %u", t->host, t->port);
+		return -1;
+	}
+	if (hy_aead_key_init(&c->tx_key, c->opt.backend, t->cred.c2s_key) < 0 ||
+	    hy_aead_key_init(&c->rx_key, c->opt.backend, t->cred.s2c_key) < 0) {
+		snprintf(err, errlen, "AEAD backend %s unavailable", hy_aead_backend_name(c->opt.backend));
+		return -1;
+	}
+	c->fd = open_socket(c);
+	if (c->fd < 0) {
+		snprintf(err, errlen, "%s socket to %s:%u: %s", is_tcp(c) ? "tcp" : "udp", t->host,
+			 t->port, strerror(errno));
+		return -1;
+	}
+	hy_replay_init(&c->replay);
+	/* The token's public part names the node (tickets from JSON do not
+	 * carry it separately). */
+	c->node_id = hy_token_peek_public(t->cred.token, HY_TOKEN_LEN, &pub) == HY_R_OK ?
+			     pub.node_id : 0;
+	return 0;
+}
+
 struct hy_client *hy_client_create(const struct hy_ticket *t, const struct hy_client_options *opt,
 				   char *err, size_t errlen)
 {
@@ -265,44 +328,16 @@ struct hy_client *hy_client_create(const struct hy_ticket *t, const struct hy_cl
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	c->ticket = *t;
 	c->opt = opt ? *opt : (struct hy_client_options){0};
 	if (c->opt.connect_timeout_ms == 0)
 		c->opt.connect_timeout_ms = 5000;
 	if (c->opt.resend_ms == 0)
 		c->opt.resend_ms = 250;
+	if (c->opt.max_redirects == 0)
+		c->opt.max_redirects = CLIENT_MAX_REDIRECTS;
 	c->fd = -1;
-	c->transport = c->opt.transport ? c->opt.transport : t->cred.transport;
-	if (c->transport == 0)
-		c->transport = HY_TRANSPORT_UDP; /* a ticket from before transports */
-	hy_record_rx_init(&c->rx);
-	hy_record_tx_init(&c->tx);
-
-	if (c->transport != HY_TRANSPORT_UDP && c->transport != HY_TRANSPORT_TCP) {
-		snprintf(err, errlen, "unknown transport %u", c->transport);
+	if (client_open(c, t, c->opt.transport, err, errlen) < 0)
 		goto fail;
-	}
-	if (t->cred.sid == 0) {
-		snprintf(err, errlen, "ticket has no session id");
-		goto fail;
-	}
-	if (t->port == 0 || resolve(t->host, t->port, is_tcp(c) ? SOCK_STREAM : SOCK_DGRAM,
-				    &c->server, &c->server_len) < 0) {
-		snprintf(err, errlen, "cannot resolve node address '%s' port %u", t->host, t->port);
-		goto fail;
-	}
-	if (hy_aead_key_init(&c->tx_key, c->opt.backend, t->cred.c2s_key) < 0 ||
-	    hy_aead_key_init(&c->rx_key, c->opt.backend, t->cred.s2c_key) < 0) {
-		snprintf(err, errlen, "AEAD backend %s unavailable", hy_aead_backend_name(c->opt.backend));
-		goto fail;
-	}
-	c->fd = open_socket(c);
-	if (c->fd < 0) {
-		snprintf(err, errlen, "%s socket to %s:%u: %s", is_tcp(c) ? "tcp" : "udp", t->host,
-			 t->port, strerror(errno));
-		goto fail;
-	}
-	hy_replay_init(&c->replay);
 	if (rudp_setup(c, err, errlen) < 0)
 		goto fail;
 	return c;
@@ -661,8 +696,79 @@ int hy_client_rebind(struct hy_client *c)
 	return 0;
 }
 
-static void queue_message(struct hy_client *c, const struct hy_msg *m)
+/* Records a move to make at the end of this update(): the message that
+ * asked for it is still being read. */
+static void schedule_move(struct hy_client *c, const struct hy_ticket *t, unsigned reason,
+			  uint64_t room_id)
 {
+	c->next = *t;
+	c->move_pending = true;
+	c->move = (struct hy_client_move){.reason = reason,
+					  .room_id = room_id,
+					  .from_node = c->node_id,
+					  .to_node = t->cred.node_id,
+					  .old_sid = c->ticket.cred.sid,
+					  .new_sid = t->cred.sid};
+}
+
+static uint16_t reason_of(const struct hy_msg *m)
+{
+	return m->len >= 2 ? (uint16_t)(m->payload[0] << 8 | m->payload[1]) : 0;
+}
+
+/* Messages the library acts on itself: a MOVE push, and the JOIN
+ * redirects it follows.  Returns true when m is consumed.  A redirect it
+ * does not follow reaches the application without its ticket (m->len is
+ * cut), so session keys never sit in the receive queue. */
+static bool take_move(struct hy_client *c, struct hy_msg *m)
+{
+	struct hy_ticket t;
+	enum hy_reason r;
+	uint64_t room = 0;
+	uint8_t why = 0;
+
+	if (m->ver == HY_MSG_VER_TRANSPORT && m->cmd == HY_CMD_MOVE &&
+	    m->status == HY_STATUS_PUSH) {
+		r = hy_move_decode(m->payload, m->len, &why, &t);
+		if (r != HY_R_OK)
+			drop(c, r);
+		else if (c->state == HY_CLIENT_CONNECTED && !c->move_pending)
+			schedule_move(c, &t, why, 0);
+		explicit_bzero(&t, sizeof(t));
+		return true;
+	}
+	if (m->ver != HY_MSG_VER_MODULE || m->status == HY_STATUS_PUSH)
+		return false;
+	if (m->status == HY_STATUS_BAD && reason_of(m) == HY_R_ROOM_REDIRECT) {
+		if (m->cmd == HY_CMD_ROOM_JOIN && !c->move_pending &&
+		    c->state == HY_CLIENT_CONNECTED) {
+			if (c->redirects_in_row < c->opt.max_redirects) {
+				r = hy_redirect_decode(m->payload, m->len, &room, &t);
+				if (r == HY_R_OK) {
+					c->redirects_in_row++;
+					schedule_move(c, &t, 0, room);
+					explicit_bzero(&t, sizeof(t));
+					return true;
+				}
+				drop(c, r); /* malformed: the JOIN fails as answered */
+			} else {
+				c->stats.redirects_refused++;
+			}
+		}
+		if (m->len > CLIENT_REDIRECT_SHOWN)
+			m->len = CLIENT_REDIRECT_SHOWN;
+	}
+	if (m->cmd == HY_CMD_ROOM_JOIN)
+		c->redirects_in_row = 0; /* the JOIN got its answer */
+	return false;
+}
+
+static void queue_message(struct hy_client *c, const struct hy_msg *in)
+{
+	struct hy_msg copy = *in, *m = &copy;
+
+	if (take_move(c, m))
+		return;
 	if (c->q_count == CLIENT_QUEUE_LEN) {
 		c->stats.queue_overflow++;
 		return;
@@ -1000,6 +1106,106 @@ static void run_timers(struct hy_client *c)
 	}
 }
 
+/* A move ended: the new session is up (ok) or failed. */
+static void move_done(struct hy_client *c, bool ok)
+{
+	c->moving = false;
+	c->move.connected = ok;
+	c->move_unread = true;
+	if (!ok) {
+		c->stats.move_failures++;
+		c->rejoin_room = 0;
+	}
+}
+
+/* Follows the ticket in c->next: DISCONNECT to the old node, then a new
+ * session towards the new one, from a clean session state.  The receive
+ * queue, options and counters are kept. */
+static void follow(struct hy_client *c)
+{
+	struct hy_ticket t = c->next;
+	char err[160] = "";
+
+	explicit_bzero(&c->next, sizeof(c->next));
+	c->move_pending = false;
+	if (c->state == HY_CLIENT_CONNECTED)
+		send_close(c, HY_CLOSE_CLIENT_CLOSED);
+	if (is_tcp(c)) {
+		tcp_close(c);
+	} else if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	hy_aead_key_wipe(&c->tx_key);
+	hy_aead_key_wipe(&c->rx_key);
+	c->state = HY_CLIENT_IDLE;
+	c->close_reason = 0;
+	c->node_state = 0;
+	c->tcp_connecting = false;
+	c->error[0] = '\0';
+	memset(c->cookie, 0, sizeof(c->cookie));
+	c->resends = 0;
+	c->keepalive_ms = c->idle_timeout_ms = 0;
+	c->next_pn = 0;
+	memset(c->seq_rx, 0, sizeof(c->seq_rx));
+	memset(c->seq_tx, 0, sizeof(c->seq_tx));
+	hy_rudp_fini(&c->rudp);
+	hy_rudp_init(&c->rudp, &c->rudp_env);
+	c->send_reason = HY_R_OK;
+	if (c->move.room_id != 0)
+		c->stats.redirects++;
+	else
+		c->stats.moves++;
+	c->moving = true;
+	c->rejoin_room = c->move.room_id;
+	if (client_open(c, &t, 0, err, sizeof(err)) < 0 || hy_client_connect(c, c->now_ms) < 0) {
+		if (c->error[0] == '\0')
+			set_error(c, "moving to node %u: %s", (unsigned)t.cred.node_id, err);
+		if (!is_terminal(c->state))
+			c->state = HY_CLIENT_ERROR;
+		move_done(c, false);
+	}
+	explicit_bzero(&t, sizeof(t));
+}
+
+/* After a move: report it once it settles, and repeat the JOIN a
+ * redirect answered. */
+static void move_progress(struct hy_client *c)
+{
+	if (!c->moving)
+		return;
+	if (is_terminal(c->state)) {
+		move_done(c, false);
+	} else if (c->state == HY_CLIENT_CONNECTED) {
+		uint8_t pl[8];
+		size_t n = hy_rm_room_encode(pl, sizeof(pl), c->rejoin_room);
+
+		move_done(c, true);
+		if (c->rejoin_room != 0 && n > 0)
+			hy_client_send_reliable(c, HY_MSG_VER_MODULE, HY_CMD_ROOM_JOIN, pl, n);
+		c->rejoin_room = 0;
+	}
+}
+
+bool hy_client_take_move(struct hy_client *c, struct hy_client_move *out)
+{
+	if (!c->move_unread)
+		return false;
+	c->move_unread = false;
+	*out = c->move;
+	return true;
+}
+
+bool hy_client_moving(const struct hy_client *c)
+{
+	return c->moving || c->move_pending;
+}
+
+uint32_t hy_client_node_id(const struct hy_client *c)
+{
+	return c->node_id;
+}
+
 void hy_client_update(struct hy_client *c, uint64_t now_ms)
 {
 	c->now_ms = now_ms;
@@ -1016,5 +1222,8 @@ void hy_client_update(struct hy_client *c, uint64_t now_ms)
 	}
 	if (!is_terminal(c->state))
 		run_timers(c);
+	move_progress(c);
+	if (c->move_pending && !is_terminal(c->state))
+		follow(c);
 	sync_stats(c);
 }

@@ -44,13 +44,7 @@
 #include "crypto/aead.h"
 #include "crypto/token.h"
 #include "proto/limits.h"
-
-/* What the HTTP tier hands a player: credentials plus where to connect. */
-struct hy_ticket {
-	struct hy_credentials cred;
-	char host[256]; /* numeric IPv4/IPv6 address or host name */
-	uint16_t port;
-};
+#include "proto/ticket.h" /* struct hy_ticket: credentials plus where to connect */
 
 /*
  * Parses the JSON object the HTTP tier returns (docs/protocol.md, "Tickets"):
@@ -100,6 +94,10 @@ struct hy_client_options {
 	uint32_t rto_min_ms;  /* 50 */
 	uint32_t rto_max_ms;  /* 1000; also the timeout before the first RTT sample */
 	uint32_t max_retries; /* 10 */
+	/* JOIN redirects followed in a row (0: 3).  One more is not followed:
+	 * the JOIN is then answered to the application as failed with reason
+	 * ROOM_REDIRECT, so two nodes can never bounce a client for ever. */
+	uint32_t max_redirects;
 };
 
 /* A response or push from the node (any channel; up to HY_MAX_MESSAGE
@@ -136,6 +134,11 @@ struct hy_client_stats {
 	uint32_t srtt_us;             /* smoothed round trip (0: no sample yet) */
 	uint32_t rto_us;              /* current retransmission timeout */
 	uint64_t rudp_mem_bytes;      /* pool bytes the windows hold now */
+	/* moving between nodes (see hy_client_take_move) */
+	uint64_t moves;               /* MOVE pushes followed (the node was draining) */
+	uint64_t redirects;           /* JOIN redirects followed */
+	uint64_t redirects_refused;   /* redirects not followed: over max_redirects */
+	uint64_t move_failures;       /* moves whose new session did not come up */
 };
 
 /*
@@ -254,6 +257,41 @@ unsigned hy_client_node_state(const struct hy_client *c);
 uint64_t hy_client_sid(const struct hy_client *c);
 const struct hy_client_stats *hy_client_stats(const struct hy_client *c);
 
+/*
+ * Moving between nodes (docs/protocol.md, "Cluster: moves and redirects").
+ * A node sends its client elsewhere in two cases, each time with a fresh
+ * ticket for the other node sealed inside the current session:
+ *
+ * - MOVE (a push, ver 0 cmd 4): the node is draining.  The client follows
+ *   by itself: DISCONNECT to the old node, then a new session on the new
+ *   one (same transport), all from hy_client_update().
+ * - A JOIN of a room another node holds is answered ROOM_REDIRECT.  The
+ *   client follows the same way, then sends the JOIN again (reliably) on
+ *   the new session; the application gets that JOIN's answer as usual
+ *   (HY_ROOM_EV_JOINED or FAILED).  At most opt.max_redirects in a row.
+ *
+ * While following, hy_client_moving() is true and the state goes through
+ * SENDING_CONNECT again (sends fail as before any connect; commands not
+ * yet acknowledged by the old node are not carried over).  Messages
+ * already received stay in the queue.  Room membership does not move
+ * with a MOVE: the room stays on the draining node.
+ */
+struct hy_client_move {
+	unsigned reason;     /* the MOVE's reason (HY_MOVE_DRAIN), or 0 for a room redirect */
+	uint64_t room_id;    /* redirect: the room joined on the new node; else 0 */
+	uint32_t from_node, to_node;
+	uint64_t old_sid, new_sid;
+	bool connected;      /* the new session is up (false: it failed; see the state) */
+};
+
+/* True once per finished move (the new session CONNECTED, or failed):
+ * copies it into *out.  Only the newest is kept (stats count them all). */
+bool hy_client_take_move(struct hy_client *c, struct hy_client_move *out);
+/* True from a MOVE or redirect until the new session is up or has failed. */
+bool hy_client_moving(const struct hy_client *c);
+/* The node the current ticket is for (its token's node id; 0 if unknown). */
+uint32_t hy_client_node_id(const struct hy_client *c);
+
 /* CLOCK_MONOTONIC in milliseconds, for callers without a clock of their own. */
 uint64_t hy_client_now_ms(void);
 
@@ -349,7 +387,8 @@ int hy_room_broadcast_flags(struct hy_client *c, const void *data, size_t len, u
 
 enum hy_room_event_kind {
 	HY_ROOM_EV_NONE = 0,       /* not a room message (another ver or cmd) */
-	HY_ROOM_EV_FAILED,         /* a room command answered BAD or ERR: reason */
+	HY_ROOM_EV_FAILED,         /* a room command answered BAD or ERR: reason
+				    * (ROOM_REDIRECT, a redirect not followed: room_id) */
 	HY_ROOM_EV_CREATED,        /* CREATE answered: room_id */
 	HY_ROOM_EV_JOINED,         /* JOIN answered: room_id, owner, max_members, members */
 	HY_ROOM_EV_LEFT,           /* LEAVE answered: room_id */

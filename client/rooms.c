@@ -126,6 +126,12 @@ enum hy_reason hy_room_decode(const struct hy_client_message *m, struct hy_room_
 	if (m->status == HY_STATUS_BAD || m->status == HY_STATUS_ERR) {
 		out->kind = HY_ROOM_EV_FAILED;
 		out->reason = (enum hy_reason)hy_rd_u16(&r);
+		/* A redirect the library did not follow: the room id, and
+		 * whatever of the ticket is left is not the application's. */
+		if (out->reason == HY_R_ROOM_REDIRECT && hy_rd_left(&r) >= 8) {
+			out->room_id = hy_rd_u64(&r);
+			hy_rd_view(&r, hy_rd_left(&r));
+		}
 	} else if (m->status == HY_STATUS_PUSH) {
 		out->room_id = hy_rd_u64(&r);
 		switch (m->cmd) {
