@@ -258,8 +258,12 @@ left=$(ip netns list | grep -E "^hayate-$name-" || true)
 [[ -z $left ]] || fail "namespaces left: $left"
 left=$(ip -br link | grep -E "^hy-$name-" || true)
 [[ -z $left ]] || fail "veths left: $left"
-left=$(ls /dev/shm /var/run/dpdk 2>/dev/null | grep -E "hayate-devnet-$name(-|$)" || true)
-[[ -z $left ]] || fail "shared memory or DPDK runtime left: $left"
+left=
+for f in /dev/shm/hayate-devnet-"$name" /dev/shm/hayate-devnet-"$name"-* \
+         /var/run/dpdk/hayate-devnet-"$name" /var/run/dpdk/hayate-devnet-"$name"-*; do
+  if [[ -e $f ]]; then left+=" $f"; fi
+done
+[[ -z $left ]] || fail "shared memory or DPDK runtime left:$left"
 [[ ! -e $state ]] || fail "state directory left: $state"
 ((status == 0)) && ok "down left nothing behind"
 
