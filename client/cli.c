@@ -86,6 +86,12 @@ static void usage(FILE *f)
 		"  auth          fetch a ticket over HTTP (--http) and print it as JSON (the form\n"
 		"                --ticket reads); the token in it opens one session only\n"
 		"  mint          print a ticket (JSON) minted from the cluster key file\n"
+		"  create        connect, create a room (kept 60 s once empty) and print its id,\n"
+		"                then echo as 'echo' does while staying in it\n"
+		"  join ROOM     connect and join room ROOM (hex id, as create prints it): a room\n"
+		"                of another node answers with a redirect the client follows\n"
+		"                ('moved to node N'); then echo as 'echo' does while in it.\n"
+		"                echo, create and join follow a draining node's MOVE the same way\n"
 		"  room-demo     connect --members clients (one ticket each, uid UID-INDEX), the\n"
 		"                first creates a room and the others join it; each broadcasts\n"
 		"                --messages messages (sender index and sequence number; paced so\n"
@@ -245,6 +251,25 @@ static int get_ticket(const struct cli *o, struct hy_ticket *t)
 	return 0;
 }
 
+/* Prints a move the library made (a drain's MOVE, a room redirect). */
+static void report_move(struct hy_client *c)
+{
+	struct hy_client_move mv;
+
+	if (!hy_client_take_move(c, &mv))
+		return;
+	if (!mv.connected) {
+		printf("move from node %u to node %u failed\n", mv.from_node, mv.to_node);
+	} else if (mv.room_id != 0) {
+		printf("moved to node %u (room %016" PRIx64 " is there), session %016" PRIx64 "\n",
+		       mv.to_node, mv.room_id, mv.new_sid);
+	} else {
+		printf("moved to node %u (%s), session %016" PRIx64 "\n", mv.to_node,
+		       mv.reason == HY_MOVE_DRAIN ? "node draining" : "asked by the node", mv.new_sid);
+	}
+	fflush(stdout);
+}
+
 /* Runs the client until pred or the deadline. */
 static bool wait_for(struct hy_client *c, bool (*pred)(struct hy_client *, void *), void *arg,
 		     uint64_t timeout_ms)
@@ -252,6 +277,7 @@ static bool wait_for(struct hy_client *c, bool (*pred)(struct hy_client *, void 
 	uint64_t start = hy_client_now_ms();
 	for (;;) {
 		hy_client_update(c, hy_client_now_ms());
+		report_move(c);
 		if (pred(c, arg))
 			return true;
 		if (hy_client_state(c) >= HY_CLIENT_DISCONNECTED ||
@@ -265,16 +291,28 @@ static bool wait_for(struct hy_client *c, bool (*pred)(struct hy_client *, void 
 static bool connected(struct hy_client *c, void *arg)
 {
 	(void)arg;
-	return hy_client_state(c) == HY_CLIENT_CONNECTED;
+	return hy_client_state(c) == HY_CLIENT_CONNECTED && !hy_client_moving(c);
 }
 
+static uint64_t moves_of(const struct hy_client *c)
+{
+	return hy_client_stats(c)->moves + hy_client_stats(c)->redirects;
+}
+
+struct echo_wait {
+	struct hy_client_message m;
+	uint64_t moves; /* when the echo was sent */
+};
+
+/* The echo's answer, or a move (the answer went down with the old
+ * session: send again once the new one is up). */
 static bool got_echo(struct hy_client *c, void *arg)
 {
-	struct hy_client_message *m = arg;
-	while (hy_client_receive(c, m))
-		if (m->ver == HY_MSG_VER_TRANSPORT && m->cmd == HY_CMD_ECHO)
+	struct echo_wait *w = arg;
+	while (hy_client_receive(c, &w->m))
+		if (w->m.ver == HY_MSG_VER_TRANSPORT && w->m.cmd == HY_CMD_ECHO)
 			return true;
-	return false;
+	return moves_of(c) != w->moves;
 }
 
 /* "a.b.c.d:port" or "[v6]:port", as people write addresses. */
@@ -295,53 +333,71 @@ static void print_end(struct hy_client *c)
 		hy_client_error(c));
 }
 
-static int cmd_echo(const struct cli *o, const struct hy_ticket *t)
+/* Creates a client for t and connects it; prints the "connected" line. */
+static struct hy_client *connect_client(const struct cli *o, const struct hy_ticket *t)
 {
 	struct hy_client_options copt = {.connect_timeout_ms = (uint32_t)o->timeout_ms,
 					 .transport = o->transport};
-	char err[256];
+	char err[256], host[sizeof(t->host) + 2];
 	struct hy_client *c = hy_client_create(t, &copt, err, sizeof(err));
-	int rc = 1;
 
 	if (c == NULL) {
 		fprintf(stderr, "hayate-cli: %s\n", err);
-		return 1;
+		return NULL;
 	}
 	hy_client_connect(c, hy_client_now_ms());
 	if (!wait_for(c, connected, NULL, o->timeout_ms)) {
 		fprintf(stderr, "hayate-cli: connect to %s:%u over %s: ", t->host, t->port,
 			transport_name(hy_client_transport(c)));
 		print_end(c);
-		goto out;
+		hy_client_destroy(c);
+		return NULL;
 	}
-	char host[sizeof(t->host) + 2];
 	snprintf(host, sizeof(host), strchr(t->host, ':') ? "[%s]" : "%s", t->host);
-	printf("connected to %s:%u over %s, session %016" PRIx64 ", node %s\n", host, t->port,
-	       transport_name(hy_client_transport(c)), hy_client_sid(c),
-	       hy_node_state_name(hy_client_node_state(c)));
+	printf("connected to %s:%u over %s, session %016" PRIx64 ", node %s (id %u)\n", host,
+	       t->port, transport_name(hy_client_transport(c)), hy_client_sid(c),
+	       hy_node_state_name(hy_client_node_state(c)), hy_client_node_id(c));
+	fflush(stdout);
+	return c;
+}
+
+/* --count echoes --interval-ms apart, each printed; a move on the way
+ * (draining node) is followed and printed, and the echo sent again. */
+static int echo_loop(const struct cli *o, struct hy_client *c)
+{
 	for (unsigned long i = 1; i <= o->count; i++) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		uint64_t sent_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-		struct hy_client_message m;
+		struct echo_wait w = {.moves = moves_of(c)};
 		struct hy_echo_resp er;
 		char addr[80];
 
 		if (hy_client_echo(c, sent_ns) < 0) {
 			fprintf(stderr, "hayate-cli: echo %lu: send failed: ", i);
 			print_end(c);
-			goto out;
+			return 1;
 		}
-		if (!wait_for(c, got_echo, &m, o->timeout_ms)) {
+		if (!wait_for(c, got_echo, &w, o->timeout_ms)) {
 			fprintf(stderr, "hayate-cli: echo %lu: no reply: ", i);
 			print_end(c);
-			goto out;
+			return 1;
 		}
-		if (m.status != HY_STATUS_OK || hy_echo_resp_decode(m.payload, m.len, &er) != HY_R_OK ||
+		if (moves_of(c) != w.moves) {
+			if (!wait_for(c, connected, NULL, o->timeout_ms)) {
+				fprintf(stderr, "hayate-cli: echo %lu: after a move: ", i);
+				print_end(c);
+				return 1;
+			}
+			i--;
+			continue;
+		}
+		if (w.m.status != HY_STATUS_OK ||
+		    hy_echo_resp_decode(w.m.payload, w.m.len, &er) != HY_R_OK ||
 		    er.client_time != sent_ns) {
 			fprintf(stderr, "hayate-cli: echo %lu: bad reply (status %s)\n", i,
-				hy_status_name(m.status));
-			goto out;
+				hy_status_name(w.m.status));
+			return 1;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		uint64_t now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -349,6 +405,7 @@ static int cmd_echo(const struct cli *o, const struct hy_ticket *t)
 		printf("echo %lu: rtt %.3f ms, you are %s, node %s%s%s\n", i,
 		       (double)(now_ns - sent_ns) / 1e6, addr, hy_node_state_name(er.node_state),
 		       o->text ? ": " : "", o->text ? o->text : "");
+		fflush(stdout);
 		if (i < o->count) {
 			uint64_t until = hy_client_now_ms() + o->interval_ms;
 			while (hy_client_now_ms() < until) {
@@ -356,10 +413,78 @@ static int cmd_echo(const struct cli *o, const struct hy_ticket *t)
 						   .events = hy_client_poll_events(c)};
 				poll(&p, 1, (int)(until - hy_client_now_ms()));
 				hy_client_update(c, hy_client_now_ms());
+				report_move(c);
 			}
 		}
 	}
-	rc = 0;
+	return 0;
+}
+
+static int cmd_echo(const struct cli *o, const struct hy_ticket *t)
+{
+	struct hy_client *c = connect_client(o, t);
+	int rc;
+
+	if (c == NULL)
+		return 1;
+	rc = echo_loop(o, c);
+	hy_client_disconnect(c);
+	hy_client_destroy(c);
+	return rc;
+}
+
+struct room_wait {
+	uint16_t cmd;
+	struct hy_room_event ev;
+	struct hy_client_message m;
+};
+
+/* The answer to a room command (room pushes on the way are skipped). */
+static bool got_room_answer(struct hy_client *c, void *arg)
+{
+	struct room_wait *w = arg;
+
+	while (hy_client_receive(c, &w->m))
+		if (w->m.ver == HY_MSG_VER_MODULE && w->m.cmd == w->cmd &&
+		    w->m.status != HY_STATUS_PUSH && hy_room_decode(&w->m, &w->ev) == HY_R_OK)
+			return true;
+	return false;
+}
+
+/*
+ * create: a room (kept while empty for 60 s), its id printed; join ID:
+ * that room, wherever it is (the library follows the node's redirect and
+ * prints the move).  Then the member stays for the echo loop, so a drain
+ * or a second member can be watched.
+ */
+static int cmd_room(const struct cli *o, const struct hy_ticket *t, bool create, uint64_t id)
+{
+	struct hy_room_create_opts ropt = {.allow_empty = 1, .ttl_s = 60};
+	struct room_wait w = {.cmd = create ? HY_ROOM_CMD_CREATE : HY_ROOM_CMD_JOIN};
+	struct hy_client *c = connect_client(o, t);
+	int rc = 1;
+
+	if (c == NULL)
+		return 1;
+	if ((create ? hy_room_create(c, &ropt, true) : hy_room_join(c, id, true)) < 0 ||
+	    !wait_for(c, got_room_answer, &w, o->timeout_ms)) {
+		fprintf(stderr, "hayate-cli: %s: no answer: ", create ? "create" : "join");
+		print_end(c);
+		goto out;
+	}
+	if (w.ev.kind == HY_ROOM_EV_FAILED) {
+		fprintf(stderr, "hayate-cli: %s: %s (%s)\n", create ? "create" : "join",
+			hy_reason_name(w.ev.reason), hy_reason_text(w.ev.reason));
+		goto out;
+	}
+	if (create)
+		printf("created room %016" PRIx64 " on node %u\n", w.ev.room_id,
+		       hy_client_node_id(c));
+	else
+		printf("joined room %016" PRIx64 " on node %u: %u of %u members\n", w.ev.room_id,
+		       hy_client_node_id(c), w.ev.members, w.ev.max_members);
+	fflush(stdout);
+	rc = echo_loop(o, c);
 out:
 	hy_client_disconnect(c);
 	hy_client_destroy(c);
@@ -845,14 +970,16 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "hayate-cli: missing COMMAND (echo, auth or mint); --help for usage\n");
+		fprintf(stderr, "hayate-cli: missing COMMAND (echo, auth, mint, create, join or "
+				"room-demo); --help for usage\n");
 		return 2;
 	}
 	const char *cmd = argv[optind];
+	bool room_cmd = strcmp(cmd, "create") == 0 || strcmp(cmd, "join") == 0;
 	if (strcmp(cmd, "echo") != 0 && strcmp(cmd, "mint") != 0 && strcmp(cmd, "auth") != 0 &&
-	    strcmp(cmd, "room-demo") != 0) {
-		fprintf(stderr, "hayate-cli: unknown command '%s' (echo, auth, mint or room-demo); "
-				"--help for usage\n", cmd);
+	    strcmp(cmd, "room-demo") != 0 && !room_cmd) {
+		fprintf(stderr, "hayate-cli: unknown command '%s' (echo, auth, mint, create, join or "
+				"room-demo); --help for usage\n", cmd);
 		return 2;
 	}
 	if (o.transport == TRANSPORT_MIXED && strcmp(cmd, "room-demo") != 0) {
@@ -875,12 +1002,24 @@ int main(int argc, char **argv)
 		}
 		return cmd_room_demo(&o);
 	}
-	if (argc - optind > (strcmp(cmd, "echo") == 0 ? 2 : 1)) {
+	bool join = strcmp(cmd, "join") == 0;
+	if (argc - optind > (strcmp(cmd, "echo") == 0 || join ? 2 : 1)) {
 		fprintf(stderr, "hayate-cli: too many arguments for '%s'; --help for usage\n", cmd);
 		return 2;
 	}
 	if (strcmp(cmd, "echo") == 0 && argc - optind == 2)
 		o.text = argv[optind + 1];
+	uint64_t room_id = 0;
+	if (join) {
+		char *end = NULL;
+		errno = 0;
+		if (argc - optind == 2)
+			room_id = strtoull(argv[optind + 1], &end, 16);
+		if (argc - optind != 2 || errno || *end != '\0' || room_id == 0) {
+			fprintf(stderr, "hayate-cli: join needs a room id (hex, as create prints it)\n");
+			return 2;
+		}
+	}
 	if (o.http_given && o.key_file_given) {
 		fprintf(stderr, "hayate-cli: --http and --key-file are two ticket sources: give one\n");
 		return 2;
@@ -917,6 +1056,8 @@ int main(int argc, char **argv)
 		if (!rc)
 			printf("%s\n", json);
 		explicit_bzero(json, sizeof(json));
+	} else if (room_cmd) {
+		rc = cmd_room(&o, &t, !join, room_id);
 	} else {
 		rc = cmd_echo(&o, &t);
 	}
