@@ -152,6 +152,32 @@ START_TEST(member_pushes)
 }
 END_TEST
 
+START_TEST(redirect_not_followed)
+{
+	/* What the library hands on when it does not follow a redirect: the
+	 * reason and the room id, the ticket cut off. */
+	uint8_t p[2 + 8 + 3] = {(uint8_t)(HY_R_ROOM_REDIRECT >> 8), (uint8_t)HY_R_ROOM_REDIRECT,
+				0, 0, 0, 2, 0, 0, 0, 9, 1, 2, 3};
+	struct hy_client_message m = msg(HY_ROOM_CMD_JOIN, HY_STATUS_BAD, p, 10);
+	struct hy_room_event ev;
+	ck_assert_int_eq(hy_room_decode(&m, &ev), HY_R_OK);
+	ck_assert_int_eq(ev.kind, HY_ROOM_EV_FAILED);
+	ck_assert_int_eq(ev.reason, HY_R_ROOM_REDIRECT);
+	ck_assert_uint_eq(ev.room_id, 0x0000000200000009ull);
+	m.len = sizeof(p); /* a ticket behind it is not the application's to read */
+	ck_assert_int_eq(hy_room_decode(&m, &ev), HY_R_OK);
+	ck_assert_uint_eq(ev.room_id, 0x0000000200000009ull);
+	m.len = 2; /* without the room id */
+	ck_assert_int_eq(hy_room_decode(&m, &ev), HY_R_OK);
+	ck_assert_uint_eq(ev.room_id, 0);
+	/* Other failures keep their exact length. */
+	p[1] = (uint8_t)HY_R_ROOM_NOT_FOUND;
+	p[0] = (uint8_t)(HY_R_ROOM_NOT_FOUND >> 8);
+	m.len = 10;
+	ck_assert_int_eq(hy_room_decode(&m, &ev), HY_R_TRAILING_BYTES);
+}
+END_TEST
+
 START_TEST(not_room_messages)
 {
 	static const uint8_t p[] = {1, 2, 3};
@@ -176,6 +202,7 @@ int main(void)
 	tcase_add_test(tc, join_answer);
 	tcase_add_test(tc, broadcast_request_and_push);
 	tcase_add_test(tc, member_pushes);
+	tcase_add_test(tc, redirect_not_followed);
 	tcase_add_test(tc, not_room_messages);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
