@@ -37,6 +37,7 @@ struct lg_client {
 	uint32_t seq;         /* broadcasts sent */
 	uint8_t state;        /* enum lg_state */
 	uint8_t waiting;      /* a room command is out */
+	uint32_t fly_slot;    /* connect: its entry in the generator's in-flight list */
 };
 
 /* Mints client i's token (uid "lg-<i>") with the cluster key and expands
