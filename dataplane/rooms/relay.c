@@ -34,6 +34,7 @@ struct hy_relay {
 	struct hy_engine_out out[HY_RELAY_BATCH_MSGS]; /* scratch: one recipient's share */
 	struct hy_relay_job pending[HY_RELAY_PENDING];
 	uint64_t up_sids[HY_TABLE_MAX_MEMBERS]; /* scratch: a room's relay members */
+	uint64_t to_sids[HY_TABLE_MAX_MEMBERS]; /* scratch: a broadcast's local recipients */
 	struct hy_relay_job split;              /* scratch: one worker's share of a MESSAGE,
 						 * a DIRECT on its way */
 };
@@ -257,6 +258,26 @@ static enum hy_reason push_to(struct hy_relay *r, const struct hy_relay_job *j, 
 	return why;
 }
 
+/* push_to() for n recipients: the engine looks them up in bulk. */
+static void push_many(struct hy_relay *r, const struct hy_relay_job *j, const uint64_t *to,
+		      unsigned n)
+{
+	struct hy_engine_out m = {.ver = HY_MODULES_VER, .cmd = j->cmd, .status = HY_STATUS_PUSH,
+				  .delivery = (enum hy_engine_delivery)j->delivery,
+				  .payload = j->push, .len = j->len};
+	enum hy_reason why;
+	unsigned ok;
+
+	if (n <= 1) { /* a bulk lookup of one costs more than a lookup */
+		if (n == 1)
+			push_to(r, j, to[0]);
+		return;
+	}
+	ok = hy_engine_send_many(r->cfg.engine, to, n, &m, &why);
+	r->stats.pushes += ok;
+	r->stats.push_failed += n - ok;
+}
+
 static void hand_to(struct hy_relay *r, uint16_t worker, const struct hy_relay_job *j)
 {
 	if (r->cfg.ops->to_worker(r->cfg.ops_arg, worker, j) == 0)
@@ -405,7 +426,9 @@ static void run_broadcast(struct hy_relay *r, const struct hy_relay_job *j, bool
 			r->stats.batch_bypass++;
 		for (i = 0; i < room->n_local; i++)
 			if (room->local[i] != j->from || j->self)
-				push_to(r, j, room->local[i]);
+				r->to_sids[n++] = room->local[i];
+		push_many(r, j, r->to_sids, n);
+		n = 0;
 	}
 	if (!origin)
 		return;

@@ -21,6 +21,7 @@
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
+#include <rte_prefetch.h>
 #include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -1406,22 +1407,16 @@ static bool put_datagram_frame(struct hy_session *s, const struct hy_engine_out 
 	return hy_frame_put_unreliable(w, msg, mlen);
 }
 
-unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy_engine_out *m,
-			      unsigned n, enum hy_reason *why)
+/* hy_engine_send_batch() once the session is found. */
+static unsigned send_batch_to(struct hy_engine *e, struct hy_session *s, uint32_t idx,
+			      const struct hy_engine_out *m, unsigned n, enum hy_reason *why)
 {
-	struct hy_session *s;
 	struct hy_wr w;
 	enum hy_reason r, first = HY_R_OK;
 	unsigned i, sent = 0, frames = 0;
-	uint32_t idx;
 	size_t mlen;
 	bool closed = false, reliable = false;
 
-	s = find(e, sid, &idx);
-	if (s == NULL) {
-		*why = HY_R_UNKNOWN_SESSION;
-		return 0;
-	}
 	hy_wr_init(&w, e->pt, sizeof(e->pt));
 	for (i = 0; i < n; i++) {
 		r = out_encode(e, &m[i], &mlen);
@@ -1482,6 +1477,79 @@ unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy
 		first = HY_R_RETRIES_EXHAUSTED;
 	*why = first;
 	return sent;
+}
+
+unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy_engine_out *m,
+			      unsigned n, enum hy_reason *why)
+{
+	uint32_t idx;
+	struct hy_session *s = find(e, sid, &idx);
+
+	if (s == NULL) {
+		*why = HY_R_UNKNOWN_SESSION;
+		return 0;
+	}
+	return send_batch_to(e, s, idx, m, n, why);
+}
+
+/* What sealing for session idx reads: its whole entry, its key slot's tag
+ * and the first lines of its send key (AES round keys, then the GHASH key
+ * powers a short packet uses). */
+static inline void prefetch_for_send(const struct hy_engine *e, uint32_t idx)
+{
+	const struct key_slot *k = &e->keys[idx & e->key_mask];
+	const char *p = (const char *)&e->tab[idx];
+	unsigned l;
+
+	for (l = 0; l < sizeof(struct hy_session); l += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(p + l);
+	rte_prefetch0(k);
+	p = (const char *)&k->key[KEY_TX];
+	for (l = 0; l < 6u * RTE_CACHE_LINE_SIZE; l += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(p + l);
+}
+
+/* Lookups per rte_hash_lookup_bulk_data() call: a burst's worth. */
+#define SEND_MANY_CHUNK 32u
+
+unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned n,
+			     const struct hy_engine_out *m, enum hy_reason *why)
+{
+	const void *keys[SEND_MANY_CHUNK];
+	void *data[SEND_MANY_CHUNK];
+	enum hy_reason r, first = HY_R_OK;
+	unsigned done, i, k, ok = 0;
+	uint64_t hits;
+
+	for (done = 0; done < n; done += k) {
+		k = RTE_MIN(n - done, SEND_MANY_CHUNK);
+		for (i = 0; i < k; i++)
+			keys[i] = &sids[done + i];
+		/* one pass over the buckets for the chunk, prefetched, instead
+		 * of a lookup per recipient */
+		if (rte_hash_lookup_bulk_data(e->sessions_h, keys, k, &hits, data) < 0)
+			hits = 0;
+		for (i = 0; i < k; i++)
+			if (hits & (1ull << i)) {
+				uint32_t idx = (uint32_t)(uintptr_t)data[i];
+
+				prefetch_for_send(e, idx);
+			}
+		for (i = 0; i < k; i++) {
+			if (!(hits & (1ull << i))) {
+				r = HY_R_UNKNOWN_SESSION;
+			} else {
+				uint32_t idx = (uint32_t)(uintptr_t)data[i];
+
+				if (send_batch_to(e, &e->tab[idx], idx, m, 1, &r) == 1)
+					ok++;
+			}
+			if (r != HY_R_OK && first == HY_R_OK)
+				first = r;
+		}
+	}
+	*why = first;
+	return ok;
 }
 
 enum hy_reason hy_engine_send(struct hy_engine *e, uint64_t sid, uint8_t ver, uint16_t cmd,

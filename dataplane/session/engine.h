@@ -355,6 +355,17 @@ struct hy_engine_out {
 unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy_engine_out *m,
 			      unsigned n, enum hy_reason *why);
 
+/*
+ * Sends the message m to each of the n sessions in sids, as hy_engine_send()
+ * would one at a time, but looks the sessions up in bulk (rte_hash's
+ * pipelined lookup, 32 at a time) and prefetches each entry and its key
+ * before sealing: what a room's fan-out wants.  Returns how many sessions
+ * took the message; *why gets the first refusal's reason (UNKNOWN_SESSION
+ * for a sid not in the table), or OK.
+ */
+unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned n,
+			     const struct hy_engine_out *m, enum hy_reason *why);
+
 /* Closes a session: sends DISCONNECT(reason) three times (any copy may be
  * lost), calls ops->session_closed and remembers the sid.  Returns OK or
  * UNKNOWN_SESSION. */

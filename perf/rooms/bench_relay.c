@@ -8,6 +8,11 @@
  *   relay_1to1         room of 2: one push per broadcast, and the answer
  *   relay_1to1_quiet   the same with the QUIET flag: no answer sealed
  *   relay_1toN         room of N + 1 (--fanout N, default 8): N pushes
+ *   relay_1to8_rooms   --rooms R rooms of 9 (default 2048: 18,432 sessions, a
+ *                      table and key cache far larger than the caches), one
+ *                      broadcast from each room's first member in turn: the
+ *                      same work as relay_1toN with the session entries, keys
+ *                      and hash buckets coming from memory
  *   engine_echo        the baseline of the same run: ECHO in, sealed reply
  *
  * The ports' cost (rx, tx, mbuf copies) is not in these figures; the
@@ -31,6 +36,8 @@
 #define BATCH 4096u
 #define MAX_ROUNDS 64
 #define MAX_FANOUT 64u
+#define MAX_ROOMS 8192u
+#define CROWD_ROOM 9u
 #define ROOM 0x0000000700000001ull
 
 static struct harness_node node;
@@ -129,6 +136,8 @@ struct pkt {
 
 static struct pkt batch[BATCH];
 static struct tclient members[MAX_FANOUT + 1];
+static struct tclient *crowd;  /* relay_1to8_rooms: rooms x 9 clients */
+static unsigned from_of[BATCH]; /* relay_1to8_rooms: sender of batch[i] */
 
 static void die(const char *what)
 {
@@ -136,16 +145,13 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void connect_member(struct hy_engine *e, struct tclient *c, unsigned i)
+static void connect_member_c(struct hy_engine *e, struct tclient *c)
 {
 	uint8_t buf[HY_MAX_DATAGRAM];
 	struct hy_engine_result res;
 	struct hy_pkt_challenge ch;
 	uint16_t len;
 
-	if (tclient_init(c, &node, T_NODE, T_KEY_ID, now / 1000 + 3600, "bench", (uint8_t)i,
-			 (uint16_t)(4000 + i)) < 0)
-		die("client");
 	len = tclient_hello(c, NULL, buf, sizeof(buf));
 	if (hy_engine_input(e, &c->peer, buf, len, sizeof(buf), now, &res) != HY_ENGINE_REPLY ||
 	    hy_pkt_challenge_decode(buf, res.reply_len, &ch) != HY_R_OK)
@@ -153,6 +159,31 @@ static void connect_member(struct hy_engine *e, struct tclient *c, unsigned i)
 	len = tclient_hello(c, ch.cookie, buf, sizeof(buf));
 	if (hy_engine_input(e, &c->peer, buf, len, sizeof(buf), now, &res) != HY_ENGINE_REPLY)
 		die("accept");
+}
+
+static void connect_member(struct hy_engine *e, struct tclient *c, unsigned i)
+{
+	if (tclient_init(c, &node, T_NODE, T_KEY_ID, now / 1000 + 3600, "bench", (uint8_t)i,
+			 (uint16_t)(4000 + i)) < 0)
+		die("client");
+	connect_member_c(e, c);
+}
+
+/* Times BATCH datagrams of batch[], batch[i] from crowd[from_of[i]]. */
+static double run_crowd(struct hy_engine *e)
+{
+	uint8_t buf[HY_MAX_DATAGRAM];
+	struct hy_engine_result res;
+	uint64_t t0 = rte_rdtsc_precise();
+
+	for (unsigned i = 0; i < BATCH; i++) {
+		memcpy(buf, batch[i].b, batch[i].len);
+		if (hy_engine_input(e, &crowd[from_of[i]].peer, buf, batch[i].len, sizeof(buf), now,
+				    &res) != HY_ENGINE_CONSUMED)
+			die(hy_reason_name(res.why));
+		hy_relay_flush(relay);
+	}
+	return (double)(rte_rdtsc_precise() - t0);
 }
 
 /* Times BATCH datagrams of batch[] from c: input, then the relay. */
@@ -171,31 +202,94 @@ static double run(struct hy_engine *e, const struct tclient *c, enum hy_engine_a
 	return (double)(rte_rdtsc_precise() - t0);
 }
 
+/* relay_1to8_rooms: rooms of CROWD_ROOM, QUIET broadcasts from each room's
+ * first member in turn. */
+static void bench_crowd(struct hy_engine *e, struct hy_fanout *t, unsigned rooms, int rounds,
+			double hz, double echo_rate)
+{
+	unsigned n = rooms * CROWD_ROOM, i, r;
+	uint8_t data[64], p[80], body[HY_TABLE_SET_FIXED + HY_TABLE_MEMBER_LEN * CROWD_ROOM];
+	struct hy_rm_data d = {.data = data, .data_len = sizeof(data), .flags = HY_ROOM_BCAST_QUIET};
+	struct hy_table_member m[CROWD_ROOM];
+	double v[MAX_ROUNDS];
+	size_t plen, blen;
+
+	crowd = calloc(n, sizeof(*crowd));
+	if (crowd == NULL)
+		die("memory");
+	for (i = 0; i < n; i++) {
+		if (tclient_init(&crowd[i], &node, T_NODE, T_KEY_ID, now / 1000 + 3600, "crowd",
+				 (uint8_t)(i >> 15), (uint16_t)(1 + (i & 0x7fff))) < 0)
+			die("client");
+		crowd[i].peer.addr[2] = 1; /* apart from members[] */
+		connect_member_c(e, &crowd[i]);
+	}
+	for (r = 0; r < rooms; r++) {
+		struct hy_table_update u = {.op = HY_TABLE_ROOM_SET, .room_id = ROOM + 1 + r,
+					    .version = 1, .max_members = CROWD_ROOM,
+					    .nmembers = CROWD_ROOM};
+
+		for (i = 0; i < CROWD_ROOM; i++)
+			m[i] = (struct hy_table_member){.sid = crowd[r * CROWD_ROOM + i].cred.sid};
+		if (hy_table_encode(&u, m, body, sizeof(body), &blen) != HY_R_OK ||
+		    hy_fanout_apply(t, HY_TABLE_ROOM_SET, body, blen) != HY_R_OK)
+			die("crowd table");
+	}
+	memset(data, 0x62, sizeof(data));
+	plen = hy_rm_broadcast_encode(p, sizeof(p), &d);
+	unsigned next_room = 0;
+	for (int k = 0; k < rounds; k++) {
+		for (i = 0; i < BATCH; i++) {
+			from_of[i] = next_room * CROWD_ROOM;
+			next_room = (next_room + 1) % rooms;
+			batch[i].len = tclient_command(&crowd[from_of[i]], HY_FRAME_UNRELIABLE,
+						       HY_MODULES_VER, HY_CMD_ROOM_BROADCAST, p, plen,
+						       batch[i].b, sizeof(batch[i].b));
+		}
+		pushed = 0;
+		v[k] = run_crowd(e) / BATCH;
+		if (pushed != (uint64_t)BATCH * (CROWD_ROOM - 1))
+			die("crowd pushes lost");
+	}
+	double c = hy_bench_median(v, rounds), rate = hz / c * (CROWD_ROOM - 1);
+
+	printf("BENCH name=relay_1to8_rooms value=%.3f unit=Mpushes/s baseline=%.3f ratio=%.2f "
+	       "cycles_per_broadcast=%.0f cycles_per_push=%.0f rooms=%u sessions=%u\n",
+	       rate / 1e6, echo_rate / 1e6, rate / echo_rate, c, c / (CROWD_ROOM - 1), rooms, n);
+	free(crowd);
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = 11, cpu = -1, opt;
-	unsigned fanout = 8, sizes[3], k, i;
+	unsigned fanout = 8, rooms = 2048, sizes[3], k, i;
 	static const struct option lo[] = {
 		{"rounds", required_argument, NULL, 'r'},
 		{"cpu", required_argument, NULL, 'c'},
 		{"fanout", required_argument, NULL, 'f'},
+		{"rooms", required_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 
-	while ((opt = getopt_long(argc, argv, "r:c:f:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:c:f:R:", lo, NULL)) != -1) {
 		if (opt == 'r')
 			rounds = atoi(optarg);
 		else if (opt == 'c')
 			cpu = atoi(optarg);
 		else if (opt == 'f')
 			fanout = (unsigned)atoi(optarg);
+		else if (opt == 'R')
+			rooms = (unsigned)atoi(optarg);
 		else {
-			fprintf(stderr, "usage: %s [--rounds N] [--cpu N] [--fanout N]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--rounds N] [--cpu N] [--fanout N] [--rooms R]\n",
+				argv[0]);
 			return 2;
 		}
 	}
-	if (rounds < 1 || rounds > MAX_ROUNDS || fanout < 1 || fanout > MAX_FANOUT) {
-		fprintf(stderr, "bench_relay: rounds 1..%d, fanout 1..%u\n", MAX_ROUNDS, MAX_FANOUT);
+	if (rounds < 1 || rounds > MAX_ROUNDS || fanout < 1 || fanout > MAX_FANOUT ||
+	    rooms > MAX_ROOMS) {
+		fprintf(stderr, "bench_relay: rounds 1..%d, fanout 1..%u, rooms 0..%u\n", MAX_ROUNDS,
+			MAX_FANOUT, MAX_ROOMS);
 		return 2;
 	}
 	if (cpu < 0)
@@ -204,7 +298,7 @@ int main(int argc, char **argv)
 		char lcores[32], prefix[64];
 		snprintf(lcores, sizeof(lcores), "%d", cpu);
 		snprintf(prefix, sizeof(prefix), "--file-prefix=hy-bench-relay-%d", (int)getpid());
-		char *eal[] = {argv[0], "-l", lcores, "--no-huge", "-m", "512", "--no-pci",
+		char *eal[] = {argv[0], "-l", lcores, "--no-huge", "-m", "1024", "--no-pci",
 			       "--no-shconf", prefix, "--log-level=lib.eal:error", NULL};
 		if (rte_eal_init(10, eal) < 0)
 			die("EAL init failed");
@@ -216,13 +310,14 @@ int main(int argc, char **argv)
 	       "64-byte data, unreliable\n", hz / 1e9, cpu, rounds, BATCH);
 
 	char err[128];
-	struct hy_engine_config ec = harness_config(&node, NULL, 256);
+	uint32_t cap = 256 + rooms * CROWD_ROOM;
+	struct hy_engine_config ec = harness_config(&node, NULL, cap);
 	ec.ops = &ops;
 	struct hy_engine *e = hy_engine_create(&ec, err, sizeof(err));
-	struct hy_fanout_config fc = {.n_workers = 1, .max_rooms = 16, .max_local = 256,
+	struct hy_fanout_config fc = {.n_workers = 1, .max_rooms = 16 + rooms, .max_local = cap,
 				      .socket_id = -1};
 	struct hy_fanout *t = hy_fanout_create(&fc, err, sizeof(err));
-	struct hy_uid_dir *users = hy_uid_dir_create(0, 256, -1, err, sizeof(err));
+	struct hy_uid_dir *users = hy_uid_dir_create(0, cap, -1, err, sizeof(err));
 	if (e == NULL || t == NULL || users == NULL)
 		die(err);
 	struct hy_relay_config rc = {.n_workers = 1, .engine = e, .table = t, .users = users,
@@ -291,6 +386,8 @@ int main(int argc, char **argv)
 		       "cycles_per_broadcast=%.0f cycles_per_push=%.0f\n", name, rate / 1e6,
 		       echo_rate / 1e6, rate / echo_rate, c, c / sizes[k]);
 	}
+	if (rooms > 0)
+		bench_crowd(e, t, rooms, rounds, hz, echo_rate);
 	printf("BENCH name=engine_echo value=%.3f unit=Mops/s\n", echo_rate / 1e6);
 	hy_relay_destroy(relay);
 	hy_uid_dir_destroy(users);

@@ -912,6 +912,54 @@ START_TEST(many_sessions)
 }
 END_TEST
 
+/* The same message to many sessions: each live one gets it sealed with its
+ * own keys, a sid not in the table is refused and counted in the result;
+ * more recipients than one bulk lookup takes (32) go in several. */
+START_TEST(send_many_reaches_each_session)
+{
+	enum { N = 40 };
+	static struct tclient cl[N];
+	uint64_t sids[N + 1];
+	struct hy_engine_out out = {.ver = 1, .cmd = 0x0203, .status = HY_STATUS_PUSH,
+				    .delivery = HY_ENGINE_UNRELIABLE, .payload = "hi", .len = 2};
+	enum hy_reason why;
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_pkt_header h;
+	struct hy_frame f;
+	struct hy_msg m;
+	struct hy_rd rd;
+	size_t pt_len;
+
+	hy_engine_destroy(eng);
+	eng = make_engine(N, 0);
+	for (unsigned i = 0; i < N; i++) {
+		new_client(&cl[i], (uint8_t)(60 + i));
+		cl[i].peer.port = (uint16_t)(5000 + i);
+		handshake(eng, &cl[i]);
+		sids[i < 7 ? i : i + 1] = cl[i].cred.sid;
+	}
+	sids[7] = cl[0].cred.sid ^ 0x5a5a; /* not a session */
+	rec.n_tx = 0;
+	ck_assert_uint_eq(hy_engine_send_many(eng, sids, N + 1, &out, &why), N);
+	ck_assert_int_eq(why, HY_R_UNKNOWN_SESSION);
+	ck_assert_uint_eq(rec.n_tx, N);
+	for (unsigned i = 0; i < N; i++) {
+		ck_assert_mem_eq(&rec.tx[i].to, &cl[i].peer, sizeof(cl[i].peer));
+		ck_assert_int_eq(tclient_open(&cl[i], rec.tx[i].b, rec.tx[i].len, &h, pt, &pt_len),
+				 HY_R_OK);
+		hy_rd_init(&rd, pt, pt_len);
+		ck_assert_int_eq(hy_frame_next(&rd, &f), HY_R_OK);
+		ck_assert_int_eq(hy_msg_resp_decode(f.data, f.len, &m), HY_R_OK);
+		ck_assert_int_eq(m.cmd, 0x0203);
+		ck_assert_int_eq(m.status, HY_STATUS_PUSH);
+		ck_assert_mem_eq(m.payload, "hi", 2);
+	}
+	/* all known: OK */
+	ck_assert_uint_eq(hy_engine_send_many(eng, sids, 3, &out, &why), 3);
+	ck_assert_int_eq(why, HY_R_OK);
+}
+END_TEST
+
 /* More sessions than key-cache slots: they take turns in the slots, each
  * turn costs an expansion, and every packet still opens and seals with its
  * own session's keys (a slot never serves a predecessor's keys). */
@@ -1089,6 +1137,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, send_down_reaches_client);
 	tcase_add_test(tc, many_sessions);
 	tcase_add_test(tc, reply_never_larger_than_unauthenticated_input);
+	tcase_add_test(tc, send_many_reaches_each_session);
 	tcase_add_test(tc, key_cache_smaller_than_table);
 	tcase_add_test(tc, key_cache_covers_table);
 	tcase_add_test(tc, config_checks);
