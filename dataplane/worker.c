@@ -74,6 +74,10 @@ struct hy_worker {
 	struct hy_uid_dir *users;     /* this worker's shard of the user directory */
 	struct hy_relay *relay;       /* room traffic relayed from it */
 	struct rte_mempool *pool;
+	/* Frames done with (dropped or consumed), freed together once per
+	 * poll: one rte_pktmbuf_free_bulk() instead of a free per frame. */
+	struct rte_mbuf *dead[MAX_BURST];
+	unsigned int n_dead;
 	/* A consumed datagram's mbuf, offered to the first packet the relay
 	 * sends for it: one allocation and one free fewer per broadcast. */
 	struct rte_mbuf *spare;
@@ -150,10 +154,25 @@ static inline void tx_enqueue(struct hy_worker *w, unsigned int p,
 		tx_flush(w, p);
 }
 
+static inline void dead_flush(struct hy_worker *w)
+{
+	if (w->n_dead != 0) {
+		rte_pktmbuf_free_bulk(w->dead, w->n_dead);
+		w->n_dead = 0;
+	}
+}
+
+static inline void dead_add(struct hy_worker *w, struct rte_mbuf *m)
+{
+	if (unlikely(w->n_dead == MAX_BURST))
+		dead_flush(w);
+	w->dead[w->n_dead++] = m;
+}
+
 static inline void drop_frame(struct hy_worker *w, struct rte_mbuf *m)
 {
 	w->st.v[HY_ST_drops]++;
-	rte_pktmbuf_free(m);
+	dead_add(w, m);
 }
 
 /* ---- hand-offs to other workers ------------------------------------------- */
@@ -553,7 +572,7 @@ static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
 		return;
 	case HY_ENGINE_CONSUMED:
 		w->st.v[HY_ST_engine_consumed]++;
-		rte_pktmbuf_free(m);
+		dead_add(w, m);
 		return;
 	case HY_ENGINE_HANDOFF:
 		/* The owner's engine answers HANDOFF only for a sid it does
@@ -937,6 +956,7 @@ int hy_worker_main(void *arg)
 		for (i = 0; i < w->n_rxq; i++)
 			work += rx_queue(w, i);
 		work += drain_inbox(w);
+		dead_flush(w);
 		if (likely(work != 0)) {
 			w->st.v[HY_ST_busy_polls]++;
 			idle = 0;
@@ -956,6 +976,7 @@ int hy_worker_main(void *arg)
 	/* Final pass: what the loop buffered, and the last counters. */
 	handoff_flush_all(w);
 	drain_inbox(w);
+	dead_flush(w);
 	tx_flush_all(w);
 	publish(w, rte_rdtsc());
 	return 0;
