@@ -366,6 +366,13 @@ static struct hy_client *connect_client(const struct cli *o, const struct hy_tic
 static int echo_loop(const struct cli *o, struct hy_client *c)
 {
 	for (unsigned long i = 1; i <= o->count; i++) {
+		/* A MOVE read during the pause: sends fail until the new
+		 * session is up, so wait for it first. */
+		if (hy_client_moving(c) && !wait_for(c, connected, NULL, o->timeout_ms)) {
+			fprintf(stderr, "hayate-cli: echo %lu: after a move: ", i);
+			print_end(c);
+			return 1;
+		}
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		uint64_t sent_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

@@ -5,9 +5,10 @@
 set -euo pipefail
 cli=$1 responder=$2 stub=$3
 tmp=$(mktemp -d)
-pid= stub_pid=
+pid= stub_pid= mover_pid=
 cleanup() {
   [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  [[ -n $mover_pid ]] && kill "$mover_pid" 2>/dev/null && wait "$mover_pid" 2>/dev/null
   [[ -n $stub_pid ]] && kill "$stub_pid" 2>/dev/null && wait "$stub_pid" 2>/dev/null
   rm -rf "$tmp"
 }
@@ -77,6 +78,22 @@ grep -q "^connected to 127.0.0.1:$port over udp" <<<"$out" || fail "udp echo ove
 out=$(HAYATE_CLUSTER_KEY_FILE=$tmp/cluster.key HAYATE_TCP_HOST=127.0.0.1 HAYATE_TCP_PORT=$tcp_port \
       HAYATE_NODE_ID=9 "$cli" --transport tcp --count 1 echo)
 grep -q '^echo 1: rtt' <<<"$out" || fail "minted tcp echo: $out"
+
+# a MOVE read while echo pauses between two echoes: the next echo waits
+# for the new session instead of failing on a session still connecting
+"$responder" --key-file "$tmp/cluster.key" --node-id 9 --move-after 2 > "$tmp/mover.out" &
+mover_pid=$!
+for _ in $(seq 100); do grep -q listening "$tmp/mover.out" && break; sleep 0.05; done
+mport=$(awk '/listening/ {print $3}' "$tmp/mover.out")
+[[ -n $mport ]] || fail "moving responder did not start"
+out=$("$cli" --key-file "$tmp/cluster.key" --host 127.0.0.1 --port "$mport" --node-id 9 \
+      --count 5 --interval-ms 200 echo 2>&1) || fail "echo across a MOVE: $out"
+kill "$mover_pid"; wait "$mover_pid" 2>/dev/null || true
+mover_pid=
+echo "$out"
+grep -q '^move pushed to 1 session' "$tmp/mover.out" || fail "no MOVE pushed: $(cat "$tmp/mover.out")"
+grep -q '^moved to node 9 (node draining), session ' <<<"$out" || fail "no 'moved' line: $out"
+[[ $(grep -c '^echo [1-5]: rtt' <<<"$out") == 5 ]] || fail "echoes across the MOVE: $out"
 
 # refusals from the HTTP tier exit 1 and say why
 set +e
