@@ -266,6 +266,8 @@ void hy_api_stats(struct hy_http *h, struct hy_http_reply *r)
 	CP_FIELD(http_requests) CP_FIELD(http_auth_ok) CP_FIELD(http_auth_refused)
 	CP_FIELD(http_admin_refused)
 #undef CP_FIELD
+	/* tcp.*, ring.*, rooms.*, mars.*, move.*: the same names as /metrics */
+	hy_cp_detail_counters(h->cp, put_counter, cpj);
 	if (hy_cp_dataplane_counters(h->cp, put_counter, dp) != 0) {
 		json_decref(dp);
 		dp = json_null();
