@@ -64,21 +64,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-status=0
-fail() { echo "FAIL: $*"; status=1; }
-ok() { echo "ok: $*"; }
+# status, fail, ok, wait_for
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh"
 measure() { echo "measure: $1=$2"; }
-
-# wait_for SECONDS CMD...: until CMD succeeds, every 0.1 s.
-wait_for() {
-  local t=$(($1 * 10))
-  shift
-  while ((t-- > 0)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 read -r -a up_opts <<<"${HAYATE_CLUSTER_UP_OPTS:-}"
 "$devnet" up --name "$name" --nodes 3 --build "$build" "${up_opts[@]}"

@@ -33,20 +33,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-status=0
-fail() { echo "FAIL: $*"; status=1; }
-ok() { echo "ok: $*"; }
-
-# wait_for SECONDS CMD...: until CMD succeeds.
-wait_for() {
-  local t=$(($1 * 10))
-  shift
-  while ((t-- > 0)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  return 1
-}
+# status, fail, ok, wait_for
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh"
 
 "$devnet" up --name "$name" --nodes 3 --build "$build"
 

@@ -30,8 +30,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-status=0
-fail() { echo "FAIL: $*"; status=1; }
+# status, fail, ok, wait_for
+source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh"
 
 opts=()
 [[ $case == drain ]] && opts=(--drain-timeout-s 20)
@@ -75,16 +75,6 @@ auth_post() { # auth_post [SECRET]: POST /v1/auth for uid e2e; prints the status
     "$HAYATE_HTTP_URL/v1/auth" || true
 }
 
-# wait_for SECONDS CMD...: until CMD succeeds.
-wait_for() {
-  local t=$(($1 * 20))
-  shift
-  while ((t-- > 0)); do
-    "$@" && return 0
-    sleep 0.05
-  done
-  return 1
-}
 session_known() { [[ $(req GET "/v1/sessions/$1" "$HAYATE_ADMIN_TOKEN") == 200 ]]; }
 session_gone() { [[ $(req GET "/v1/sessions/$1" "$HAYATE_ADMIN_TOKEN") == 404 ]]; }
 echoes() { grep -c '^session: echo ' "$1" || true; }

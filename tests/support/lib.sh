@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Helpers the shell tests share (sourced): results and waiting.
+#   fail MSG...        prints "FAIL: MSG" and makes the test's status 1
+#   ok MSG...          prints "ok: MSG"
+#   wait_for S CMD...  runs CMD every 0.1 s until it succeeds (0) or S
+#                      seconds have passed (1)
+status=0
+fail() { echo "FAIL: $*"; status=1; }
+ok() { echo "ok: $*"; }
+
+wait_for() {
+  local t=$(($1 * 10))
+  shift
+  while ((t-- > 0)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
