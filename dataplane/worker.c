@@ -1124,8 +1124,6 @@ uint32_t hy_worker_sessions(const struct hy_worker *w)
 	return (uint32_t)hy_engine_stats(w->engine)->sessions;
 }
 
-/* Engine timers: a full pass over the table well within a keep-alive
- * interval, with one tick a millisecond. */
 /*
  * The sessions one of `workers` workers holds when the node holds `total`.
  * Session ids are uniformly random and each belongs to the worker
@@ -1148,6 +1146,8 @@ static uint32_t worker_table(uint32_t total, unsigned int workers)
 	return (uint32_t)RTE_MIN(n, (uint64_t)HY_ENGINE_MAX_SESSIONS);
 }
 
+/* Engine timers: a full pass over the table well within a keep-alive
+ * interval, with one tick a millisecond. */
 static uint32_t tick_budget(uint32_t max_sessions, uint32_t keepalive_ms)
 {
 	uint32_t ticks = keepalive_ms / 4 ? keepalive_ms / 4 : 1;
