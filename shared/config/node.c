@@ -158,9 +158,9 @@ static const struct hy_conf_key mars_keys[] = {
 		"MARS candidates as \"host:port\", the same list on every "
 		"node (3 or 5 for a quorum); empty: this node alone"),
 	HY_KEY_UINT(N, controlplane.mars.heartbeat_ms, "heartbeat_ms", 0, 50,
-		60000, 500, "Interval of node heartbeats and leader pings"),
+		60000, 250, "Interval of node heartbeats and leader pings"),
 	HY_KEY_UINT(N, controlplane.mars.election_timeout_ms,
-		"election_timeout_ms", 0, 150, 600000, 2000,
+		"election_timeout_ms", 0, 150, 600000, 1000,
 		"Leader silence that starts an election; at least three "
 		"heartbeats"),
 	HY_KEY_END

@@ -7,7 +7,7 @@
 #   tests/cluster/measure.sh [--build DIR] [--runs N] [--heartbeat-ms MS]
 #                            [--election-timeout-ms MS]
 # Defaults: --build build, --runs 5, MARS timings as configured by default
-# (heartbeat 500 ms, election timeout 2000 ms).  Output of every run goes
+# (heartbeat 250 ms, election timeout 1000 ms).  Output of every run goes
 # to a temporary directory named at the end.
 set -Eeuo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,7 +24,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "measure.sh: --runs: a number from 1" >&2; exit 2; }
 out=$(mktemp -d /tmp/hayate-cluster-measure.XXXXXX)
-echo "settings: ${opts[*]:-defaults (heartbeat 500 ms, election timeout 2000 ms)}; $runs runs; logs in $out"
+echo "settings: ${opts[*]:-defaults (heartbeat 250 ms, election timeout 1000 ms)}; $runs runs; logs in $out"
 failed=0
 for ((r = 1; r <= runs; r++)); do
   for s in failover-kill pause-resume cut-candidate; do

@@ -72,7 +72,7 @@ read -r -a up_opts <<<"${HAYATE_CLUSTER_UP_OPTS:-}"
 "$devnet" up --name "$name" --nodes 3 --build "$build" "${up_opts[@]}"
 
 # The election timeout in use (for how long to watch a cut node).
-election_ms=2000
+election_ms=1000
 for ((i = 0; i < ${#up_opts[@]}; i++)); do
   [[ ${up_opts[$i]} == --election-timeout-ms ]] && election_ms=${up_opts[$((i + 1))]}
 done
