@@ -400,7 +400,11 @@ static void exchange_500(struct hy_client *c, struct ref_server *s, struct relay
 	ck_assert_uint_eq(st->reliable_delivered, LOSSY_MESSAGES);
 	ck_assert_uint_eq(st->queue_overflow, 0);
 	ck_assert_uint_gt(st->retransmits, 0);
-	ck_assert_uint_gt(st->duplicates + ref_server_rudp_stats(s)->duplicates, 0);
+	/* Message-level duplicates (a retransmission of what had arrived) are
+	 * likely but not certain: a duplicated datagram is refused by the
+	 * replay window before the channel sees it, and a later cumulative
+	 * ACK often covers a lost one before the timer fires.  They are
+	 * printed above, not required. */
 }
 
 START_TEST(test_lossy_link_exactly_once_in_order)
