@@ -268,11 +268,8 @@ static void push_many(struct hy_relay *r, const struct hy_relay_job *j, const ui
 	enum hy_reason why;
 	unsigned ok;
 
-	if (n <= 1) { /* a bulk lookup of one costs more than a lookup */
-		if (n == 1)
-			push_to(r, j, to[0]);
+	if (n == 0)
 		return;
-	}
 	ok = hy_engine_send_many(r->cfg.engine, to, n, &m, &why);
 	r->stats.pushes += ok;
 	r->stats.push_failed += n - ok;

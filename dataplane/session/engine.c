@@ -278,19 +278,6 @@ static inline const struct hy_aead_ctx *session_key(struct hy_engine *e, struct 
 	return &k->key[dir];
 }
 
-/* Gives s its raw keys and a new key_gen, and expands both directions
- * (a new session talks at once).  Returns 0 or -1 (backend failure). */
-static int session_keys_set(struct hy_engine *e, struct hy_session *s,
-			    const uint8_t c2s[HY_KEY_LEN], const uint8_t s2c[HY_KEY_LEN])
-{
-	memcpy(s->raw_key[KEY_RX], c2s, HY_KEY_LEN);
-	memcpy(s->raw_key[KEY_TX], s2c, HY_KEY_LEN);
-	if (++e->key_gen == 0)
-		e->key_gen = 1;
-	s->key_gen = e->key_gen;
-	return session_key(e, s, KEY_RX) != NULL && session_key(e, s, KEY_TX) != NULL ? 0 : -1;
-}
-
 /* Wipes s's keys, raw and (if it still holds its slot) expanded. */
 static void session_keys_wipe(struct hy_engine *e, struct hy_session *s)
 {
@@ -300,6 +287,23 @@ static void session_keys_wipe(struct hy_engine *e, struct hy_session *s)
 	if (k->idx == idx + 1 && k->gen == s->key_gen)
 		key_slot_wipe(k);
 	explicit_bzero(s->raw_key, sizeof(s->raw_key));
+}
+
+/* Gives s its raw keys and a new key_gen, and expands both directions
+ * (a new session talks at once).  Returns 0, or -1 (backend failure)
+ * with every key of s wiped again. */
+static int session_keys_set(struct hy_engine *e, struct hy_session *s,
+			    const uint8_t c2s[HY_KEY_LEN], const uint8_t s2c[HY_KEY_LEN])
+{
+	memcpy(s->raw_key[KEY_RX], c2s, HY_KEY_LEN);
+	memcpy(s->raw_key[KEY_TX], s2c, HY_KEY_LEN);
+	if (++e->key_gen == 0)
+		e->key_gen = 1;
+	s->key_gen = e->key_gen;
+	if (session_key(e, s, KEY_RX) != NULL && session_key(e, s, KEY_TX) != NULL)
+		return 0;
+	session_keys_wipe(e, s);
+	return -1;
 }
 
 /* Seals a packet of this session into out; 0 if it does not fit. */
@@ -771,7 +775,6 @@ static enum hy_engine_action open_session(struct hy_engine *e, const struct hy_p
 		e->high_water = idx + 1;
 	memset(s, 0, sizeof(*s));
 	if (session_keys_set(e, s, priv->c2s_key, priv->s2c_key) < 0) {
-		session_keys_wipe(e, s);
 		rte_hash_del_key(e->sessions_h, &priv->sid);
 		e->n_free++;
 		return drop(e, res, HY_R_AUTH_FAILED);
@@ -1521,6 +1524,8 @@ unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned
 	unsigned done, i, k, ok = 0;
 	uint64_t hits;
 
+	if (n == 1) /* a bulk lookup of one costs more than a lookup */
+		return hy_engine_send_batch(e, sids[0], m, 1, why);
 	for (done = 0; done < n; done += k) {
 		k = RTE_MIN(n - done, SEND_MANY_CHUNK);
 		for (i = 0; i < k; i++)
@@ -1658,7 +1663,6 @@ enum hy_reason hy_engine_bench_add(struct hy_engine *e, const struct hy_engine_b
 	}
 	memset(s, 0, sizeof(*s));
 	if (session_keys_set(e, s, b->c2s_key, b->s2c_key) < 0) {
-		session_keys_wipe(e, s);
 		rte_hash_del_key(e->sessions_h, &b->sid);
 		e->n_free++;
 		return HY_R_AUTH_FAILED;

@@ -359,7 +359,8 @@ unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy
  * Sends the message m to each of the n sessions in sids, as hy_engine_send()
  * would one at a time, but looks the sessions up in bulk (rte_hash's
  * pipelined lookup, 32 at a time) and prefetches each entry and its key
- * before sealing: what a room's fan-out wants.  Returns how many sessions
+ * before sealing: what a room's fan-out wants (one sid takes the plain
+ * lookup, which is cheaper for one).  Returns how many sessions
  * took the message; *why gets the first refusal's reason (UNKNOWN_SESSION
  * for a sid not in the table), or OK.
  */
