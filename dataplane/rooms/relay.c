@@ -33,6 +33,10 @@ struct hy_relay {
 	struct relay_batch batch[HY_RELAY_BATCHES];
 	struct hy_engine_out out[HY_RELAY_BATCH_MSGS]; /* scratch: one recipient's share */
 	struct hy_relay_job pending[HY_RELAY_PENDING];
+	/* BROADCAST jobs: the room found when the job was taken, so the
+	 * flush that follows does not look it up again (the table cannot
+	 * change in between: both run on this worker, one after the other) */
+	const struct hy_fanout_room *pending_room[HY_RELAY_PENDING];
 	uint64_t up_sids[HY_TABLE_MAX_MEMBERS]; /* scratch: a room's relay members */
 	uint64_t to_sids[HY_TABLE_MAX_MEMBERS]; /* scratch: a broadcast's local recipients */
 	struct hy_relay_job split;              /* scratch: one worker's share of a MESSAGE,
@@ -133,6 +137,7 @@ static enum hy_engine_local take_broadcast(struct hy_relay *r, uint64_t sid,
 	j->room_id = room->id;
 	j->self = (data.flags & HY_ROOM_BCAST_SELF) != 0;
 	put_room_push(j, room->id, &data);
+	r->pending_room[r->n_pending] = room;
 	r->n_pending++;
 	r->stats.broadcasts++;
 	if (data.flags & HY_ROOM_BCAST_QUIET)
@@ -407,11 +412,12 @@ void hy_relay_tick(struct hy_relay *r, uint64_t now_ms)
 
 /* ---- delivering, continued --------------------------------------------------- */
 
-/* A room's members here, every worker owning others, and the control
- * plane's. */
-static void run_broadcast(struct hy_relay *r, const struct hy_relay_job *j, bool origin)
+/* A room's members here, every worker owning others (at the origin) and
+ * the control plane's.  room is j's room in this worker's table, or NULL
+ * when it has none. */
+static void run_broadcast(struct hy_relay *r, const struct hy_relay_job *j,
+			  const struct hy_fanout_room *room, bool origin)
 {
-	const struct hy_fanout_room *room = hy_fanout_find(r->cfg.table, j->room_id);
 	unsigned i, n = 0;
 
 	if (room == NULL) {
@@ -556,7 +562,7 @@ void hy_relay_flush(struct hy_relay *r)
 
 		switch (j->cmd) {
 		case HY_CMD_ROOM_BROADCAST:
-			run_broadcast(r, j, true);
+			run_broadcast(r, j, r->pending_room[i], true);
 			break;
 		case HY_CMD_ROOM_MESSAGE:
 			run_message(r, j);
@@ -576,7 +582,7 @@ void hy_relay_run(struct hy_relay *r, const struct hy_relay_job *j)
 	r->stats.handoffs_in++;
 	switch (j->cmd) {
 	case HY_CMD_ROOM_BROADCAST:
-		run_broadcast(r, j, false);
+		run_broadcast(r, j, hy_fanout_find(r->cfg.table, j->room_id), false);
 		break;
 	case HY_CMD_ROOM_MESSAGE:
 		for (i = 0; i < j->nsids && i < HY_ROOM_MESSAGE_TARGETS; i++)

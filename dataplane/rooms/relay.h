@@ -147,7 +147,8 @@ enum hy_engine_local hy_relay_command(struct hy_relay *r, uint64_t sid, uint8_t 
 				      struct hy_engine_answer *ans);
 
 /* Runs the jobs hy_relay_command() queued.  Call after every
- * hy_engine_input(); cheap when nothing is queued. */
+ * hy_engine_input(), before the fan-out table changes (the jobs hold
+ * pointers into it); cheap when nothing is queued. */
 void hy_relay_flush(struct hy_relay *r);
 
 /* Delivers the batches whose interval has run out; now_ms is the

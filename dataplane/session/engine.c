@@ -157,6 +157,8 @@ struct hy_engine {
 	uint32_t wheel[WHEEL_SLOTS];
 	uint8_t msg[HY_MAX_MESSAGE];        /* reliable message being encoded */
 	uint8_t pt[HY_MAX_PAYLOAD];         /* plaintext being built */
+	uint8_t fan[HY_MAX_PAYLOAD];        /* hy_engine_send_many(): the plaintext every
+					     * recipient gets, framed once */
 	uint8_t out[HY_MAX_DATAGRAM];       /* packets for ops->tx */
 } __rte_cache_aligned;
 
@@ -1515,6 +1517,38 @@ static inline void prefetch_for_send(const struct hy_engine *e, uint32_t idx)
 /* Lookups per rte_hash_lookup_bulk_data() call: a burst's worth. */
 #define SEND_MANY_CHUNK 32u
 
+/* The plaintext of one DATA packet carrying the unreliable message m and
+ * nothing else, into e->fan: the same for every recipient whose reliable
+ * channel has nothing to ride along.  Returns its length, or 0 when m is
+ * not such a message (or cannot go: the per-recipient path says why). */
+static size_t fan_encode(struct hy_engine *e, const struct hy_engine_out *m)
+{
+	struct hy_wr w;
+	size_t mlen;
+
+	if (m->delivery != HY_ENGINE_UNRELIABLE || out_encode(e, m, &mlen) != HY_R_OK)
+		return 0;
+	hy_wr_init(&w, e->fan, sizeof(e->fan));
+	return hy_frame_put_unreliable(&w, e->msg, mlen) ? w.off : 0;
+}
+
+/* One recipient of hy_engine_send_many(): the packet framed once (flen
+ * bytes of e->fan) sealed straight away when the session's reliable
+ * channel is idle, else the general path, which lets an owed ACK or
+ * queued reliable data ride along. */
+static unsigned send_one(struct hy_engine *e, struct hy_session *s, uint32_t idx,
+			 const struct hy_engine_out *m, size_t flen, enum hy_reason *why)
+{
+	if (flen == 0 || !hy_rudp_idle(&s->rudp))
+		return send_batch_to(e, s, idx, m, 1, why);
+	if (send_sealed(e, s, HY_PKT_DATA, e->fan, flen) != 0) {
+		*why = HY_R_OUT_OF_SPACE;
+		return 0;
+	}
+	*why = HY_R_OK;
+	return 1;
+}
+
 unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned n,
 			     const struct hy_engine_out *m, enum hy_reason *why)
 {
@@ -1522,10 +1556,18 @@ unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned
 	void *data[SEND_MANY_CHUNK];
 	enum hy_reason r, first = HY_R_OK;
 	unsigned done, i, k, ok = 0;
+	size_t flen = fan_encode(e, m);
 	uint64_t hits;
+	uint32_t idx;
 
-	if (n == 1) /* a bulk lookup of one costs more than a lookup */
-		return hy_engine_send_batch(e, sids[0], m, 1, why);
+	if (n == 1) { /* a bulk lookup of one costs more than a lookup */
+		struct hy_session *s = find(e, sids[0], &idx);
+
+		if (s != NULL)
+			return send_one(e, s, idx, m, flen, why);
+		*why = HY_R_UNKNOWN_SESSION;
+		return 0;
+	}
 	for (done = 0; done < n; done += k) {
 		k = RTE_MIN(n - done, SEND_MANY_CHUNK);
 		for (i = 0; i < k; i++)
@@ -1535,19 +1577,14 @@ unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned
 		if (rte_hash_lookup_bulk_data(e->sessions_h, keys, k, &hits, data) < 0)
 			hits = 0;
 		for (i = 0; i < k; i++)
-			if (hits & (1ull << i)) {
-				uint32_t idx = (uint32_t)(uintptr_t)data[i];
-
-				prefetch_for_send(e, idx);
-			}
+			if (hits & (1ull << i))
+				prefetch_for_send(e, (uint32_t)(uintptr_t)data[i]);
 		for (i = 0; i < k; i++) {
 			if (!(hits & (1ull << i))) {
 				r = HY_R_UNKNOWN_SESSION;
 			} else {
-				uint32_t idx = (uint32_t)(uintptr_t)data[i];
-
-				if (send_batch_to(e, &e->tab[idx], idx, m, 1, &r) == 1)
-					ok++;
+				idx = (uint32_t)(uintptr_t)data[i];
+				ok += send_one(e, &e->tab[idx], idx, m, flen, &r);
 			}
 			if (r != HY_R_OK && first == HY_R_OK)
 				first = r;

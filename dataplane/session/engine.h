@@ -360,7 +360,9 @@ unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy
  * would one at a time, but looks the sessions up in bulk (rte_hash's
  * pipelined lookup, 32 at a time) and prefetches each entry and its key
  * before sealing: what a room's fan-out wants (one sid takes the plain
- * lookup, which is cheaper for one).  Returns how many sessions
+ * lookup, which is cheaper for one).  An UNRELIABLE message is encoded
+ * and framed once and sealed for each recipient whose reliable channel
+ * has nothing to ride along.  Returns how many sessions
  * took the message; *why gets the first refusal's reason (UNKNOWN_SESSION
  * for a sid not in the table), or OK.
  */

@@ -15,6 +15,8 @@
  *                      and hash buckets coming from memory
  *   engine_echo        the baseline of the same run: ECHO in, sealed reply
  *
+ * --only NAME runs the baseline and that one scenario (for a profiler).
+ *
  * The ports' cost (rx, tx, mbuf copies) is not in these figures; the
  * worker adds one mbuf allocation and copy per push.  Prints one
  * "BENCH ..." line per result (median of the rounds), value in delivered
@@ -263,15 +265,17 @@ int main(int argc, char **argv)
 {
 	int rounds = 11, cpu = -1, opt;
 	unsigned fanout = 8, rooms = 2048, sizes[3], k, i;
+	const char *only = NULL;
 	static const struct option lo[] = {
 		{"rounds", required_argument, NULL, 'r'},
 		{"cpu", required_argument, NULL, 'c'},
 		{"fanout", required_argument, NULL, 'f'},
 		{"rooms", required_argument, NULL, 'R'},
+		{"only", required_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},
 	};
 
-	while ((opt = getopt_long(argc, argv, "r:c:f:R:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:c:f:R:o:", lo, NULL)) != -1) {
 		if (opt == 'r')
 			rounds = atoi(optarg);
 		else if (opt == 'c')
@@ -280,8 +284,10 @@ int main(int argc, char **argv)
 			fanout = (unsigned)atoi(optarg);
 		else if (opt == 'R')
 			rooms = (unsigned)atoi(optarg);
+		else if (opt == 'o')
+			only = optarg;
 		else {
-			fprintf(stderr, "usage: %s [--rounds N] [--cpu N] [--fanout N] [--rooms R]\n",
+			fprintf(stderr, "usage: %s [--rounds N] [--cpu N] [--fanout N] [--rooms R] [--only NAME]\n",
 				argv[0]);
 			return 2;
 		}
@@ -345,6 +351,14 @@ int main(int argc, char **argv)
 	sizes[2] = fanout;
 	for (k = 0; k < 3; k++) {
 		bool quiet = k == 1;
+		char name[32];
+
+		if (sizes[k] == 1)
+			snprintf(name, sizeof(name), quiet ? "relay_1to1_quiet" : "relay_1to1");
+		else
+			snprintf(name, sizeof(name), "relay_1to%u", sizes[k]);
+		if (only != NULL && strcmp(only, name) != 0)
+			continue;
 		uint8_t body[HY_TABLE_SET_FIXED + HY_TABLE_MEMBER_LEN * (MAX_FANOUT + 1)];
 		struct hy_table_member m[MAX_FANOUT + 1];
 		struct hy_table_update u = {.op = HY_TABLE_ROOM_SET, .room_id = ROOM,
@@ -376,17 +390,12 @@ int main(int argc, char **argv)
 				die("pushes lost");
 		}
 		double c = hy_bench_median(v, rounds), rate = hz / c * sizes[k];
-		char name[32];
 
-		if (sizes[k] == 1)
-			snprintf(name, sizeof(name), quiet ? "relay_1to1_quiet" : "relay_1to1");
-		else
-			snprintf(name, sizeof(name), "relay_1to%u", sizes[k]);
 		printf("BENCH name=%s value=%.3f unit=Mpushes/s baseline=%.3f ratio=%.2f "
 		       "cycles_per_broadcast=%.0f cycles_per_push=%.0f\n", name, rate / 1e6,
 		       echo_rate / 1e6, rate / echo_rate, c, c / sizes[k]);
 	}
-	if (rooms > 0)
+	if (rooms > 0 && (only == NULL || strcmp(only, "relay_1to8_rooms") == 0))
 		bench_crowd(e, t, rooms, rounds, hz, echo_rate);
 	printf("BENCH name=engine_echo value=%.3f unit=Mops/s\n", echo_rate / 1e6);
 	hy_relay_destroy(relay);

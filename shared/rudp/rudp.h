@@ -234,6 +234,14 @@ static inline enum hy_rudp_verdict hy_rudp_verdict(const struct hy_rudp *s)
 	return (enum hy_rudp_verdict)s->verdict;
 }
 
+/* True when the channel holds nothing: no ACK owed, nothing queued or
+ * unacknowledged, verdict OK.  hy_rudp_poll_tx() would then write nothing
+ * and no deadline is pending, so a sender need not ask it. */
+static inline bool hy_rudp_idle(const struct hy_rudp *s)
+{
+	return s->verdict == HY_RUDP_OK && s->ack_pending == 0 && s->tx == NULL;
+}
+
 /* Session figures for telemetry. */
 struct hy_rudp_info {
 	uint32_t srtt_us, rttvar_us, rto_us; /* srtt 0: no sample yet */

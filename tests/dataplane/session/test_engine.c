@@ -960,6 +960,62 @@ START_TEST(send_many_reaches_each_session)
 }
 END_TEST
 
+/* send_many frames an unreliable message once for all recipients, yet one
+ * that owes an ACK still gets the ACK in the same datagram, and the others
+ * get the push alone. */
+START_TEST(send_many_lets_an_owed_ack_ride_along)
+{
+	static struct tclient cl[2];
+	uint64_t sids[2];
+	struct hy_engine_out out = {.ver = 1, .cmd = 0x0203, .status = HY_STATUS_PUSH,
+				    .delivery = HY_ENGINE_UNRELIABLE, .payload = "hi", .len = 2};
+	struct hy_engine_result res;
+	uint8_t pt[HY_MAX_PAYLOAD], buf[HY_MAX_DATAGRAM];
+	struct hy_pkt_header h;
+	enum hy_reason why;
+	struct hy_frame f;
+	struct hy_msg m;
+	struct hy_rd rd;
+	size_t pt_len;
+	uint16_t len;
+
+	for (unsigned i = 0; i < 2; i++) {
+		new_client(&cl[i], (uint8_t)(110 + i));
+		cl[i].peer.port = (uint16_t)(6000 + i);
+		handshake(eng, &cl[i]);
+		sids[i] = cl[i].cred.sid;
+	}
+	/* a reliable command from cl[0]: it goes up, and an ACK is owed */
+	len = tclient_command(&cl[0], HY_FRAME_RELIABLE, 1, 0x0005, "r", 1, buf, sizeof(buf));
+	ck_assert_int_eq(feed(eng, &cl[0].peer, buf, len, &res), HY_ENGINE_CONSUMED);
+	for (unsigned round = 0; round < 2; round++) {
+		rec.n_tx = 0;
+		ck_assert_uint_eq(hy_engine_send_many(eng, sids, 2, &out, &why), 2);
+		ck_assert_int_eq(why, HY_R_OK);
+		ck_assert_uint_eq(rec.n_tx, 2);
+		for (unsigned i = 0; i < 2; i++) {
+			ck_assert_int_eq(tclient_open(&cl[i], rec.tx[i].b, rec.tx[i].len, &h, pt,
+						      &pt_len), HY_R_OK);
+			hy_rd_init(&rd, pt, pt_len);
+			ck_assert_int_eq(hy_frame_next(&rd, &f), HY_R_OK);
+			ck_assert_int_eq(f.type, HY_FRAME_UNRELIABLE);
+			ck_assert_int_eq(hy_msg_resp_decode(f.data, f.len, &m), HY_R_OK);
+			ck_assert_int_eq(m.cmd, 0x0203);
+			ck_assert_mem_eq(m.payload, "hi", 2);
+			if (i == 0 && round == 0) {
+				/* the owed ACK rode along, for the one reliable seq */
+				ck_assert_int_eq(hy_frame_next(&rd, &f), HY_R_OK);
+				ck_assert_int_eq(f.type, HY_FRAME_ACK);
+				ck_assert_uint_eq(f.ack.range_count, 0);
+				ck_assert_uint_eq(f.ack.first_range, 0);
+			}
+			/* the ACK is paid: from the second round on, the push alone */
+			ck_assert_uint_eq(hy_rd_left(&rd), 0);
+		}
+	}
+}
+END_TEST
+
 /* More sessions than key-cache slots: they take turns in the slots, each
  * turn costs an expansion, and every packet still opens and seals with its
  * own session's keys (a slot never serves a predecessor's keys). */
@@ -1138,6 +1194,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, many_sessions);
 	tcase_add_test(tc, reply_never_larger_than_unauthenticated_input);
 	tcase_add_test(tc, send_many_reaches_each_session);
+	tcase_add_test(tc, send_many_lets_an_owed_ack_ride_along);
 	tcase_add_test(tc, key_cache_smaller_than_table);
 	tcase_add_test(tc, key_cache_covers_table);
 	tcase_add_test(tc, config_checks);
