@@ -78,8 +78,9 @@ struct hy_worker {
 	 * poll: one rte_pktmbuf_free_bulk() instead of a free per frame. */
 	struct rte_mbuf *dead[MAX_BURST];
 	unsigned int n_dead;
-	/* A consumed datagram's mbuf, offered to the first packet the relay
-	 * sends for it: one allocation and one free fewer per broadcast. */
+	/* The mbuf the engine's next packet is sealed into (op_tx_buf), so
+	 * op_tx need not copy it; a consumed datagram's mbuf becomes it when
+	 * it is free: one allocation and one free fewer per broadcast. */
 	struct rte_mbuf *spare;
 	struct rte_ring *inbox;
 	struct rte_ring *events;
@@ -392,6 +393,25 @@ static int op_command(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 	return post_event(w, e);
 }
 
+/* Where the engine may seal its next packet to `to`: the payload of the
+ * spare mbuf, behind the room its headers take. */
+static uint8_t *op_tx_buf(void *arg, const struct hy_peer *to, uint16_t *cap)
+{
+	struct hy_worker *w = arg;
+	uint16_t hdr = hy_net_udp_hdr_len(to->family);
+	uint16_t room;
+
+	if (unlikely(hdr == 0))
+		return NULL;
+	if (w->spare == NULL && (w->spare = rte_pktmbuf_alloc(w->pool)) == NULL)
+		return NULL; /* op_tx counts the shortage */
+	room = rte_pktmbuf_tailroom(w->spare);
+	if (unlikely(room <= hdr))
+		return NULL;
+	*cap = (uint16_t)(room - hdr);
+	return rte_pktmbuf_mtod_offset(w->spare, uint8_t *, hdr);
+}
+
 static int op_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt,
 		 uint16_t len)
 {
@@ -400,6 +420,7 @@ static int op_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt,
 	const struct hy_net_iface *ifc;
 	struct hy_net_flow flow;
 	struct rte_mbuf *m;
+	uint8_t *dst;
 	uint16_t hdr;
 
 	if (unlikely(p >= w->dp->ports.nb_ports))
@@ -419,7 +440,9 @@ static int op_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt,
 		rte_pktmbuf_free(m);
 		return -EMSGSIZE;
 	}
-	memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, hdr), pkt, len);
+	dst = rte_pktmbuf_mtod_offset(m, uint8_t *, hdr);
+	if (dst != pkt) /* not sealed in place by way of op_tx_buf */
+		memcpy(dst, pkt, len);
 	flow_from_peer(ifc, to, &flow);
 	if (unlikely(hy_net_udp_prepare_mbuf(ifc, m, &flow, len) != 0)) {
 		rte_pktmbuf_free(m);
@@ -446,6 +469,7 @@ static const struct hy_engine_ops worker_ops = {
 	.command = op_command,
 	.local_command = op_local_command,
 	.tx = op_tx,
+	.tx_buf = op_tx_buf,
 };
 
 /* ---- room relay callbacks -------------------------------------------------- */
@@ -546,16 +570,12 @@ static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
 	/* Room traffic the datagram asked for, now that the engine is free.
 	 * The relay copied what it sends, so a consumed datagram's mbuf can
 	 * carry the first of it. */
-	if (act == HY_ENGINE_CONSUMED && likely(RTE_MBUF_DIRECT(m) && m->nb_segs == 1 &&
-						rte_mbuf_refcnt_read(m) == 1)) {
+	if (act == HY_ENGINE_CONSUMED && w->spare == NULL &&
+	    likely(RTE_MBUF_DIRECT(m) && m->nb_segs == 1 && rte_mbuf_refcnt_read(m) == 1)) {
 		w->st.v[HY_ST_engine_consumed]++;
 		rte_pktmbuf_reset(m);
 		w->spare = m;
 		hy_relay_flush(w->relay);
-		if (w->spare != NULL) {
-			rte_pktmbuf_free(w->spare);
-			w->spare = NULL;
-		}
 		return;
 	}
 	hy_relay_flush(w->relay);
@@ -978,6 +998,8 @@ int hy_worker_main(void *arg)
 	drain_inbox(w);
 	dead_flush(w);
 	tx_flush_all(w);
+	rte_pktmbuf_free(w->spare); /* NULL-safe */
+	w->spare = NULL;
 	publish(w, rte_rdtsc());
 	return 0;
 }

@@ -178,6 +178,11 @@ struct hy_engine_ops {
 	 * (keep-alive PINGs, DISCONNECTs, responses and pushes, an ACCEPT
 	 * resent to a session's own address). */
 	int (*tx)(void *arg, const struct hy_peer *to, const uint8_t *pkt, uint16_t len);
+	/* Optional: where the engine may seal its next packet to `to`, *cap
+	 * bytes of room, so that tx need not copy it (the port's own packet
+	 * buffer); NULL: the engine seals into a buffer of its own.  A buffer
+	 * handed out and not then passed to tx stays the op's. */
+	uint8_t *(*tx_buf)(void *arg, const struct hy_peer *to, uint16_t *cap);
 };
 
 struct hy_engine_config {

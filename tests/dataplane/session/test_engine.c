@@ -625,6 +625,21 @@ START_TEST(sealed_drops_by_reason)
 		len = tclient_seal(&c, HY_PKT_DATA, p, sizeof(p), buf, sizeof(buf));
 		expect_drop(eng, &c.peer, buf, len, HY_R_BAD_TYPE);
 	}
+	/* A good command frame before a malformed one: the whole packet is
+	 * refused, the command never goes up. */
+	{
+		uint8_t p[64], m[8];
+		struct hy_wr w;
+		size_t ml = hy_msg_cmd_encode(m, sizeof(m), 2, 0x0101, "hi", 2);
+		unsigned cmds = rec.n_cmd;
+
+		hy_wr_init(&w, p, sizeof(p));
+		ck_assert(hy_frame_put_unreliable(&w, m, ml));
+		hy_wr_u8(&w, 0x42); /* no such frame type */
+		len = tclient_seal(&c, HY_PKT_DATA, p, w.off, buf, sizeof(buf));
+		expect_drop(eng, &c.peer, buf, len, HY_R_BAD_TYPE);
+		ck_assert_uint_eq(rec.n_cmd, cmds);
+	}
 	/* Unreliable FRAGMENT: not yet; a stale or out-of-range SEQUENCED message. */
 	{
 		uint8_t p[64];
@@ -1016,6 +1031,80 @@ START_TEST(send_many_lets_an_owed_ack_ride_along)
 }
 END_TEST
 
+/* A port that lends the engine its packet buffer (ops->tx_buf): packets are
+ * sealed straight into it, and one it cannot hold is sealed aside and
+ * handed over to be copied as before. */
+static struct {
+	uint8_t buf[HY_MAX_DATAGRAM];
+	uint16_t cap;
+	unsigned lent, in_place;
+} port;
+
+static uint8_t *port_tx_buf(void *arg, const struct hy_peer *to, uint16_t *cap)
+{
+	(void)arg;
+	(void)to;
+	port.lent++;
+	*cap = port.cap;
+	return port.buf;
+}
+
+static int port_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt, uint16_t len)
+{
+	port.in_place += pkt == port.buf;
+	return rec_tx(arg, to, pkt, len);
+}
+
+START_TEST(tx_buf_is_sealed_into)
+{
+	static struct tclient cl[3];
+	struct hy_engine_ops ops = rec_ops;
+	struct hy_engine_config c = harness_config(&node, &rec, 8);
+	struct hy_engine_out out = {.ver = 1, .cmd = 0x0203, .status = HY_STATUS_PUSH,
+				    .delivery = HY_ENGINE_UNRELIABLE, .payload = "hi", .len = 2};
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_pkt_header h;
+	uint64_t sids[3];
+	enum hy_reason why;
+	char err[128] = "";
+	size_t pt_len;
+
+	ops.tx = port_tx;
+	ops.tx_buf = port_tx_buf;
+	c.ops = &ops;
+	hy_engine_destroy(eng);
+	eng = hy_engine_create(&c, err, sizeof(err));
+	ck_assert_msg(eng != NULL, "%s", err);
+	for (unsigned i = 0; i < 3; i++) {
+		new_client(&cl[i], (uint8_t)(120 + i));
+		cl[i].peer.port = (uint16_t)(7000 + i);
+		handshake(eng, &cl[i]);
+		sids[i] = cl[i].cred.sid;
+	}
+	port.cap = sizeof(port.buf);
+	port.lent = port.in_place = rec.n_tx = 0;
+	ck_assert_int_eq(hy_engine_send(eng, sids[0], 1, 0x0204, HY_STATUS_PUSH,
+					HY_ENGINE_UNRELIABLE, "one", 3), HY_R_OK);
+	ck_assert_uint_eq(hy_engine_send_many(eng, sids, 3, &out, &why), 3);
+	ck_assert_uint_eq(rec.n_tx, 4);
+	ck_assert_uint_eq(port.lent, 4);
+	ck_assert_uint_eq(port.in_place, 4);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_int_eq(tclient_open(&cl[i == 0 ? 0 : i - 1], rec.tx[i].b, rec.tx[i].len,
+					      &h, pt, &pt_len), HY_R_OK);
+	/* too small a buffer: sealed aside, handed over all the same */
+	port.cap = HY_DATA_OVERHEAD;
+	port.lent = port.in_place = rec.n_tx = 0;
+	ck_assert_int_eq(hy_engine_send(eng, sids[1], 1, 0x0204, HY_STATUS_PUSH,
+					HY_ENGINE_UNRELIABLE, "two", 3), HY_R_OK);
+	ck_assert_uint_eq(port.lent, 1);
+	ck_assert_uint_eq(port.in_place, 0);
+	ck_assert_uint_eq(rec.n_tx, 1);
+	ck_assert_int_eq(tclient_open(&cl[1], rec.tx[0].b, rec.tx[0].len, &h, pt, &pt_len),
+			 HY_R_OK);
+}
+END_TEST
+
 /* More sessions than key-cache slots: they take turns in the slots, each
  * turn costs an expansion, and every packet still opens and seals with its
  * own session's keys (a slot never serves a predecessor's keys). */
@@ -1195,6 +1284,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, reply_never_larger_than_unauthenticated_input);
 	tcase_add_test(tc, send_many_reaches_each_session);
 	tcase_add_test(tc, send_many_lets_an_owed_ack_ride_along);
+	tcase_add_test(tc, tx_buf_is_sealed_into);
 	tcase_add_test(tc, key_cache_smaller_than_table);
 	tcase_add_test(tc, key_cache_covers_table);
 	tcase_add_test(tc, config_checks);
