@@ -22,12 +22,12 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_prefetch.h>
-#include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
 
 #include "engine.h"
+#include "hash64.h"
 
 #include "common/wire.h"
 #include "crypto/cookie.h"
@@ -161,8 +161,6 @@ struct hy_engine {
 					     * recipient gets, framed once */
 	uint8_t out[HY_MAX_DATAGRAM];       /* packets for ops->tx */
 } __rte_cache_aligned;
-
-static uint32_t engine_serial; /* unique rte_hash names */
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -394,28 +392,6 @@ size_t hy_engine_memory(const struct hy_engine *e)
 
 /* ---- create / destroy ------------------------------------------------- */
 
-static struct rte_hash *make_hash(const char *what, uint16_t worker, uint32_t entries,
-				  int socket)
-{
-	char name[RTE_HASH_NAMESIZE];
-	struct rte_hash_parameters p = {
-		.name = name,
-		/* rte_hash wants at least one bucket's worth */
-		.entries = RTE_MAX(entries, 16u),
-		.key_len = sizeof(uint64_t),
-		.hash_func = rte_hash_crc,
-		.hash_func_init_val = 0,
-		.socket_id = socket,
-		/* Extendable buckets: an insert fails only when all entries are
-		 * in use, never because cuckoo displacement gave up. */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-
-	snprintf(name, sizeof(name), "hy_%s%u_%u", what, worker,
-		 __atomic_fetch_add(&engine_serial, 1, __ATOMIC_RELAXED));
-	return rte_hash_create(&p);
-}
-
 /* The reliability env and its pool, from the engine's config. */
 static int rudp_setup(struct hy_engine *e, char *err, size_t err_len)
 {
@@ -523,10 +499,10 @@ struct hy_engine *hy_engine_create(const struct hy_engine_config *cfg, char *err
 		e->free_stack[i] = cfg->max_sessions - 1 - i;
 	e->n_free = cfg->max_sessions;
 
-	e->sessions_h = make_hash("s", cfg->worker_id, cfg->max_sessions, socket);
+	e->sessions_h = hy_hash64_create("hy_s", cfg->worker_id, cfg->max_sessions, socket);
 	if (e->sessions_h == NULL)
 		FAIL("engine: session hash: %s", rte_strerror(rte_errno));
-	e->used_h = make_hash("u", cfg->worker_id, e->used_cap, socket);
+	e->used_h = hy_hash64_create("hy_u", cfg->worker_id, e->used_cap, socket);
 	if (e->used_h == NULL)
 		FAIL("engine: used-sid hash: %s", rte_strerror(rte_errno));
 
