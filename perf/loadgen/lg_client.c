@@ -49,7 +49,26 @@ size_t lg_client_command(struct lg_client *c, uint8_t ver, uint16_t cmd, const v
 	hy_wr_init(&w, pt, sizeof(pt));
 	if (m == 0 || !hy_frame_put_unreliable(&w, msg, m))
 		return 0;
+	if (c->ack_owed) {
+		const struct hy_seq_range run = {.hi = c->ack_hi, .lo = c->ack_lo};
+
+		if (hy_frame_put_ack(&w, 0, &run, 1))
+			c->ack_owed = 0;
+	}
 	return hy_pkt_seal(&c->c2s, HY_PKT_DATA, c->cred.sid, c->pn++, pt, w.off, buf, cap);
+}
+
+/* A reliable unit arrived: it extends the run being acknowledged, or (out
+ * of order, after a loss) starts a new one; the node resends whatever an
+ * ACK does not cover. */
+static void ack_note(struct lg_client *c, uint32_t seq)
+{
+	if (c->ack_any && seq == c->ack_hi + 1 && seq - c->ack_lo < UINT16_MAX)
+		c->ack_hi = seq;
+	else if (!c->ack_any || seq < c->ack_lo || seq > c->ack_hi)
+		c->ack_lo = c->ack_hi = seq;
+	c->ack_any = 1;
+	c->ack_owed = 1;
 }
 
 int lg_client_input(struct lg_client *c, uint8_t *buf, size_t len,
@@ -93,9 +112,12 @@ int lg_client_input(struct lg_client *c, uint8_t *buf, size_t len,
 	}
 	hy_rd_init(&rd, buf + HY_DATA_HEADER_LEN, pt_len);
 	while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK) {
+		if (f.type == HY_FRAME_RELIABLE ||
+		    (f.type == HY_FRAME_FRAGMENT && f.frag_class == HY_FRAME_RELIABLE))
+			ack_note(c, f.seq);
 		if (f.type != HY_FRAME_UNRELIABLE && f.type != HY_FRAME_SEQUENCED &&
 		    f.type != HY_FRAME_RELIABLE)
-			continue; /* ACKs, PINGs */
+			continue; /* ACKs, PINGs, fragments (nothing here sends large messages) */
 		if (hy_msg_resp_decode(f.data, f.len, &m) != HY_R_OK)
 			continue;
 		ev.kind = LG_EV_MESSAGE;

@@ -37,7 +37,14 @@ struct lg_client {
 	uint32_t seq;         /* broadcasts sent */
 	uint8_t state;        /* enum lg_state */
 	uint8_t waiting;      /* a room command is out */
+	uint8_t ack_owed;     /* reliable units arrived since our last ACK */
+	uint8_t ack_any;      /* ack_lo..ack_hi hold a run */
 	uint32_t fly_slot;    /* connect: its entry in the generator's in-flight list */
+	/* The latest run of reliable seqs received (the node's room
+	 * notifications are reliable): acknowledged on the next command, as a
+	 * client does, or the node resends them and, with an unacknowledged
+	 * unit held, seals every push on its general path. */
+	uint32_t ack_lo, ack_hi;
 };
 
 /* Mints client i's token (uid "lg-<i>") with the cluster key and expands
@@ -49,8 +56,8 @@ int lg_client_init(struct lg_client *c, unsigned i, const struct hy_aead_ctx *cl
 size_t lg_client_hello(const struct lg_client *c, bool response, uint8_t *buf, size_t cap);
 
 /* A DATA packet carrying one command (ver, cmd, payload) in an UNRELIABLE
- * frame, sealed at the client's next packet number.  Returns its length,
- * 0 if it does not fit. */
+ * frame, and an ACK when one is owed, sealed at the client's next packet
+ * number.  Returns its length, 0 if it does not fit. */
 size_t lg_client_command(struct lg_client *c, uint8_t ver, uint16_t cmd, const void *payload,
 			 size_t len, uint8_t *buf, size_t cap);
 

@@ -328,6 +328,12 @@ case $case in
     else
       fail "loadgen relay: $out"
     fi
+    # the node's room notifications are reliable: the generator acknowledges
+    # them as a client does, so nothing stays held for resending
+    held=$(dp rudp_pool_used) dead=$(dp dead_sessions)
+    [[ $held == 0 && $dead == 0 ]] &&
+      echo "ok: every reliable notification acknowledged ($(dp retransmits) resent)" ||
+      fail "reliable units still held after the relay run: pool $held bytes, $dead sessions dead"
     d0=$(dp drops)
     out=$(lg --mode flood --seconds 1 --interval-ms 250) || fail "loadgen flood: $out"
     d=$(($(dp drops) - d0))
