@@ -290,6 +290,8 @@ static int stage_ifaces(struct hy_dp *dp, char *err, size_t errlen)
 
 		hy_net_iface_init(ifc, &p->mac, p->conf->udp_port);
 		ifc->offload = hy_net_offload_from_capa(p->tx_offloads);
+		if (!p->conf->ipv4_udp_checksum)
+			ifc->offload |= HY_NET_UDP4_CKSUM_NONE;
 		if (hy_net_iface_add_ipv4(ifc, p->conf->ipv4.v4.s_addr) != 0) {
 			snprintf(err, errlen, "dataplane.ports[%u].ipv4: not "
 				 "usable as a source address", i);

@@ -122,6 +122,10 @@ enum hy_net_verdict {
  * .offload, and the offload argument of the builders). */
 #define HY_NET_OFFLOAD_IPV4_CKSUM (1u << 0)
 #define HY_NET_OFFLOAD_UDP_CKSUM  (1u << 1)
+/* Not an offload: IPv4 UDP checksums the port does not offload are left 0
+ * ("none", RFC 768) instead of computed (dataplane.ports[].ipv4_udp_checksum
+ * = false). */
+#define HY_NET_UDP4_CKSUM_NONE    (1u << 2)
 
 union hy_net_ip {
 	rte_be32_t v4;
@@ -234,7 +238,8 @@ const char *hy_net_reply_name(unsigned int reply);
  * checksum covers it.  For each bit in offload (HY_NET_OFFLOAD_*) the
  * matching checksum is left for the NIC (IPv4 header checksum zero, UDP
  * checksum holding the pseudo-header sum DPDK drivers expect); otherwise it
- * is computed in software.  Source MAC and port are ours, source IP is
+ * is computed in software, except an IPv4 UDP checksum under
+ * HY_NET_UDP4_CKSUM_NONE, left 0.  Source MAC and port are ours, source IP is
  * flow->local_ip.  Returns the header length, -EINVAL for an unknown
  * family, -EMSGSIZE if header and payload do not fit in cap.
  */

@@ -50,7 +50,7 @@ hy_net_udp_build_header(const struct hy_net_iface *ifc, const struct hy_net_flow
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
 		if (offload & HY_NET_OFFLOAD_UDP_CKSUM)
 			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, 0);
-		else
+		else if (!(offload & HY_NET_UDP4_CKSUM_NONE))
 			udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	} else {
 		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)l3;

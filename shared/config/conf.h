@@ -50,6 +50,7 @@ struct hy_conf_port {
 	struct hy_conf_addr ipv4;        /* always AF_INET */
 	struct hy_conf_addr ipv6;        /* AF_INET6, or AF_UNSPEC when unset */
 	uint16_t udp_port;
+	bool ipv4_udp_checksum;          /* false: 0 ("none") where not offloaded */
 };
 
 /* Everything in hayate.conf.  Field meanings, defaults and ranges are in

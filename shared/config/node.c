@@ -71,6 +71,11 @@ static const struct hy_conf_key port_keys[] = {
 		"IPv6 address the port answers NDP and UDP for (optional)"),
 	HY_KEY_UINT(P, udp_port, "udp_port", 0, 1, 65535, 7100,
 		"UDP port clients send to"),
+	HY_KEY_BOOL(P, ipv4_udp_checksum, "ipv4_udp_checksum", true,
+		"IPv4 datagrams carry a UDP checksum; false: checksum 0 (none, "
+		"RFC 768) when the port cannot offload it, for software links "
+		"(memif, vhost) that cannot corrupt a packet; the AEAD tag "
+		"authenticates every payload either way; IPv6 always has one"),
 	HY_KEY_END
 };
 

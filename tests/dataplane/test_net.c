@@ -1050,6 +1050,15 @@ START_TEST(udp_build_header_offload)
 	ck_assert_uint_eq(fr_get16(f + 40), fr_fold(fr_pseudo(l3, false, 17, 38)));
 	ret = hy_net_udp_build_header(&ifc, &fl, 30, f, BUF, 0);
 	ck_assert(fr_l4_ok(l3, false, 17, f + 34, 38));
+	/* ipv4_udp_checksum = false: no UDP checksum (0), the IP header's
+	 * still right; an offloading port still leaves it to the NIC */
+	ret = hy_net_udp_build_header(&ifc, &fl, 30, f, BUF, HY_NET_UDP4_CKSUM_NONE);
+	ck_assert_int_eq(ret, 42);
+	ck_assert(fr_ipv4_hdr_ok(l3));
+	ck_assert_uint_eq(fr_get16(f + 40), 0);
+	ret = hy_net_udp_build_header(&ifc, &fl, 30, f, BUF,
+				      HY_NET_UDP4_CKSUM_NONE | HY_NET_OFFLOAD_UDP_CKSUM);
+	ck_assert_uint_eq(fr_get16(f + 40), fr_fold(fr_pseudo(l3, false, 17, 38)));
 
 	fl.family = HY_NET_IPV6;
 	memcpy(fl.peer_ip.v6, fr_peer_v6, 16);
@@ -1059,6 +1068,9 @@ START_TEST(udp_build_header_offload)
 	ck_assert_int_eq(ret, 62);
 	ck_assert_uint_eq(fr_get16(f + 60), fr_fold(fr_pseudo(l3, true, 17, 38)));
 	ret = hy_net_udp_build_header(&ifc, &fl, 30, f, BUF, 0);
+	ck_assert(fr_l4_ok(l3, true, 17, f + 54, 38));
+	/* never none over IPv6 (RFC 8200 8.1) */
+	ret = hy_net_udp_build_header(&ifc, &fl, 30, f, BUF, HY_NET_UDP4_CKSUM_NONE);
 	ck_assert(fr_l4_ok(l3, true, 17, f + 54, 38));
 
 	ck_assert_int_eq(hy_net_udp_build_header(&ifc, &fl, 0, f, 61, 0), -EMSGSIZE);
