@@ -554,18 +554,25 @@ static inline uint64_t worker_now_ms(const struct hy_worker *w, uint64_t tsc)
 	return w->base_ms + (tsc - w->base_tsc) / w->tsc_per_ms;
 }
 
-/* A UDP datagram for us (meta filled): through the engine. */
+static inline uint8_t *payload_of(struct rte_mbuf *m, const struct frame_meta *fm)
+{
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, fm->pkt.payload_off);
+}
+
+/* A UDP datagram for us (meta filled): through the engine, with the hint
+ * hy_engine_prefetch_burst() gave for it (HY_ENGINE_NO_HINT if none). */
 static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
-			 struct frame_meta *fm)
+			 struct frame_meta *fm, uint32_t hint)
 {
 	struct hy_engine_result res;
 	unsigned int p = fm->peer.l2[L2_PORT];
-	uint8_t *buf = rte_pktmbuf_mtod_offset(m, uint8_t *, fm->pkt.payload_off);
+	uint8_t *buf = payload_of(m, fm);
 	uint32_t room = (uint32_t)m->buf_len - m->data_off - fm->pkt.payload_off;
 	uint16_t cap = room > UINT16_MAX ? UINT16_MAX : (uint16_t)room;
 
-	enum hy_engine_action act = hy_engine_input(w->engine, &fm->peer, buf,
-						    fm->pkt.payload_len, cap, w->now_ms, &res);
+	enum hy_engine_action act = hy_engine_input_hinted(w->engine, &fm->peer, buf,
+							   fm->pkt.payload_len, cap, w->now_ms,
+							   hint, &res);
 
 	/* Room traffic the datagram asked for, now that the engine is free.
 	 * The relay copied what it sends, so a consumed datagram's mbuf can
@@ -612,8 +619,10 @@ static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
 	}
 }
 
-static inline void rx_one(struct hy_worker *w, unsigned int p,
-			  struct rte_mbuf *m)
+/* The net layer's verdict on one received frame: a UDP datagram for us is
+ * returned true (meta filled) for the engine; the rest is answered (ARP,
+ * ICMP, NDP) or dropped here. */
+static inline bool rx_classify(struct hy_worker *w, unsigned int p, struct rte_mbuf *m)
 {
 	struct frame_meta *fm = meta_of(m);
 	const struct hy_net_iface *ifc = &w->dp->ifc[p];
@@ -627,19 +636,28 @@ static inline void rx_one(struct hy_worker *w, unsigned int p,
 		w->st.v[HY_ST_udp_in]++;
 		peer_from_flow(ifc, p, &fm->pkt.flow, &fm->peer);
 		fm->handed = 0;
-		engine_input(w, m, fm);
-	} else if (v == HY_NET_REPLY) {
+		return true;
+	}
+	if (v == HY_NET_REPLY) {
 		w->st.v[HY_ST_net_replies]++;
 		tx_enqueue(w, p, m);
 	} else {
 		drop_frame(w, m);
 	}
+	return false;
 }
 
+/* One rx burst in three passes: the net layer over every frame; the
+ * sessions of the burst's datagrams looked up together and prefetched
+ * (hy_engine_prefetch_burst); then each datagram through the engine,
+ * its session already in cache. */
 static unsigned int rx_queue(struct hy_worker *w, unsigned int i)
 {
 	struct rte_mbuf *pkts[MAX_BURST];
-	unsigned int p = w->rxq[i].port;
+	const uint8_t *bufs[MAX_BURST];
+	uint16_t lens[MAX_BURST];
+	uint32_t hints[MAX_BURST];
+	unsigned int p = w->rxq[i].port, nu = 0;
 	uint16_t n, k;
 
 	n = rte_eth_rx_burst(w->dp->ports.port[p].port_id, w->rxq[i].queue,
@@ -648,12 +666,21 @@ static unsigned int rx_queue(struct hy_worker *w, unsigned int i)
 		return 0;
 	for (k = 0; k < PREFETCH_OFFSET && k < n; k++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
-	for (k = 0; k + PREFETCH_OFFSET < n; k++) {
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[k + PREFETCH_OFFSET], void *));
-		rx_one(w, p, pkts[k]);
+	for (k = 0; k < n; k++) {
+		if (k + PREFETCH_OFFSET < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[k + PREFETCH_OFFSET], void *));
+		if (rx_classify(w, p, pkts[k]))
+			pkts[nu++] = pkts[k]; /* the datagrams, in order, at the front */
 	}
-	for (; k < n; k++)
-		rx_one(w, p, pkts[k]);
+	for (k = 0; k < nu; k++) {
+		const struct frame_meta *fm = meta_of(pkts[k]);
+
+		bufs[k] = payload_of(pkts[k], fm);
+		lens[k] = fm->pkt.payload_len;
+	}
+	hy_engine_prefetch_burst(w->engine, bufs, lens, nu, hints);
+	for (k = 0; k < nu; k++)
+		engine_input(w, pkts[k], meta_of(pkts[k]), hints[k]);
 	/* the owners get this burst's frames now: no hand-off waits for the
 	 * next burst */
 	handoff_flush_all(w);
@@ -824,13 +851,27 @@ static void handle_mbox(struct hy_worker *w, struct hy_mbox *e)
 	hy_mbox_free(w->dp, e);
 }
 
+/* Messages and handed-off frames, in the order they came; the frames'
+ * sessions looked up and prefetched together first, as in rx_queue(). */
 static unsigned int drain_inbox(struct hy_worker *w)
 {
 	void *objs[MAX_BURST];
-	unsigned int n, i;
+	const uint8_t *bufs[MAX_BURST];
+	uint16_t lens[MAX_BURST];
+	uint32_t hints[MAX_BURST];
+	unsigned int n, i, nf = 0;
 
 	n = rte_ring_sc_dequeue_burst(w->inbox, objs, w->burst, NULL);
 	for (i = 0; i < n; i++) {
+		if (!((uintptr_t)objs[i] & HY_INBOX_TAG_MBOX)) {
+			struct rte_mbuf *m = objs[i];
+
+			bufs[nf] = payload_of(m, meta_of(m));
+			lens[nf++] = meta_of(m)->pkt.payload_len;
+		}
+	}
+	hy_engine_prefetch_burst(w->engine, bufs, lens, nf, hints);
+	for (i = nf = 0; i < n; i++) {
 		uintptr_t v = (uintptr_t)objs[i];
 
 		if (v & HY_INBOX_TAG_MBOX) {
@@ -839,7 +880,7 @@ static unsigned int drain_inbox(struct hy_worker *w)
 			struct rte_mbuf *m = objs[i];
 
 			w->st.v[HY_ST_handoff_in]++;
-			engine_input(w, m, meta_of(m));
+			engine_input(w, m, meta_of(m), hints[nf++]);
 		}
 	}
 	return n;

@@ -131,6 +131,7 @@ struct hy_engine {
 	uint32_t key_mask;  /* key cache slots - 1 */
 	uint32_t key_gen;   /* last key_gen handed out */
 	struct rte_hash *sessions_h;
+	uint64_t session_adds; /* sids ever added to sessions_h: dates an "absent" hint */
 	uint32_t *free_stack;
 	uint32_t n_free;
 	uint32_t high_water; /* no index at or above it was ever handed out */
@@ -365,6 +366,56 @@ static struct hy_session *find(const struct hy_engine *e, uint64_t sid, uint32_t
 	*idx = (uint32_t)(uintptr_t)data;
 	return &e->tab[*idx];
 }
+
+/*
+ * Hints (hy_engine_prefetch_burst): a table index where the lookup found
+ * the sid; HINT_ABSENT with the low bits of session_adds where it found
+ * none (still true while no sid has been added since); HY_ENGINE_NO_HINT
+ * where there was nothing to look up.
+ */
+#define HINT_ABSENT 0x80000000u
+#define HINT_ADDS_MASK 0x3fffffffu
+
+_Static_assert(HY_ENGINE_MAX_SESSIONS <= HINT_ABSENT, "table indices below the hint flags");
+
+/* find() where a hint may spare the lookup: checked, never trusted. */
+static struct hy_session *find_hinted(const struct hy_engine *e, uint64_t sid, uint32_t hint,
+				      uint32_t *idx)
+{
+	if (hint < e->cfg.max_sessions) {
+		struct hy_session *s = &e->tab[hint];
+
+		if (s->sid == sid && s->state != SESS_FREE) {
+			*idx = hint;
+			return s;
+		}
+	} else if (hint != HY_ENGINE_NO_HINT && (hint & HINT_ABSENT) &&
+		   (hint & HINT_ADDS_MASK) == (e->session_adds & HINT_ADDS_MASK)) {
+		return NULL;
+	}
+	return find(e, sid, idx);
+}
+
+/* Lookups per rte_hash_lookup_bulk_data() call: a burst's worth. */
+#define LOOKUP_CHUNK 32u
+
+/* What sealing (dir KEY_TX) or opening (KEY_RX) a packet of session idx
+ * reads: its whole entry, its key slot's tag and the first lines of that
+ * key (AES round keys, then the GHASH key powers a short packet uses). */
+static inline void prefetch_session(const struct hy_engine *e, uint32_t idx, unsigned dir)
+{
+	const struct key_slot *k = &e->keys[idx & e->key_mask];
+	const char *p = (const char *)&e->tab[idx];
+	unsigned l;
+
+	for (l = 0; l < sizeof(struct hy_session); l += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(p + l);
+	rte_prefetch0(k);
+	p = (const char *)&k->key[dir];
+	for (l = 0; l < 6u * RTE_CACHE_LINE_SIZE; l += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(p + l);
+}
+
 
 /* ---- memory accounting ------------------------------------------------ */
 
@@ -776,6 +827,7 @@ static enum hy_engine_action open_session(struct hy_engine *e, const struct hy_p
 		e->n_free++;
 		return send_deny(e, priv, HY_CLOSE_SERVER_FULL, buf, cap, res);
 	}
+	e->session_adds++;
 	if (idx >= e->high_water)
 		e->high_water = idx + 1;
 	memset(s, 0, sizeof(*s));
@@ -1241,7 +1293,7 @@ static enum hy_engine_action data_frames(struct hy_engine *e, struct hy_session 
 }
 
 static enum hy_engine_action sealed(struct hy_engine *e, const struct hy_peer *from,
-				    uint8_t *buf, uint16_t len, uint16_t cap,
+				    uint8_t *buf, uint16_t len, uint16_t cap, uint32_t hint,
 				    struct hy_engine_result *res)
 {
 	struct hy_pkt_header h;
@@ -1265,7 +1317,7 @@ static enum hy_engine_action sealed(struct hy_engine *e, const struct hy_peer *f
 			return HY_ENGINE_HANDOFF;
 		}
 	}
-	s = find(e, h.sid, &idx);
+	s = find_hinted(e, h.sid, hint, &idx);
 	if (s == NULL)
 		return drop(e, res, HY_R_UNKNOWN_SESSION);
 	r = hy_replay_check(&s->replay, h.pn);
@@ -1317,9 +1369,55 @@ static void clock_advance(struct hy_engine *e, uint64_t now_ms)
 		e->wheel_ms = e->now_ms; /* the wheel starts at the first time seen */
 }
 
+void hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
+			      const uint16_t *lens, unsigned n, uint32_t *hints)
+{
+	const void *keys[LOOKUP_CHUNK];
+	uint64_t sids[LOOKUP_CHUNK];
+	void *data[LOOKUP_CHUNK];
+	unsigned at[LOOKUP_CHUNK]; /* the datagram of sids[j] */
+	uint32_t absent = HINT_ABSENT | (uint32_t)(e->session_adds & HINT_ADDS_MASK);
+	unsigned i = 0, j, m;
+	uint64_t hits;
+
+	while (i < n) {
+		/* the next chunk's sealed packets of our sessions */
+		for (m = 0; i < n && m < LOOKUP_CHUNK; i++) {
+			struct hy_pkt_header h;
+
+			hints[i] = HY_ENGINE_NO_HINT;
+			if (hy_pkt_header_decode(bufs[i], lens[i], &h) != HY_R_OK ||
+			    (e->cfg.n_workers > 1 &&
+			     hy_engine_owner(h.sid, e->cfg.n_workers) != e->cfg.worker_id))
+				continue;
+			sids[m] = h.sid;
+			keys[m] = &sids[m];
+			at[m++] = i;
+		}
+		if (m == 0 || rte_hash_lookup_bulk_data(e->sessions_h, keys, m, &hits, data) < 0)
+			continue;
+		for (j = 0; j < m; j++) {
+			if (hits & (1ull << j)) {
+				hints[at[j]] = (uint32_t)(uintptr_t)data[j];
+				prefetch_session(e, hints[at[j]], KEY_RX);
+			} else {
+				hints[at[j]] = absent;
+			}
+		}
+	}
+}
+
 enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer *from,
 				      uint8_t *buf, uint16_t len, uint16_t cap, uint64_t now_ms,
 				      struct hy_engine_result *res)
+{
+	return hy_engine_input_hinted(e, from, buf, len, cap, now_ms, HY_ENGINE_NO_HINT, res);
+}
+
+enum hy_engine_action hy_engine_input_hinted(struct hy_engine *e, const struct hy_peer *from,
+					     uint8_t *buf, uint16_t len, uint16_t cap,
+					     uint64_t now_ms, uint32_t hint,
+					     struct hy_engine_result *res)
 {
 	enum hy_pkt_type type;
 	enum hy_reason r;
@@ -1338,7 +1436,7 @@ enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer 
 		return handshake(e, from, buf, len, cap, res);
 	case HY_PKT_DISCONNECT:
 	case HY_PKT_DATA:
-		return sealed(e, from, buf, len, cap, res);
+		return sealed(e, from, buf, len, cap, hint, res);
 	default:
 		/* CHALLENGE, ACCEPT and DENY only travel towards clients. */
 		return drop(e, res, HY_R_BAD_TYPE);
@@ -1510,26 +1608,6 @@ unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy
 	return send_batch_to(e, s, idx, m, n, why);
 }
 
-/* What sealing for session idx reads: its whole entry, its key slot's tag
- * and the first lines of its send key (AES round keys, then the GHASH key
- * powers a short packet uses). */
-static inline void prefetch_for_send(const struct hy_engine *e, uint32_t idx)
-{
-	const struct key_slot *k = &e->keys[idx & e->key_mask];
-	const char *p = (const char *)&e->tab[idx];
-	unsigned l;
-
-	for (l = 0; l < sizeof(struct hy_session); l += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0(p + l);
-	rte_prefetch0(k);
-	p = (const char *)&k->key[KEY_TX];
-	for (l = 0; l < 6u * RTE_CACHE_LINE_SIZE; l += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0(p + l);
-}
-
-/* Lookups per rte_hash_lookup_bulk_data() call: a burst's worth. */
-#define SEND_MANY_CHUNK 32u
-
 /* The plaintext of one DATA packet carrying the unreliable message m and
  * nothing else, into e->fan: the same for every recipient whose reliable
  * channel has nothing to ride along.  Returns its length, or 0 when m is
@@ -1565,8 +1643,8 @@ static unsigned send_one(struct hy_engine *e, struct hy_session *s, uint32_t idx
 unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned n,
 			     const struct hy_engine_out *m, enum hy_reason *why)
 {
-	const void *keys[SEND_MANY_CHUNK];
-	void *data[SEND_MANY_CHUNK];
+	const void *keys[LOOKUP_CHUNK];
+	void *data[LOOKUP_CHUNK];
 	enum hy_reason r, first = HY_R_OK;
 	unsigned done, i, k, ok = 0;
 	size_t flen = fan_encode(e, m);
@@ -1582,7 +1660,7 @@ unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned
 		return 0;
 	}
 	for (done = 0; done < n; done += k) {
-		k = RTE_MIN(n - done, SEND_MANY_CHUNK);
+		k = RTE_MIN(n - done, LOOKUP_CHUNK);
 		for (i = 0; i < k; i++)
 			keys[i] = &sids[done + i];
 		/* one pass over the buckets for the chunk, prefetched, instead
@@ -1591,7 +1669,7 @@ unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned
 			hits = 0;
 		for (i = 0; i < k; i++)
 			if (hits & (1ull << i))
-				prefetch_for_send(e, (uint32_t)(uintptr_t)data[i]);
+				prefetch_session(e, (uint32_t)(uintptr_t)data[i], KEY_TX);
 		for (i = 0; i < k; i++) {
 			if (!(hits & (1ull << i))) {
 				r = HY_R_UNKNOWN_SESSION;
@@ -1711,6 +1789,7 @@ enum hy_reason hy_engine_bench_add(struct hy_engine *e, const struct hy_engine_b
 		e->n_free++;
 		return HY_R_OUT_OF_SPACE;
 	}
+	e->session_adds++;
 	memset(s, 0, sizeof(*s));
 	if (session_keys_set(e, s, b->c2s_key, b->s2c_key) < 0) {
 		rte_hash_del_key(e->sessions_h, &b->sid);

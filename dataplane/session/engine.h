@@ -305,6 +305,35 @@ enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer 
 				      uint8_t *buf, uint16_t len, uint16_t cap, uint64_t now_ms,
 				      struct hy_engine_result *res);
 
+/* hy_engine_prefetch_burst()'s verdict for a datagram it could not look up
+ * (not sealed, or another worker's session): hy_engine_input_hinted() then
+ * does what hy_engine_input() does. */
+#define HY_ENGINE_NO_HINT UINT32_MAX
+
+/*
+ * Prepares a burst of n datagrams (bufs[i], lens[i] bytes) for
+ * hy_engine_input_hinted(): reads each sealed packet's session id from its
+ * header, looks the burst's sessions up together (rte_hash's pipelined bulk
+ * lookup, 32 at a time) and prefetches each one's entry and receive key,
+ * so that by the time a datagram is opened its session is in cache.
+ * Writes one opaque hint per datagram into hints[i].  Reads only the
+ * headers; changes nothing.
+ */
+void hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
+			      const uint16_t *lens, unsigned n, uint32_t *hints);
+
+/*
+ * hy_engine_input() for a datagram of a burst hy_engine_prefetch_burst()
+ * prepared, with its hint: the session lookup is skipped.  A hint is only
+ * a shortcut: it is checked against the table (a session closed or opened
+ * since it was made sends the datagram the long way), so any engine calls
+ * may come between the two; a hint is good for its own datagram only.
+ */
+enum hy_engine_action hy_engine_input_hinted(struct hy_engine *e, const struct hy_peer *from,
+					     uint8_t *buf, uint16_t len, uint16_t cap,
+					     uint64_t now_ms, uint32_t hint,
+					     struct hy_engine_result *res);
+
 /*
  * Timers: idle timeouts, keep-alive PINGs and expiry of remembered sids.
  * Examines at most tick_budget table entries per call, resuming where the

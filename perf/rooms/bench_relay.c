@@ -10,17 +10,20 @@
  *   relay_1toN         room of N + 1 (--fanout N, default 8): N pushes
  *   relay_1to8_rooms   --rooms R rooms of 9 (default 2048: 18,432 sessions, a
  *                      table and key cache far larger than the caches), one
- *                      broadcast from each room's first member in turn: the
- *                      same work as relay_1toN with the session entries, keys
- *                      and hash buckets coming from memory
+ *                      QUIET broadcast from each room's first member in turn:
+ *                      the same work as relay_1toN with the session entries,
+ *                      keys and hash buckets coming from memory
+ *   relay_1to1_rooms   the same with 4.5 R rooms of 2 (as many sessions)
  *   engine_echo        the baseline of the same run: ECHO in, sealed reply
  *
- * --only NAME runs the baseline and that one scenario (for a profiler).
+ * The _rooms scenarios take the datagrams in bursts of 32, as the worker
+ * does, and alternate rounds with and without hy_engine_prefetch_burst()
+ * (no_prefetch=: the same run without it).  --only NAME runs the baseline
+ * and that one scenario (for a profiler).
  *
- * The ports' cost (rx, tx, mbuf copies) is not in these figures; the
- * worker adds one mbuf allocation and copy per push.  Prints one
- * "BENCH ..." line per result (median of the rounds), value in delivered
- * pushes per second, baseline the echo rate of the same run.
+ * The ports' cost (rx, tx, the headers) is not in these figures.  Prints
+ * one "BENCH ..." line per result (median of the rounds), value in
+ * delivered pushes per second, baseline the echo rate of the same run.
  */
 #include <getopt.h>
 #include <sched.h>
@@ -39,7 +42,9 @@
 #define MAX_ROUNDS 64
 #define MAX_FANOUT 64u
 #define MAX_ROOMS 8192u
-#define CROWD_ROOM 9u
+#define MAX_CROWD_ROOM 9u
+#define CROWD_SESSIONS(rooms) ((rooms) * 9u) /* per crowd: rooms of 9, or of 2 */
+#define BURST 32u
 #define ROOM 0x0000000700000001ull
 
 static struct harness_node node;
@@ -138,8 +143,10 @@ struct pkt {
 
 static struct pkt batch[BATCH];
 static struct tclient members[MAX_FANOUT + 1];
-static struct tclient *crowd;  /* relay_1to8_rooms: rooms x 9 clients */
-static unsigned from_of[BATCH]; /* relay_1to8_rooms: sender of batch[i] */
+static struct tclient *crowd;  /* relay_1toN_rooms: the crowd being measured */
+static unsigned n_crowd;       /* clients of every crowd so far (their ports differ) */
+static uint64_t next_room_id = ROOM + 1;
+static unsigned from_of[BATCH]; /* relay_1toN_rooms: sender of batch[i] */
 
 static void die(const char *what)
 {
@@ -171,19 +178,35 @@ static void connect_member(struct hy_engine *e, struct tclient *c, unsigned i)
 	connect_member_c(e, c);
 }
 
-/* Times BATCH datagrams of batch[], batch[i] from crowd[from_of[i]]. */
-static double run_crowd(struct hy_engine *e)
+/* Times BATCH datagrams of batch[], batch[i] from crowd[from_of[i]], in
+ * bursts of BURST as the worker takes them from a port: with prefetch, the
+ * burst's sessions looked up together first (hy_engine_prefetch_burst),
+ * else one lookup per datagram as it is opened. */
+static double run_crowd(struct hy_engine *e, bool prefetch)
 {
-	uint8_t buf[HY_MAX_DATAGRAM];
+	static uint8_t buf[BURST][HY_MAX_DATAGRAM];
+	const uint8_t *bufs[BURST];
+	uint16_t lens[BURST];
+	uint32_t hints[BURST];
 	struct hy_engine_result res;
 	uint64_t t0 = rte_rdtsc_precise();
 
-	for (unsigned i = 0; i < BATCH; i++) {
-		memcpy(buf, batch[i].b, batch[i].len);
-		if (hy_engine_input(e, &crowd[from_of[i]].peer, buf, batch[i].len, sizeof(buf), now,
-				    &res) != HY_ENGINE_CONSUMED)
-			die(hy_reason_name(res.why));
-		hy_relay_flush(relay);
+	for (unsigned i = 0; i < BATCH; i += BURST) {
+		for (unsigned k = 0; k < BURST; k++) {
+			memcpy(buf[k], batch[i + k].b, batch[i + k].len);
+			bufs[k] = buf[k];
+			lens[k] = batch[i + k].len;
+			hints[k] = HY_ENGINE_NO_HINT;
+		}
+		if (prefetch)
+			hy_engine_prefetch_burst(e, bufs, lens, BURST, hints);
+		for (unsigned k = 0; k < BURST; k++) {
+			if (hy_engine_input_hinted(e, &crowd[from_of[i + k]].peer, buf[k], lens[k],
+						   sizeof(buf[k]), now, hints[k],
+						   &res) != HY_ENGINE_CONSUMED)
+				die(hy_reason_name(res.why));
+			hy_relay_flush(relay);
+		}
 	}
 	return (double)(rte_rdtsc_precise() - t0);
 }
@@ -204,35 +227,39 @@ static double run(struct hy_engine *e, const struct tclient *c, enum hy_engine_a
 	return (double)(rte_rdtsc_precise() - t0);
 }
 
-/* relay_1to8_rooms: rooms of CROWD_ROOM, QUIET broadcasts from each room's
- * first member in turn. */
-static void bench_crowd(struct hy_engine *e, struct hy_fanout *t, unsigned rooms, int rounds,
-			double hz, double echo_rate)
+/* relay_1toN_rooms: `rooms` rooms of `size` (sessions far more than the
+ * caches hold), QUIET broadcasts from each room's first member in turn;
+ * rounds alternate with and without the burst prefetch. */
+static void bench_crowd(struct hy_engine *e, struct hy_fanout *t, unsigned rooms, unsigned size,
+			int rounds, double hz, double echo_rate)
 {
-	unsigned n = rooms * CROWD_ROOM, i, r;
-	uint8_t data[64], p[80], body[HY_TABLE_SET_FIXED + HY_TABLE_MEMBER_LEN * CROWD_ROOM];
+	unsigned n = rooms * size, i, r, base = n_crowd;
+	uint8_t data[64], p[80], body[HY_TABLE_SET_FIXED + HY_TABLE_MEMBER_LEN * MAX_CROWD_ROOM];
 	struct hy_rm_data d = {.data = data, .data_len = sizeof(data), .flags = HY_ROOM_BCAST_QUIET};
-	struct hy_table_member m[CROWD_ROOM];
-	double v[MAX_ROUNDS];
+	struct hy_table_member m[MAX_CROWD_ROOM];
+	double v[2][MAX_ROUNDS];
 	size_t plen, blen;
 
 	crowd = calloc(n, sizeof(*crowd));
 	if (crowd == NULL)
 		die("memory");
 	for (i = 0; i < n; i++) {
+		unsigned at = base + i; /* distinct from every earlier crowd's */
+
 		if (tclient_init(&crowd[i], &node, T_NODE, T_KEY_ID, now / 1000 + 3600, "crowd",
-				 (uint8_t)(i >> 15), (uint16_t)(1 + (i & 0x7fff))) < 0)
+				 (uint8_t)(at >> 15), (uint16_t)(1 + (at & 0x7fff))) < 0)
 			die("client");
 		crowd[i].peer.addr[2] = 1; /* apart from members[] */
 		connect_member_c(e, &crowd[i]);
 	}
+	n_crowd += n;
 	for (r = 0; r < rooms; r++) {
-		struct hy_table_update u = {.op = HY_TABLE_ROOM_SET, .room_id = ROOM + 1 + r,
-					    .version = 1, .max_members = CROWD_ROOM,
-					    .nmembers = CROWD_ROOM};
+		struct hy_table_update u = {.op = HY_TABLE_ROOM_SET, .room_id = next_room_id++,
+					    .version = 1, .max_members = (uint16_t)size,
+					    .nmembers = (uint16_t)size};
 
-		for (i = 0; i < CROWD_ROOM; i++)
-			m[i] = (struct hy_table_member){.sid = crowd[r * CROWD_ROOM + i].cred.sid};
+		for (i = 0; i < size; i++)
+			m[i] = (struct hy_table_member){.sid = crowd[r * size + i].cred.sid};
 		if (hy_table_encode(&u, m, body, sizeof(body), &blen) != HY_R_OK ||
 		    hy_fanout_apply(t, HY_TABLE_ROOM_SET, body, blen) != HY_R_OK)
 			die("crowd table");
@@ -240,25 +267,29 @@ static void bench_crowd(struct hy_engine *e, struct hy_fanout *t, unsigned rooms
 	memset(data, 0x62, sizeof(data));
 	plen = hy_rm_broadcast_encode(p, sizeof(p), &d);
 	unsigned next_room = 0;
-	for (int k = 0; k < rounds; k++) {
+	for (int k = 0; k < 2 * rounds; k++) {
 		for (i = 0; i < BATCH; i++) {
-			from_of[i] = next_room * CROWD_ROOM;
+			from_of[i] = next_room * size;
 			next_room = (next_room + 1) % rooms;
 			batch[i].len = tclient_command(&crowd[from_of[i]], HY_FRAME_UNRELIABLE,
 						       HY_MODULES_VER, HY_CMD_ROOM_BROADCAST, p, plen,
 						       batch[i].b, sizeof(batch[i].b));
 		}
 		pushed = 0;
-		v[k] = run_crowd(e) / BATCH;
-		if (pushed != (uint64_t)BATCH * (CROWD_ROOM - 1))
+		v[k & 1][k / 2] = run_crowd(e, (k & 1) == 0) / BATCH;
+		if (pushed != (uint64_t)BATCH * (size - 1))
 			die("crowd pushes lost");
 	}
-	double c = hy_bench_median(v, rounds), rate = hz / c * (CROWD_ROOM - 1);
+	double c = hy_bench_median(v[0], rounds), rate = hz / c * (size - 1);
+	double c0 = hy_bench_median(v[1], rounds), rate0 = hz / c0 * (size - 1);
 
-	printf("BENCH name=relay_1to8_rooms value=%.3f unit=Mpushes/s baseline=%.3f ratio=%.2f "
-	       "cycles_per_broadcast=%.0f cycles_per_push=%.0f rooms=%u sessions=%u\n",
-	       rate / 1e6, echo_rate / 1e6, rate / echo_rate, c, c / (CROWD_ROOM - 1), rooms, n);
+	printf("BENCH name=relay_1to%u_rooms value=%.3f unit=Mpushes/s baseline=%.3f ratio=%.2f "
+	       "cycles_per_broadcast=%.0f cycles_per_push=%.0f rooms=%u sessions=%u "
+	       "no_prefetch=%.3f no_prefetch_cycles_per_push=%.0f\n",
+	       size - 1, rate / 1e6, echo_rate / 1e6, rate / echo_rate, c, c / (size - 1), rooms,
+	       n, rate0 / 1e6, c0 / (size - 1));
 	free(crowd);
+	crowd = NULL;
 }
 
 int main(int argc, char **argv)
@@ -316,11 +347,12 @@ int main(int argc, char **argv)
 	       "64-byte data, unreliable\n", hz / 1e9, cpu, rounds, BATCH);
 
 	char err[128];
-	uint32_t cap = 256 + rooms * CROWD_ROOM;
+	uint32_t cap = 256 + 2 * CROWD_SESSIONS(rooms); /* the members, then two crowds */
 	struct hy_engine_config ec = harness_config(&node, NULL, cap);
 	ec.ops = &ops;
 	struct hy_engine *e = hy_engine_create(&ec, err, sizeof(err));
-	struct hy_fanout_config fc = {.n_workers = 1, .max_rooms = 16 + rooms, .max_local = cap,
+	struct hy_fanout_config fc = {.n_workers = 1, .max_rooms = 16 + rooms + rooms * 9 / 2,
+				      .max_local = cap,
 				      .socket_id = -1};
 	struct hy_fanout *t = hy_fanout_create(&fc, err, sizeof(err));
 	struct hy_uid_dir *users = hy_uid_dir_create(0, cap, -1, err, sizeof(err));
@@ -395,8 +427,10 @@ int main(int argc, char **argv)
 		       "cycles_per_broadcast=%.0f cycles_per_push=%.0f\n", name, rate / 1e6,
 		       echo_rate / 1e6, rate / echo_rate, c, c / sizes[k]);
 	}
+	if (rooms > 0 && (only == NULL || strcmp(only, "relay_1to1_rooms") == 0))
+		bench_crowd(e, t, rooms * 9 / 2, 2, rounds, hz, echo_rate);
 	if (rooms > 0 && (only == NULL || strcmp(only, "relay_1to8_rooms") == 0))
-		bench_crowd(e, t, rooms, rounds, hz, echo_rate);
+		bench_crowd(e, t, rooms, 9, rounds, hz, echo_rate);
 	printf("BENCH name=engine_echo value=%.3f unit=Mops/s\n", echo_rate / 1e6);
 	hy_relay_destroy(relay);
 	hy_uid_dir_destroy(users);

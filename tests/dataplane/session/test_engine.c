@@ -1105,6 +1105,68 @@ START_TEST(tx_buf_is_sealed_into)
 }
 END_TEST
 
+/* One datagram of a prefetched burst, with its hint. */
+static enum hy_engine_action feed_hinted(struct tclient *c, uint8_t *buf, uint16_t len,
+					 uint32_t hint, struct hy_engine_result *res)
+{
+	return hy_engine_input_hinted(eng, &c->peer, buf, len, HY_MAX_DATAGRAM, now, hint, res);
+}
+
+/* A burst's hints spare the lookups and are never trusted: a session
+ * closed since its hint was made is unknown, even once a new session holds
+ * its slot; one opened since an "absent" hint is found; a datagram that is
+ * no sealed packet gets no hint. */
+START_TEST(burst_hints_are_checked)
+{
+	static struct tclient cl[4];
+	uint8_t b[4][HY_MAX_DATAGRAM];
+	const uint8_t *bufs[4] = {b[0], b[1], b[2], b[3]};
+	uint16_t lens[4];
+	uint32_t hints[4];
+	struct hy_engine_result res;
+	uint64_t unknown;
+
+	for (unsigned i = 0; i < 4; i++) {
+		new_client(&cl[i], (uint8_t)(130 + i));
+		cl[i].peer.port = (uint16_t)(8000 + i);
+	}
+	handshake(eng, &cl[0]);
+	handshake(eng, &cl[1]);
+	/* two sessions, one not yet made, one CONNECT */
+	lens[0] = tclient_echo(&cl[0], 1, b[0], sizeof(b[0]));
+	lens[1] = tclient_echo(&cl[1], 2, b[1], sizeof(b[1]));
+	lens[2] = tclient_echo(&cl[2], 3, b[2], sizeof(b[2]));
+	lens[3] = tclient_hello(&cl[3], NULL, b[3], sizeof(b[3]));
+	hy_engine_prefetch_burst(eng, bufs, lens, 4, hints);
+	ck_assert_uint_ne(hints[0], HY_ENGINE_NO_HINT);
+	ck_assert_uint_ne(hints[1], HY_ENGINE_NO_HINT);
+	ck_assert_uint_ne(hints[0], hints[1]);
+	ck_assert_uint_ne(hints[2], HY_ENGINE_NO_HINT); /* looked up: absent */
+	ck_assert_uint_eq(hints[3], HY_ENGINE_NO_HINT);
+	ck_assert_int_eq(feed_hinted(&cl[0], b[0], lens[0], hints[0], &res), HY_ENGINE_REPLY);
+	/* cl[1] leaves and cl[3] takes its slot (the free list is LIFO) */
+	ck_assert_int_eq(hy_engine_kick(eng, cl[1].cred.sid, HY_CLOSE_KICKED), HY_R_OK);
+	handshake(eng, &cl[3]);
+	unknown = hy_engine_stats(eng)->drops[HY_R_UNKNOWN_SESSION];
+	ck_assert_int_eq(feed_hinted(&cl[1], b[1], lens[1], hints[1], &res), HY_ENGINE_DROP);
+	ck_assert_int_eq(res.why, HY_R_UNKNOWN_SESSION);
+	ck_assert(hy_engine_stats(eng)->drops[HY_R_UNKNOWN_SESSION] == unknown + 1);
+	/* cl[2] arrives after its datagram was found absent */
+	handshake(eng, &cl[2]);
+	ck_assert_int_eq(feed_hinted(&cl[2], b[2], lens[2], hints[2], &res), HY_ENGINE_REPLY);
+	/* the CONNECT takes the usual path */
+	lens[3] = tclient_hello(&cl[3], NULL, b[3], sizeof(b[3]));
+	ck_assert_int_eq(feed_hinted(&cl[3], b[3], lens[3], HY_ENGINE_NO_HINT, &res),
+			 HY_ENGINE_REPLY);
+	/* an absent sid with nothing opened since: dropped without a lookup */
+	lens[0] = tclient_echo(&cl[0], 4, b[0], sizeof(b[0]));
+	b[0][5] ^= 0x5a; /* inside the sid */
+	hy_engine_prefetch_burst(eng, bufs, lens, 1, hints);
+	ck_assert_int_eq(feed_hinted(&cl[0], b[0], lens[0], hints[0], &res), HY_ENGINE_DROP);
+	ck_assert_int_eq(res.why, HY_R_UNKNOWN_SESSION);
+}
+END_TEST
+
 /* More sessions than key-cache slots: they take turns in the slots, each
  * turn costs an expansion, and every packet still opens and seals with its
  * own session's keys (a slot never serves a predecessor's keys). */
@@ -1285,6 +1347,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, send_many_reaches_each_session);
 	tcase_add_test(tc, send_many_lets_an_owed_ack_ride_along);
 	tcase_add_test(tc, tx_buf_is_sealed_into);
+	tcase_add_test(tc, burst_hints_are_checked);
 	tcase_add_test(tc, key_cache_smaller_than_table);
 	tcase_add_test(tc, key_cache_covers_table);
 	tcase_add_test(tc, config_checks);
