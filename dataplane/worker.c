@@ -559,6 +559,14 @@ static inline uint8_t *payload_of(struct rte_mbuf *m, const struct frame_meta *f
 	return rte_pktmbuf_mtod_offset(m, uint8_t *, fm->pkt.payload_off);
 }
 
+/* The room traffic of the datagrams so far: at the end of each burst, and
+ * sooner when the relay's queue might not take another datagram's. */
+static inline void relay_flush(struct hy_worker *w, bool always)
+{
+	if (always || hy_relay_should_flush(w->relay))
+		hy_relay_flush(w->relay);
+}
+
 /* A UDP datagram for us (meta filled): through the engine, with the hint
  * hy_engine_prefetch_burst() gave for it (HY_ENGINE_NO_HINT if none). */
 static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
@@ -574,18 +582,16 @@ static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
 							   fm->pkt.payload_len, cap, w->now_ms,
 							   hint, &res);
 
-	/* Room traffic the datagram asked for, now that the engine is free.
-	 * The relay copied what it sends, so a consumed datagram's mbuf can
-	 * carry the first of it. */
+	/* Room traffic the datagram asked for waits in the relay for the
+	 * burst's flush (relay_flush()).  The relay copied what it sends, so a
+	 * consumed datagram's mbuf can carry some of it. */
 	if (act == HY_ENGINE_CONSUMED && w->spare == NULL &&
 	    likely(RTE_MBUF_DIRECT(m) && m->nb_segs == 1 && rte_mbuf_refcnt_read(m) == 1)) {
 		w->st.v[HY_ST_engine_consumed]++;
 		rte_pktmbuf_reset(m);
 		w->spare = m;
-		hy_relay_flush(w->relay);
 		return;
 	}
-	hy_relay_flush(w->relay);
 	switch (act) {
 	case HY_ENGINE_REPLY:
 		if (unlikely(hy_net_udp_reply_mbuf(&w->dp->ifc[p], m, &fm->pkt,
@@ -679,8 +685,11 @@ static unsigned int rx_queue(struct hy_worker *w, unsigned int i)
 		lens[k] = fm->pkt.payload_len;
 	}
 	hy_engine_prefetch_burst(w->engine, bufs, lens, nu, hints);
-	for (k = 0; k < nu; k++)
+	for (k = 0; k < nu; k++) {
 		engine_input(w, pkts[k], meta_of(pkts[k]), hints[k]);
+		relay_flush(w, false);
+	}
+	relay_flush(w, true);
 	/* the owners get this burst's frames now: no hand-off waits for the
 	 * next burst */
 	handoff_flush_all(w);
@@ -875,14 +884,17 @@ static unsigned int drain_inbox(struct hy_worker *w)
 		uintptr_t v = (uintptr_t)objs[i];
 
 		if (v & HY_INBOX_TAG_MBOX) {
+			relay_flush(w, true); /* a message may change the table */
 			handle_mbox(w, (struct hy_mbox *)(v & ~HY_INBOX_TAG_MBOX));
 		} else {
 			struct rte_mbuf *m = objs[i];
 
 			w->st.v[HY_ST_handoff_in]++;
 			engine_input(w, m, meta_of(m), hints[nf++]);
+			relay_flush(w, false);
 		}
 	}
+	relay_flush(w, true);
 	return n;
 }
 

@@ -37,11 +37,19 @@ struct hy_relay {
 	 * flush that follows does not look it up again (the table cannot
 	 * change in between: both run on this worker, one after the other) */
 	const struct hy_fanout_room *pending_room[HY_RELAY_PENDING];
+	struct hy_engine_out pending_out[HY_RELAY_PENDING]; /* BROADCAST jobs' pushes */
+	/* Local pushes gathered over a flush: gather_sids[i] gets *gather_msg[i]. */
+	unsigned n_gather;
+	uint64_t gather_sids[HY_RELAY_GATHER];
+	const struct hy_engine_out *gather_msg[HY_RELAY_GATHER];
 	uint64_t up_sids[HY_TABLE_MAX_MEMBERS]; /* scratch: a room's relay members */
 	uint64_t to_sids[HY_TABLE_MAX_MEMBERS]; /* scratch: a broadcast's local recipients */
 	struct hy_relay_job split;              /* scratch: one worker's share of a MESSAGE,
 						 * a DIRECT on its way */
 };
+
+_Static_assert(HY_RELAY_PENDING >= 2 * HY_MAX_FRAMES_PER_PACKET,
+	       "a flush when the next datagram might not fit leaves a datagram's worth");
 
 struct hy_relay *hy_relay_create(const struct hy_relay_config *cfg, int socket_id, char *err,
 				 size_t err_len)
@@ -280,6 +288,43 @@ static void push_many(struct hy_relay *r, const struct hy_relay_job *j, const ui
 	r->stats.push_failed += n - ok;
 }
 
+/* Sends the gathered pushes: every recipient of the flush's broadcasts so
+ * far looked up together, instead of a lookup per broadcast. */
+static void gather_send(struct hy_relay *r)
+{
+	enum hy_reason why;
+	unsigned ok;
+
+	if (r->n_gather == 0)
+		return;
+	ok = hy_engine_send_each(r->cfg.engine, r->gather_sids, r->gather_msg, r->n_gather, &why);
+	r->stats.pushes += ok;
+	r->stats.push_failed += r->n_gather - ok;
+	r->n_gather = 0;
+}
+
+/* push_many(), gathered for gather_send() when the pushes fit. */
+static void push_gathered(struct hy_relay *r, const struct hy_engine_out *m, const uint64_t *to,
+			  unsigned n)
+{
+	if (n > HY_RELAY_GATHER) { /* a room larger than the gather goes alone */
+		enum hy_reason why;
+		unsigned ok;
+
+		gather_send(r);
+		ok = hy_engine_send_many(r->cfg.engine, to, n, m, &why);
+		r->stats.pushes += ok;
+		r->stats.push_failed += n - ok;
+		return;
+	}
+	if (r->n_gather + n > HY_RELAY_GATHER)
+		gather_send(r);
+	for (unsigned i = 0; i < n; i++) {
+		r->gather_sids[r->n_gather] = to[i];
+		r->gather_msg[r->n_gather++] = m;
+	}
+}
+
 static void hand_to(struct hy_relay *r, uint16_t worker, const struct hy_relay_job *j)
 {
 	if (r->cfg.ops->to_worker(r->cfg.ops_arg, worker, j) == 0)
@@ -414,10 +459,13 @@ void hy_relay_tick(struct hy_relay *r, uint64_t now_ms)
 
 /* A room's members here, every worker owning others (at the origin) and
  * the control plane's.  room is j's room in this worker's table, or NULL
- * when it has none. */
+ * when it has none.  At the origin the local pushes are gathered (out:
+ * the job's push, which lives until the flush ends); a job another worker
+ * handed over is pushed at once (out NULL: it lives in a mailbox entry). */
 static void run_broadcast(struct hy_relay *r, const struct hy_relay_job *j,
-			  const struct hy_fanout_room *room, bool origin)
+			  const struct hy_fanout_room *room, struct hy_engine_out *out)
 {
+	bool origin = out != NULL;
 	unsigned i, n = 0;
 
 	if (room == NULL) {
@@ -430,7 +478,15 @@ static void run_broadcast(struct hy_relay *r, const struct hy_relay_job *j,
 		for (i = 0; i < room->n_local; i++)
 			if (room->local[i] != j->from || j->self)
 				r->to_sids[n++] = room->local[i];
-		push_many(r, j, r->to_sids, n);
+		if (origin && n != 0) {
+			*out = (struct hy_engine_out){
+				.ver = HY_MODULES_VER, .cmd = j->cmd, .status = HY_STATUS_PUSH,
+				.delivery = (enum hy_engine_delivery)j->delivery,
+				.payload = j->push, .len = j->len};
+			push_gathered(r, out, r->to_sids, n);
+		} else {
+			push_many(r, j, r->to_sids, n);
+		}
 		n = 0;
 	}
 	if (!origin)
@@ -560,19 +616,23 @@ void hy_relay_flush(struct hy_relay *r)
 	for (i = 0; i < r->n_pending; i++) {
 		const struct hy_relay_job *j = &r->pending[i];
 
-		switch (j->cmd) {
-		case HY_CMD_ROOM_BROADCAST:
-			run_broadcast(r, j, r->pending_room[i], true);
-			break;
-		case HY_CMD_ROOM_MESSAGE:
-			run_message(r, j);
-			break;
-		default:
-			run_direct(r, j);
-			break;
+		if (j->cmd == HY_CMD_ROOM_BROADCAST) {
+			run_broadcast(r, j, r->pending_room[i], &r->pending_out[i]);
+			continue;
 		}
+		gather_send(r); /* what came before goes first */
+		if (j->cmd == HY_CMD_ROOM_MESSAGE)
+			run_message(r, j);
+		else
+			run_direct(r, j);
 	}
+	gather_send(r);
 	r->n_pending = 0;
+}
+
+bool hy_relay_should_flush(const struct hy_relay *r)
+{
+	return r->n_pending + HY_MAX_FRAMES_PER_PACKET > HY_RELAY_PENDING;
 }
 
 void hy_relay_run(struct hy_relay *r, const struct hy_relay_job *j)
@@ -582,7 +642,7 @@ void hy_relay_run(struct hy_relay *r, const struct hy_relay_job *j)
 	r->stats.handoffs_in++;
 	switch (j->cmd) {
 	case HY_CMD_ROOM_BROADCAST:
-		run_broadcast(r, j, hy_fanout_find(r->cfg.table, j->room_id), false);
+		run_broadcast(r, j, hy_fanout_find(r->cfg.table, j->room_id), NULL);
 		break;
 	case HY_CMD_ROOM_MESSAGE:
 		for (i = 0; i < j->nsids && i < HY_ROOM_MESSAGE_TARGETS; i++)

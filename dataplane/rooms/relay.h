@@ -57,9 +57,13 @@
 
 /* Largest push payload: DIRECT's from u64 | uid_len u8 | uid | data. */
 #define HY_RELAY_PUSH_MAX (8u + 1u + HY_UID_MAX + HY_ROOM_DATA_MAX)
-/* Jobs queued while one datagram is processed (one per frame at most);
- * beyond, commands go up the slow way. */
-#define HY_RELAY_PENDING 16u
+/* Jobs queued between two flushes: a burst's datagrams, one job per frame
+ * at most (the worker flushes when the next datagram might not fit,
+ * hy_relay_should_flush()); beyond, commands go up the slow way. */
+#define HY_RELAY_PENDING 64u
+/* Local pushes of a flush's broadcasts sent together (their recipients
+ * looked up in bulk, hy_engine_send_each()). */
+#define HY_RELAY_GATHER 256u
 
 /* Broadcast batching (a room's interval_ms): rooms batching at once on one
  * worker, and what one room's batch holds before it goes early. */
@@ -146,10 +150,15 @@ enum hy_engine_local hy_relay_command(struct hy_relay *r, uint64_t sid, uint8_t 
 				      const uint8_t *payload, uint32_t len,
 				      struct hy_engine_answer *ans);
 
-/* Runs the jobs hy_relay_command() queued.  Call after every
- * hy_engine_input(), before the fan-out table changes (the jobs hold
- * pointers into it); cheap when nothing is queued. */
+/* Runs the jobs hy_relay_command() queued: at the latest when
+ * hy_relay_should_flush() says so, and before the fan-out table changes
+ * (the jobs hold pointers into it); cheap when nothing is queued.  The
+ * worker flushes once per rx burst, so that the burst's broadcasts reach
+ * their recipients in one bulk send. */
 void hy_relay_flush(struct hy_relay *r);
+
+/* True when the next datagram's commands might not all find a job slot. */
+bool hy_relay_should_flush(const struct hy_relay *r);
 
 /* Delivers the batches whose interval has run out; now_ms is the
  * worker's clock (unix ms, as the engine's).  Call every millisecond or

@@ -1640,37 +1640,42 @@ static unsigned send_one(struct hy_engine *e, struct hy_session *s, uint32_t idx
 	return 1;
 }
 
-unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned n,
-			     const struct hy_engine_out *m, enum hy_reason *why)
+/* hy_engine_send_many() (every sids[i] gets *one) and hy_engine_send_each()
+ * (sids[i] gets *each[i]): the lookups in bulk, 32 at a time, each found
+ * entry and send key prefetched before any is sealed; a message framed once
+ * for as many consecutive recipients as get it. */
+static unsigned send_bulk(struct hy_engine *e, const uint64_t *sids, unsigned n,
+			  const struct hy_engine_out *one,
+			  const struct hy_engine_out *const *each, enum hy_reason *why)
 {
 	const void *keys[LOOKUP_CHUNK];
 	void *data[LOOKUP_CHUNK];
+	const struct hy_engine_out *m, *framed = NULL;
 	enum hy_reason r, first = HY_R_OK;
 	unsigned done, i, k, ok = 0;
-	size_t flen = fan_encode(e, m);
+	size_t flen = 0;
 	uint64_t hits;
-	uint32_t idx;
+	uint32_t idx = 0;
 
-	if (n == 1) { /* a bulk lookup of one costs more than a lookup */
-		struct hy_session *s = find(e, sids[0], &idx);
-
-		if (s != NULL)
-			return send_one(e, s, idx, m, flen, why);
-		*why = HY_R_UNKNOWN_SESSION;
-		return 0;
-	}
 	for (done = 0; done < n; done += k) {
 		k = RTE_MIN(n - done, LOOKUP_CHUNK);
 		for (i = 0; i < k; i++)
 			keys[i] = &sids[done + i];
-		/* one pass over the buckets for the chunk, prefetched, instead
-		 * of a lookup per recipient */
-		if (rte_hash_lookup_bulk_data(e->sessions_h, keys, k, &hits, data) < 0)
+		if (k == 1) { /* a bulk lookup of one costs more than a lookup */
+			hits = find(e, sids[done], &idx) != NULL;
+			data[0] = (void *)(uintptr_t)idx;
+		} else if (rte_hash_lookup_bulk_data(e->sessions_h, keys, k, &hits, data) < 0) {
 			hits = 0;
+		}
 		for (i = 0; i < k; i++)
 			if (hits & (1ull << i))
 				prefetch_session(e, (uint32_t)(uintptr_t)data[i], KEY_TX);
 		for (i = 0; i < k; i++) {
+			m = one != NULL ? one : each[done + i];
+			if (m != framed) {
+				flen = fan_encode(e, m);
+				framed = m;
+			}
 			if (!(hits & (1ull << i))) {
 				r = HY_R_UNKNOWN_SESSION;
 			} else {
@@ -1683,6 +1688,18 @@ unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned
 	}
 	*why = first;
 	return ok;
+}
+
+unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned n,
+			     const struct hy_engine_out *m, enum hy_reason *why)
+{
+	return send_bulk(e, sids, n, m, NULL, why);
+}
+
+unsigned hy_engine_send_each(struct hy_engine *e, const uint64_t *sids,
+			     const struct hy_engine_out *const *m, unsigned n, enum hy_reason *why)
+{
+	return send_bulk(e, sids, n, NULL, m, why);
 }
 
 enum hy_reason hy_engine_send(struct hy_engine *e, uint64_t sid, uint8_t ver, uint16_t cmd,

@@ -403,6 +403,16 @@ unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy
 unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned n,
 			     const struct hy_engine_out *m, enum hy_reason *why);
 
+/*
+ * Sends m[i] to sids[i] for each i < n, as hy_engine_send() would one at a
+ * time, with hy_engine_send_many()'s bulk lookups and prefetch: what a
+ * burst of broadcasts wants, each with its own recipients (consecutive
+ * recipients of one message share its framing).  Returns how many went;
+ * *why gets the first refusal's reason, or OK.
+ */
+unsigned hy_engine_send_each(struct hy_engine *e, const uint64_t *sids,
+			     const struct hy_engine_out *const *m, unsigned n, enum hy_reason *why);
+
 /* Closes a session: sends DISCONNECT(reason) three times (any copy may be
  * lost), calls ops->session_closed and remembers the sid.  Returns OK or
  * UNKNOWN_SESSION. */

@@ -583,6 +583,87 @@ START_TEST(quiet_broadcast_has_no_answer)
 }
 END_TEST
 
+/* Client i's QUIET broadcast (or, with to != 0, MESSAGE to that member)
+ * taken by its worker's engine; the relay is not flushed, as within a
+ * burst. */
+static void queue_cmd(unsigned i, const char *data, uint64_t to)
+{
+	uint8_t p[64], buf[HY_MAX_DATAGRAM];
+	struct hy_rm_data d = {.flags = HY_ROOM_BCAST_QUIET, .data = (const uint8_t *)data,
+			       .data_len = strlen(data), .nsids = 1};
+	size_t n = to ? hy_rm_message_encode(p, sizeof(p), &d, &to)
+		      : hy_rm_broadcast_encode(p, sizeof(p), &d);
+	uint16_t len = tclient_command(&cl[i], HY_FRAME_UNRELIABLE, HY_MODULES_VER,
+				       to ? HY_CMD_ROOM_MESSAGE : HY_CMD_ROOM_BROADCAST, p, n, buf,
+				       sizeof(buf));
+	struct hy_engine_result res;
+
+	hy_engine_input(eng[owner(i)], &cl[i].peer, buf, len, sizeof(buf), now, &res);
+	ck_assert(!hy_relay_should_flush(rel[owner(i)]));
+}
+
+/* The data carried by worker w's k-th packet, for client *c. */
+static void push_data(unsigned w, unsigned k, int *c, char *out, size_t cap)
+{
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_msg m[4];
+	size_t n;
+
+	*c = client_at(&wr[w].tx[k].to);
+	ck_assert_int_ge(*c, 0);
+	ck_assert_uint_eq(messages_of((unsigned)*c, wr[w].tx[k].b, wr[w].tx[k].len, m, 4, pt), 1);
+	ck_assert_uint_ge(m[0].len, 16);
+	n = m[0].len - 16; /* after room_id and from */
+	ck_assert_uint_lt(n, cap);
+	memcpy(out, m[0].payload + 16, n);
+	out[n] = 0;
+}
+
+/* A burst's broadcasts, flushed once (the worker's way): each local member
+ * gets every push, in the order the commands came, a MESSAGE between them
+ * included. */
+START_TEST(burst_of_broadcasts_flushed_together)
+{
+	static const char *const want[] = {"b1", "b2", "b3", "m", "b4"};
+	unsigned w = owner(0), k, i, local = 0, seen[NC] = {0};
+	const struct hy_relay_stats *st = hy_relay_stats(rel[w]);
+	int target = -1, c;
+	char got[32];
+
+	room_set(ROOM, NC, false, 1); /* every client */
+	for (i = 1; i < NC; i++)
+		if (owner(i) == w) {
+			local++;
+			target = target < 0 ? (int)i : target;
+		}
+	if (local == 0)
+		return; /* the draw put everyone else on the other worker */
+	queue_cmd(0, "b1", 0);
+	queue_cmd(0, "b2", 0);
+	queue_cmd(0, "b3", 0);
+	queue_cmd(0, "m", cl[target].cred.sid);
+	queue_cmd(0, "b4", 0);
+	ck_assert_uint_eq(wr[w].n_tx, 0); /* nothing before the flush */
+	hy_relay_flush(rel[w]);
+	ck_assert_uint_eq(wr[w].n_tx, 4 * local + 1);
+	for (k = 0; k < wr[w].n_tx; k++) {
+		push_data(w, k, &c, got, sizeof(got));
+		ck_assert_uint_eq(owner((unsigned)c), w);
+		/* the message goes to target only: skip it for the others */
+		while (seen[c] < 5 && strcmp(want[seen[c]], "m") == 0 && c != target)
+			seen[c]++;
+		ck_assert_uint_lt(seen[c], 5);
+		ck_assert_str_eq(got, want[seen[c]]);
+		seen[c]++;
+	}
+	for (i = 1; i < NC; i++)
+		if (owner(i) == w)
+			ck_assert_uint_eq(seen[i], 5);
+	ck_assert_uint_eq(st->pushes, 4 * local + 1);
+	ck_assert_uint_eq(st->push_failed, 0);
+}
+END_TEST
+
 START_TEST(broadcast_self_and_reliable)
 {
 	unsigned got = 0, w;
@@ -1033,6 +1114,7 @@ static Suite *rooms_suite(void)
 	tcase_add_test(t, broadcast_relayed_without_the_control_plane);
 	tcase_add_test(t, broadcast_self_and_reliable);
 	tcase_add_test(t, quiet_broadcast_has_no_answer);
+	tcase_add_test(t, burst_of_broadcasts_flushed_together);
 	tcase_add_test(t, message_to_chosen_members);
 	tcase_add_test(t, broadcast_interval_batches);
 	tcase_add_test(t, mute_member_dropped_others_served);
