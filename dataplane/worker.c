@@ -654,15 +654,16 @@ static inline bool rx_classify(struct hy_worker *w, unsigned int p, struct rte_m
 }
 
 /* One rx burst in three passes: the net layer over every frame; the
- * sessions of the burst's datagrams looked up together and prefetched
- * (hy_engine_prefetch_burst); then each datagram through the engine,
- * its session already in cache. */
+ * sessions of the burst's datagrams, and their rooms, looked up together
+ * and prefetched (hy_engine_prefetch_burst, hy_fanout_prefetch); then each
+ * datagram through the engine, its session already in cache. */
 static unsigned int rx_queue(struct hy_worker *w, unsigned int i)
 {
 	struct rte_mbuf *pkts[MAX_BURST];
 	const uint8_t *bufs[MAX_BURST];
 	uint16_t lens[MAX_BURST];
 	uint32_t hints[MAX_BURST];
+	uint64_t sids[MAX_BURST];
 	unsigned int p = w->rxq[i].port, nu = 0;
 	uint16_t n, k;
 
@@ -684,7 +685,8 @@ static unsigned int rx_queue(struct hy_worker *w, unsigned int i)
 		bufs[k] = payload_of(pkts[k], fm);
 		lens[k] = fm->pkt.payload_len;
 	}
-	hy_engine_prefetch_burst(w->engine, bufs, lens, nu, hints);
+	hy_engine_prefetch_burst(w->engine, bufs, lens, nu, hints, sids);
+	hy_fanout_prefetch(w->fanout, sids, nu);
 	for (k = 0; k < nu; k++) {
 		engine_input(w, pkts[k], meta_of(pkts[k]), hints[k]);
 		relay_flush(w, false);
@@ -868,6 +870,7 @@ static unsigned int drain_inbox(struct hy_worker *w)
 	const uint8_t *bufs[MAX_BURST];
 	uint16_t lens[MAX_BURST];
 	uint32_t hints[MAX_BURST];
+	uint64_t sids[MAX_BURST];
 	unsigned int n, i, nf = 0;
 
 	n = rte_ring_sc_dequeue_burst(w->inbox, objs, w->burst, NULL);
@@ -879,7 +882,8 @@ static unsigned int drain_inbox(struct hy_worker *w)
 			lens[nf++] = meta_of(m)->pkt.payload_len;
 		}
 	}
-	hy_engine_prefetch_burst(w->engine, bufs, lens, nf, hints);
+	hy_engine_prefetch_burst(w->engine, bufs, lens, nf, hints, sids);
+	hy_fanout_prefetch(w->fanout, sids, nf);
 	for (i = nf = 0; i < n; i++) {
 		uintptr_t v = (uintptr_t)objs[i];
 

@@ -7,6 +7,7 @@
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 #include "fanout.h"
 #include "hash64.h"
@@ -109,6 +110,33 @@ const struct hy_fanout_room *hy_fanout_room_of(const struct hy_fanout *f, uint64
 	if (rte_hash_lookup_data(f->local_h, &sid, &data) < 0)
 		return NULL;
 	return data;
+}
+
+/* Lookups per rte_hash_lookup_bulk_data() call. */
+#define PREFETCH_CHUNK 32u
+
+void hy_fanout_prefetch(const struct hy_fanout *f, const uint64_t *sids, unsigned n)
+{
+	const void *keys[PREFETCH_CHUNK];
+	void *data[PREFETCH_CHUNK];
+	unsigned i = 0, j, m;
+	uint64_t hits;
+
+	while (i < n) {
+		for (m = 0; i < n && m < PREFETCH_CHUNK; i++)
+			if (sids[i] != 0)
+				keys[m++] = &sids[i];
+		if (m == 0 || rte_hash_lookup_bulk_data(f->local_h, keys, m, &hits, data) < 0)
+			continue;
+		for (j = 0; j < m; j++) {
+			const struct hy_fanout_room *r = data[j];
+
+			if (!(hits & (1ull << j)))
+				continue;
+			rte_prefetch0(r); /* the room may straddle two lines */
+			rte_prefetch0((const char *)r + sizeof(*r) - 1);
+		}
+	}
 }
 
 /* Index of the first member whose sid is >= sid. */

@@ -89,6 +89,11 @@ const struct hy_fanout_room *hy_fanout_find(const struct hy_fanout *f, uint64_t 
 /* The room one of this worker's UDP sessions is in, or NULL. */
 const struct hy_fanout_room *hy_fanout_room_of(const struct hy_fanout *f, uint64_t sid);
 
+/* Looks up the rooms of n member sids together (0s skipped) and prefetches
+ * each room found: what a burst's broadcasts will ask hy_fanout_room_of()
+ * for, in cache by then. */
+void hy_fanout_prefetch(const struct hy_fanout *f, const uint64_t *sids, unsigned n);
+
 /* The member entry of sid in room, or NULL (binary search). */
 const struct hy_table_member *hy_fanout_member(const struct hy_fanout_room *room,
 					       uint64_t sid);

@@ -1370,7 +1370,7 @@ static void clock_advance(struct hy_engine *e, uint64_t now_ms)
 }
 
 void hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
-			      const uint16_t *lens, unsigned n, uint32_t *hints)
+			      const uint16_t *lens, unsigned n, uint32_t *hints, uint64_t *sids_out)
 {
 	const void *keys[LOOKUP_CHUNK];
 	uint64_t sids[LOOKUP_CHUNK];
@@ -1386,6 +1386,8 @@ void hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
 			struct hy_pkt_header h;
 
 			hints[i] = HY_ENGINE_NO_HINT;
+			if (sids_out != NULL)
+				sids_out[i] = 0;
 			if (hy_pkt_header_decode(bufs[i], lens[i], &h) != HY_R_OK ||
 			    (e->cfg.n_workers > 1 &&
 			     hy_engine_owner(h.sid, e->cfg.n_workers) != e->cfg.worker_id))
@@ -1393,6 +1395,8 @@ void hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
 			sids[m] = h.sid;
 			keys[m] = &sids[m];
 			at[m++] = i;
+			if (sids_out != NULL)
+				sids_out[i] = h.sid;
 		}
 		if (m == 0 || rte_hash_lookup_bulk_data(e->sessions_h, keys, m, &hits, data) < 0)
 			continue;

@@ -316,11 +316,13 @@ enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer 
  * header, looks the burst's sessions up together (rte_hash's pipelined bulk
  * lookup, 32 at a time) and prefetches each one's entry and receive key,
  * so that by the time a datagram is opened its session is in cache.
- * Writes one opaque hint per datagram into hints[i].  Reads only the
- * headers; changes nothing.
+ * Writes one opaque hint per datagram into hints[i] and, when sids is not
+ * NULL, the session id it looked up into sids[i] (0 for none: the caller
+ * may prefetch what it keeps per session, hy_fanout_prefetch()).  Reads
+ * only the headers; changes nothing.
  */
 void hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
-			      const uint16_t *lens, unsigned n, uint32_t *hints);
+			      const uint16_t *lens, unsigned n, uint32_t *hints, uint64_t *sids);
 
 /*
  * hy_engine_input() for a datagram of a burst hy_engine_prefetch_burst()

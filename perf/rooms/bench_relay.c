@@ -52,6 +52,7 @@ static struct harness_node node;
 static uint64_t now = T_T0_MS;
 static uint64_t pushed; /* datagrams the engine originated */
 static struct hy_relay *relay;
+static struct hy_fanout *table; /* the relay's fan-out table */
 
 static int nop_opened(void *a, const struct hy_engine_session_info *s)
 {
@@ -181,16 +182,18 @@ static void connect_member(struct hy_engine *e, struct tclient *c, unsigned i)
 
 /* Times BATCH datagrams of batch[], batch[i] from crowd[from_of[i]], in
  * bursts of BURST as the worker takes them from a port.  by_burst: as the
- * worker does, the burst's sessions looked up together first
- * (hy_engine_prefetch_burst) and the relay flushed once per burst (its
- * pushes sent together, hy_engine_send_each); else one datagram at a time,
- * each looked up as it is opened and its pushes sent before the next. */
+ * worker does, the burst's sessions and their rooms looked up together
+ * first (hy_engine_prefetch_burst, hy_fanout_prefetch) and the relay
+ * flushed once per burst (its pushes sent together, hy_engine_send_each);
+ * else one datagram at a time, each looked up as it is opened and its
+ * pushes sent before the next. */
 static double run_crowd(struct hy_engine *e, bool by_burst)
 {
 	static uint8_t buf[BURST][HY_MAX_DATAGRAM];
 	const uint8_t *bufs[BURST];
 	uint16_t lens[BURST];
 	uint32_t hints[BURST];
+	uint64_t sids[BURST];
 	struct hy_engine_result res;
 	uint64_t t0 = rte_rdtsc_precise();
 
@@ -201,8 +204,10 @@ static double run_crowd(struct hy_engine *e, bool by_burst)
 			lens[k] = batch[i + k].len;
 			hints[k] = HY_ENGINE_NO_HINT;
 		}
-		if (by_burst)
-			hy_engine_prefetch_burst(e, bufs, lens, BURST, hints);
+		if (by_burst) {
+			hy_engine_prefetch_burst(e, bufs, lens, BURST, hints, sids);
+			hy_fanout_prefetch(table, sids, BURST);
+		}
 		for (unsigned k = 0; k < BURST; k++) {
 			if (hy_engine_input_hinted(e, &crowd[from_of[i + k]].peer, buf[k], lens[k],
 						   sizeof(buf[k]), now, hints[k],
@@ -359,7 +364,7 @@ int main(int argc, char **argv)
 	struct hy_fanout_config fc = {.n_workers = 1, .max_rooms = 16 + rooms + rooms * 9 / 2,
 				      .max_local = cap,
 				      .socket_id = -1};
-	struct hy_fanout *t = hy_fanout_create(&fc, err, sizeof(err));
+	struct hy_fanout *t = table = hy_fanout_create(&fc, err, sizeof(err));
 	struct hy_uid_dir *users = hy_uid_dir_create(0, cap, -1, err, sizeof(err));
 	if (e == NULL || t == NULL || users == NULL)
 		die(err);

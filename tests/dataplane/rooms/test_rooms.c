@@ -367,6 +367,30 @@ START_TEST(table_member_changes_follow_versions)
 }
 END_TEST
 
+/* hy_fanout_prefetch() over more sids than one bulk lookup takes, zeros
+ * and strangers among them: it changes nothing. */
+START_TEST(table_prefetch_changes_nothing)
+{
+	uint64_t sids[40];
+	const struct hy_fanout_room *before[NC];
+	unsigned w = owner(0), i;
+
+	room_set(ROOM, NC, false, 1);
+	for (i = 0; i < NC; i++)
+		before[i] = hy_fanout_room_of(tab[w], cl[i].cred.sid);
+	for (i = 0; i < 40; i++)
+		sids[i] = i % 4 == 0 ? 0 : i % 4 == 1 ? 0x5a5a000000000000ull + i
+						     : cl[i % NC].cred.sid;
+	hy_fanout_prefetch(tab[w], sids, 40);
+	hy_fanout_prefetch(tab[w], sids, 0);
+	for (i = 0; i < NC; i++)
+		ck_assert_ptr_eq(hy_fanout_room_of(tab[w], cl[i].cred.sid), before[i]);
+	for (i = 0; i < NC; i++)
+		if (owner(i) == w)
+			ck_assert_ptr_nonnull(before[i]);
+}
+END_TEST
+
 START_TEST(table_limits_and_clear)
 {
 	struct hy_table_update t = {.op = HY_TABLE_ROOM_SET, .version = 1, .max_members = 2};
@@ -1108,6 +1132,7 @@ static Suite *rooms_suite(void)
 	tcase_add_test(t, table_set_splits_members_by_worker);
 	tcase_add_test(t, table_member_changes_follow_versions);
 	tcase_add_test(t, table_limits_and_clear);
+	tcase_add_test(t, table_prefetch_changes_nothing);
 	suite_add_tcase(s, t);
 	t = tcase_create("relay");
 	tcase_add_checked_fixture(t, setup, teardown);

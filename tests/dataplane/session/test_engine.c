@@ -1123,6 +1123,7 @@ START_TEST(burst_hints_are_checked)
 	const uint8_t *bufs[4] = {b[0], b[1], b[2], b[3]};
 	uint16_t lens[4];
 	uint32_t hints[4];
+	uint64_t sids[4];
 	struct hy_engine_result res;
 	uint64_t unknown;
 
@@ -1137,7 +1138,10 @@ START_TEST(burst_hints_are_checked)
 	lens[1] = tclient_echo(&cl[1], 2, b[1], sizeof(b[1]));
 	lens[2] = tclient_echo(&cl[2], 3, b[2], sizeof(b[2]));
 	lens[3] = tclient_hello(&cl[3], NULL, b[3], sizeof(b[3]));
-	hy_engine_prefetch_burst(eng, bufs, lens, 4, hints);
+	hy_engine_prefetch_burst(eng, bufs, lens, 4, hints, sids);
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert(sids[i] == cl[i].cred.sid);
+	ck_assert(sids[3] == 0);
 	ck_assert_uint_ne(hints[0], HY_ENGINE_NO_HINT);
 	ck_assert_uint_ne(hints[1], HY_ENGINE_NO_HINT);
 	ck_assert_uint_ne(hints[0], hints[1]);
@@ -1161,7 +1165,7 @@ START_TEST(burst_hints_are_checked)
 	/* an absent sid with nothing opened since: dropped without a lookup */
 	lens[0] = tclient_echo(&cl[0], 4, b[0], sizeof(b[0]));
 	b[0][5] ^= 0x5a; /* inside the sid */
-	hy_engine_prefetch_burst(eng, bufs, lens, 1, hints);
+	hy_engine_prefetch_burst(eng, bufs, lens, 1, hints, NULL);
 	ck_assert_int_eq(feed_hinted(&cl[0], b[0], lens[0], hints[0], &res), HY_ENGINE_DROP);
 	ck_assert_int_eq(res.why, HY_R_UNKNOWN_SESSION);
 }
