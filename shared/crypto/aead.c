@@ -87,12 +87,3 @@ void hy_aead_thread_release(void)
 	hy_aead_ipsecmb_thread_release();
 }
 
-void hy_aead_packet_nonce(uint8_t nonce[HY_NONCE_LEN], uint64_t packet_number)
-{
-	nonce[0] = 0;
-	nonce[1] = 0;
-	nonce[2] = 0;
-	nonce[3] = 0;
-	for (unsigned int i = 0; i < 8; i++)
-		nonce[4 + i] = (uint8_t)(packet_number >> (56 - 8 * i));
-}

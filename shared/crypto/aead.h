@@ -11,8 +11,10 @@
 #ifndef HY_CRYPTO_AEAD_H
 #define HY_CRYPTO_AEAD_H
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "proto/limits.h"
 
@@ -60,8 +62,15 @@ int hy_aead_open(const struct hy_aead_ctx *ctx, const uint8_t nonce[HY_NONCE_LEN
 
 /* Data-packet nonce: 4 zero bytes then the 64-bit packet number, big-endian.
  * Keys are per direction, so (key, nonce) never repeats while packet
- * numbers only grow. */
-void hy_aead_packet_nonce(uint8_t nonce[HY_NONCE_LEN], uint64_t packet_number);
+ * numbers only grow.  Inline: every packet sealed or opened builds one. */
+static inline void hy_aead_packet_nonce(uint8_t nonce[HY_NONCE_LEN], uint64_t packet_number)
+{
+	uint64_t be = htobe64(packet_number);
+
+	_Static_assert(HY_NONCE_LEN == 4 + sizeof(be), "nonce: 4 zero bytes and the number");
+	memset(nonce, 0, 4);
+	memcpy(nonce + 4, &be, sizeof(be));
+}
 
 /* Frees the calling thread's per-thread backend state (the ipsec-mb
  * manager, OpenSSL's cipher contexts and the key schedule they cache).
