@@ -2,11 +2,12 @@
  * Worker lcore poll loop (see worker.h).
  *
  * Loop shape, in order: timed tx drain; 1 ms housekeeping (engine timers,
- * counters published); rx bursts on each owned queue, each frame through
- * the net layer and, for our UDP port, the session engine; the inbox
- * (frames handed off by other workers, messages from the control lcore);
- * idle back-off.  Every frame ends in exactly one of: sent, handed off,
- * dropped and counted.
+ * counters published); rx bursts on each owned queue, each burst through
+ * the net layer, then its datagrams' sessions and rooms looked up together,
+ * then each datagram through the session engine, and the room relay once
+ * for the burst; the inbox (frames handed off by other workers, messages
+ * from the control lcore); idle back-off.  Every frame ends in exactly one
+ * of: sent, handed off, dropped and counted.
  */
 #include <errno.h>
 #include <stdio.h>
