@@ -416,7 +416,6 @@ static inline void prefetch_session(const struct hy_engine *e, uint32_t idx, uns
 		rte_prefetch0(p + l);
 }
 
-
 /* ---- memory accounting ------------------------------------------------ */
 
 size_t hy_heap_allocated(void)
