@@ -583,6 +583,12 @@ static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
 							   fm->pkt.payload_len, cap, w->now_ms,
 							   hint, &res);
 
+	/* only a datagram that opened can have queued room traffic (one whose
+	 * reply did not fit is dropped OUT_OF_SPACE after its commands ran) */
+	if (act == HY_ENGINE_CONSUMED || act == HY_ENGINE_REPLY ||
+	    (act == HY_ENGINE_DROP && res.why == HY_R_OUT_OF_SPACE))
+		relay_flush(w, false);
+
 	/* Room traffic the datagram asked for waits in the relay for the
 	 * burst's flush (relay_flush()).  The relay copied what it sends, so a
 	 * consumed datagram's mbuf can carry some of it. */
@@ -686,12 +692,10 @@ static unsigned int rx_queue(struct hy_worker *w, unsigned int i)
 		bufs[k] = payload_of(pkts[k], fm);
 		lens[k] = fm->pkt.payload_len;
 	}
-	hy_engine_prefetch_burst(w->engine, bufs, lens, nu, hints, sids);
-	hy_fanout_prefetch(w->fanout, sids, nu);
-	for (k = 0; k < nu; k++) {
+	if (hy_engine_prefetch_burst(w->engine, bufs, lens, nu, hints, sids) != 0)
+		hy_fanout_prefetch(w->fanout, sids, nu);
+	for (k = 0; k < nu; k++)
 		engine_input(w, pkts[k], meta_of(pkts[k]), hints[k]);
-		relay_flush(w, false);
-	}
 	relay_flush(w, true);
 	/* the owners get this burst's frames now: no hand-off waits for the
 	 * next burst */
@@ -883,8 +887,8 @@ static unsigned int drain_inbox(struct hy_worker *w)
 			lens[nf++] = meta_of(m)->pkt.payload_len;
 		}
 	}
-	hy_engine_prefetch_burst(w->engine, bufs, lens, nf, hints, sids);
-	hy_fanout_prefetch(w->fanout, sids, nf);
+	if (hy_engine_prefetch_burst(w->engine, bufs, lens, nf, hints, sids) != 0)
+		hy_fanout_prefetch(w->fanout, sids, nf);
 	for (i = nf = 0; i < n; i++) {
 		uintptr_t v = (uintptr_t)objs[i];
 
@@ -896,7 +900,6 @@ static unsigned int drain_inbox(struct hy_worker *w)
 
 			w->st.v[HY_ST_handoff_in]++;
 			engine_input(w, m, meta_of(m), hints[nf++]);
-			relay_flush(w, false);
 		}
 	}
 	relay_flush(w, true);

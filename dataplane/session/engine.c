@@ -1368,26 +1368,31 @@ static void clock_advance(struct hy_engine *e, uint64_t now_ms)
 		e->wheel_ms = e->now_ms; /* the wheel starts at the first time seen */
 }
 
-void hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
-			      const uint16_t *lens, unsigned n, uint32_t *hints, uint64_t *sids_out)
+unsigned hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
+				  const uint16_t *lens, unsigned n, uint32_t *hints, uint64_t *sids_out)
 {
 	const void *keys[LOOKUP_CHUNK];
 	uint64_t sids[LOOKUP_CHUNK];
 	void *data[LOOKUP_CHUNK];
 	unsigned at[LOOKUP_CHUNK]; /* the datagram of sids[j] */
 	uint32_t absent = HINT_ABSENT | (uint32_t)(e->session_adds & HINT_ADDS_MASK);
-	unsigned i = 0, j, m;
+	const uint8_t data_prefix = hy_pkt_prefix(HY_PKT_DATA);
+	const uint8_t disconnect_prefix = hy_pkt_prefix(HY_PKT_DISCONNECT);
+	unsigned i = 0, j, m, looked = 0;
 	uint64_t hits;
 
 	while (i < n) {
-		/* the next chunk's sealed packets of our sessions */
+		/* the next chunk's sealed packets of our sessions (the first
+		 * byte turns most garbage away before the header is read) */
 		for (m = 0; i < n && m < LOOKUP_CHUNK; i++) {
 			struct hy_pkt_header h;
 
 			hints[i] = HY_ENGINE_NO_HINT;
 			if (sids_out != NULL)
 				sids_out[i] = 0;
-			if (hy_pkt_header_decode(bufs[i], lens[i], &h) != HY_R_OK ||
+			if (lens[i] == 0 ||
+			    (bufs[i][0] != data_prefix && bufs[i][0] != disconnect_prefix) ||
+			    hy_pkt_header_decode(bufs[i], lens[i], &h) != HY_R_OK ||
 			    (e->cfg.n_workers > 1 &&
 			     hy_engine_owner(h.sid, e->cfg.n_workers) != e->cfg.worker_id))
 				continue;
@@ -1397,6 +1402,7 @@ void hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
 			if (sids_out != NULL)
 				sids_out[i] = h.sid;
 		}
+		looked += m;
 		if (m == 0 || rte_hash_lookup_bulk_data(e->sessions_h, keys, m, &hits, data) < 0)
 			continue;
 		for (j = 0; j < m; j++) {
@@ -1408,6 +1414,7 @@ void hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
 			}
 		}
 	}
+	return looked;
 }
 
 enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer *from,

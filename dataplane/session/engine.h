@@ -319,10 +319,11 @@ enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer 
  * Writes one opaque hint per datagram into hints[i] and, when sids is not
  * NULL, the session id it looked up into sids[i] (0 for none: the caller
  * may prefetch what it keeps per session, hy_fanout_prefetch()).  Reads
- * only the headers; changes nothing.
+ * only the headers; changes nothing.  Returns how many datagrams it looked
+ * up (0 for a burst of garbage: nothing more to prefetch).
  */
-void hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
-			      const uint16_t *lens, unsigned n, uint32_t *hints, uint64_t *sids);
+unsigned hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *bufs,
+				  const uint16_t *lens, unsigned n, uint32_t *hints, uint64_t *sids);
 
 /*
  * hy_engine_input() for a datagram of a burst hy_engine_prefetch_burst()
