@@ -7,7 +7,10 @@
  *   mode % 3 == 1  the bytes are a DATA plaintext the live client seals
  *                  (reaches frame and command handling authenticated);
  *   mode % 3 == 2  a datagram whose header carries the live session's id
- *                  (reaches the replay window and the tag check).
+ *                  (reaches the replay window and the tag check);
+ *   mode & 0x80    the datagram goes the worker's burst way: its header read
+ *                  by hy_engine_prefetch_burst(), then hy_engine_input_hinted()
+ *                  with the hint (the same invariants hold).
  * Invariants: no crash; the live session survives, unless its reliable
  * stream was inconsistent (then it is closed PROTOCOL_ERROR, everything it
  * held goes back to the pool, and a new session is opened for the next
@@ -99,10 +102,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool authentic = false;
 	unsigned tx0 = rec.n_tx;
 	static uint64_t broken0;
+	uint32_t hint = HY_ENGINE_NO_HINT;
+	bool hinted;
 
 	if (size < 1 || size > HY_MAX_DATAGRAM + 16)
 		return 0;
 	mode = data[0] % 3u;
+	hinted = (data[0] & 0x80) != 0;
 	data++;
 	size--;
 	if (buf == NULL && (buf = malloc(cap)) == NULL)
@@ -124,7 +130,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
-	enum hy_engine_action a = hy_engine_input(eng, &cl.peer, buf, len, cap, now, &res);
+	if (hinted) {
+		const uint8_t *bufs[1] = {buf};
+		uint64_t sid;
+
+		if (hy_engine_prefetch_burst(eng, bufs, &len, 1, &hint, &sid) > 1)
+			fail("prefetch looked up more than it was given");
+	}
+	enum hy_engine_action a = hy_engine_input_hinted(eng, &cl.peer, buf, len, cap, now, hint,
+							 &res);
 	switch (a) {
 	case HY_ENGINE_REPLY:
 		if (res.reply_len == 0 || res.reply_len > cap)
