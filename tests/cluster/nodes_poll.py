@@ -79,11 +79,26 @@ def parse(argv):
     return opts, urls
 
 
+def poll_until(o, check, gave_up):
+    """Calls check() every --interval-ms until it returns (None, line):
+    prints line, 0.  After --timeout prints gave_up and the last reason
+    check() gave: 1."""
+    deadline = time.monotonic() + o["timeout"]
+    while True:
+        why, line = check()
+        if why is None:
+            print(line)
+            return 0
+        if time.monotonic() >= deadline:
+            print(f"{gave_up} after {o['timeout']:g} s: {why}")
+            return 1
+        time.sleep(o["interval_ms"] / 1000.0)
+
+
 def agree(o, urls, tok):
     start = o["since"] if o["since"] is not None else now_ms()
-    deadline = time.monotonic() + o["timeout"]
-    why = "not polled yet"
-    while True:
+
+    def check():
         t_poll = now_ms()
         views = [get(u, tok) for u in urls]
         why = None
@@ -119,13 +134,9 @@ def agree(o, urls, tok):
                 why = f"leader {leader} in term {term}, expected term {o['term']}"
             elif o["ids"] is not None and leader not in o["ids"]:
                 why = f"leader {leader} is not one of the nodes asked"
-        if why is None:
-            print(f"leader={leader} term={term} ms={t_poll - start}")
-            return 0
-        if time.monotonic() >= deadline:
-            print(f"no agreement after {o['timeout']:g} s: {why}")
-            return 1
-        time.sleep(o["interval_ms"] / 1000.0)
+        return why, f"leader={leader} term={term} ms={t_poll - start}"
+
+    return poll_until(o, check, "no agreement")
 
 
 def watch(o, urls, tok):
@@ -149,8 +160,8 @@ def watch(o, urls, tok):
 
 def gone(o, urls, tok):
     start = now_ms()
-    deadline = time.monotonic() + o["timeout"]
-    while True:
+
+    def check():
         left = []
         for u in urls:
             v = get(u, tok)
@@ -160,13 +171,9 @@ def gone(o, urls, tok):
             for n in v.get("nodes") or []:
                 if int(n.get("id", 0)) == o["id"] and n.get("state") == "ONLINE":
                     left.append(f"{u} lists node {o['id']} ONLINE (age {n.get('ageMs')} ms)")
-        if not left:
-            print(f"ms={now_ms() - start}")
-            return 0
-        if time.monotonic() >= deadline:
-            print(f"still there after {o['timeout']:g} s: {'; '.join(left)}")
-            return 1
-        time.sleep(o["interval_ms"] / 1000.0)
+        return ("; ".join(left) if left else None), f"ms={now_ms() - start}"
+
+    return poll_until(o, check, "still there")
 
 
 def main():

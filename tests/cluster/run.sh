@@ -124,30 +124,37 @@ client() {
 echoes() { grep -c '^echo [0-9]*: rtt' "$1" 2>/dev/null || true; }
 more_echoes() { (($(echoes "$1") >= $2)); }
 
+# survivors_elect VERB DONE: takes the leader L out with `devnet VERB`; both
+# survivors must name the same new leader, one of them, in a newer term.
+# Sets s1 s2 (the survivors), t0 (when VERB ran), nl nt (the new leader and
+# term); measures VERB_new_leader_ms; ends the scenario if no leader comes.
+survivors_elect() {
+  local ms
+  read -r s1 s2 <<<"$(others "$L" | tr "\n" " ")"
+  t0=$(now_ms)
+  "$devnet" "$1" "$L" --name "$name"
+  if ! out=$(poll agree --since "$t0" --timeout 30 --not-leader "$L" --min-term "$T" \
+               --ids "$s1,$s2" "$(url "$s1")" "$(url "$s2")"); then
+    fail "$2 leader $L: $out"
+    exit 1
+  fi
+  [[ $out =~ leader=([0-9]+)\ term=([0-9]+)\ ms=([0-9]+) ]]
+  nl=${BASH_REMATCH[1]} nt=${BASH_REMATCH[2]} ms=${BASH_REMATCH[3]}
+  measure "${1}_new_leader_ms" "$ms"
+  if ((ms <= 10000)); then
+    ok "$2 leader $L: nodes $s1 and $s2 agree on leader $nl, term $nt (> $T) after $ms ms"
+  else
+    fail "$2 leader $L: a new leader only after $ms ms ($out)"
+  fi
+}
+
 cluster || { fail "no cluster after up"; exit 1; }
 L=$leader T=$term
 echo "leader $L, term $T"
 
 case $scenario in
 failover-kill)
-  read -r s1 s2 <<<"$(others "$L" | tr "\n" " ")"
-  t0=$(now_ms)
-  "$devnet" kill "$L" --name "$name"
-  # both survivors name the same new leader, one of them, in a newer term
-  if out=$(poll agree --since "$t0" --timeout 30 --not-leader "$L" --min-term "$T" \
-             --ids "$s1,$s2" "$(url "$s1")" "$(url "$s2")"); then
-    [[ $out =~ leader=([0-9]+)\ term=([0-9]+)\ ms=([0-9]+) ]]
-    nl=${BASH_REMATCH[1]} nt=${BASH_REMATCH[2]} ms=${BASH_REMATCH[3]}
-    measure kill_new_leader_ms "$ms"
-    if ((ms <= 10000)); then
-      ok "killed leader $L: nodes $s1 and $s2 agree on leader $nl, term $nt (> $T) after $ms ms"
-    else
-      fail "killed leader $L: a new leader only after $ms ms ($out)"
-    fi
-  else
-    fail "killed leader $L: $out"
-    exit 1
-  fi
+  survivors_elect kill killed
   # the dead node leaves both views (after T of silence at the new leader)
   t1=$(now_ms)
   if out=$(poll gone --timeout 30 --id "$L" "$(url "$s1")" "$(url "$s2")"); then
@@ -192,23 +199,7 @@ failover-kill)
   ;;
 
 pause-resume)
-  read -r s1 s2 <<<"$(others "$L" | tr "\n" " ")"
-  t0=$(now_ms)
-  "$devnet" pause "$L" --name "$name"
-  if out=$(poll agree --since "$t0" --timeout 30 --not-leader "$L" --min-term "$T" \
-             --ids "$s1,$s2" "$(url "$s1")" "$(url "$s2")"); then
-    [[ $out =~ leader=([0-9]+)\ term=([0-9]+)\ ms=([0-9]+) ]]
-    nl=${BASH_REMATCH[1]} nt=${BASH_REMATCH[2]} ms=${BASH_REMATCH[3]}
-    measure pause_new_leader_ms "$ms"
-    if ((ms <= 10000)); then
-      ok "paused leader $L: nodes $s1 and $s2 agree on leader $nl, term $nt (> $T) after $ms ms"
-    else
-      fail "paused leader $L: a new leader only after $ms ms ($out)"
-    fi
-  else
-    fail "paused leader $L: $out"
-    exit 1
-  fi
+  survivors_elect pause paused
   t1=$(now_ms)
   "$devnet" resume "$L" --name "$name"
   # all three, the old leader included, name the new leader and its term
