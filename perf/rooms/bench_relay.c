@@ -339,6 +339,19 @@ int main(int argc, char **argv)
 			MAX_FANOUT, MAX_ROOMS);
 		return 2;
 	}
+	if (only != NULL) {
+		char fan_name[32];
+
+		snprintf(fan_name, sizeof(fan_name), "relay_1to%u", fanout);
+		if (strcmp(only, "relay_1to1") != 0 && strcmp(only, "relay_1to1_quiet") != 0 &&
+		    strcmp(only, fan_name) != 0 && strcmp(only, "relay_1to1_rooms") != 0 &&
+		    strcmp(only, "relay_1to8_rooms") != 0) {
+			fprintf(stderr, "bench_relay: --only %s: not a scenario (relay_1to1, "
+				"relay_1to1_quiet, %s, relay_1to1_rooms, relay_1to8_rooms)\n",
+				only, fan_name);
+			return 2;
+		}
+	}
 	if (cpu < 0)
 		cpu = sched_getcpu();
 	{
