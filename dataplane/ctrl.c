@@ -133,6 +133,7 @@ struct ctrl {
 	uint64_t next_stats_ms;
 	uint64_t next_rotate_ms;
 	unsigned int signals;
+	uint64_t busy_ns;          /* in passes that found work (busy_us) */
 	bool draining;
 	bool closing;
 	bool stop;
@@ -477,6 +478,7 @@ static void timers(struct ctrl *c)
 			send_stats(c);
 		}
 		c->st.v[HY_ST_sessions] = 0; /* the workers own the gauge */
+		c->st.v[HY_ST_busy_us] = c->busy_ns / 1000;
 		hy_stats_publish(dp->stats, c->lcore_id, &c->st, mono_ns());
 		c->next_stats_ms = c->now_ms + HY_CTRL_STATS_MS;
 	}
@@ -500,7 +502,9 @@ int hy_ctrl_run(struct hy_dp *dp)
 	hy_stats_claim(dp->stats, c.lcore_id, HY_STATS_ROLE_MAIN);
 
 	while (!c.stop && !atomic_load(&dp->quit)) {
-		c.now_ms = mono_ms();
+		uint64_t start_ns = mono_ns();
+
+		c.now_ms = start_ns / 1000000;
 		work = 0;
 		for (i = 0; i < dp->nb_workers; i++)
 			work += forward_events(&c, dp->workers[i]);
@@ -508,6 +512,7 @@ int hy_ctrl_run(struct hy_dp *dp)
 		timers(&c);
 		run_state(&c);
 		if (work != 0) {
+			c.busy_ns += mono_ns() - start_ns;
 			idle = 0;
 			continue;
 		}

@@ -8,7 +8,7 @@
  * Start-up is staged, each stage undone in reverse order on failure and at
  * exit: config -> EAL -> cluster keys -> packet memory -> ports -> one
  * engine per worker -> rings to the control plane -> stats region ->
- * telemetry -> workers launched; the main lcore then runs the control loop
+ * telemetry -> memory pre-faulted -> workers launched; the main lcore then runs the control loop
  * (ctrl.c) until the node has drained or is told to stop.
  */
 #include <arpa/inet.h>
@@ -35,6 +35,7 @@
 #include "ctrl.h"
 #include "dp.h"
 #include "engine.h"
+#include "memory.h"
 #include "net/net.h"
 #include "port.h"
 #include "ring/link.h"
@@ -536,6 +537,24 @@ int main(int argc, char **argv)
 	if (hy_ctrl_signals() != 0) {
 		ret = EXIT_SUCCESS;
 		goto unwind;
+	}
+
+	/* stage: memory backed before the first packet (memory.h) */
+	{
+		struct timespec t0, t1;
+		size_t bytes;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = hy_memory_prefault(&bytes);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (rc != 0)
+			printf(PROG ": memory not pre-faulted (%s): first use of "
+			       "each page will fault on the workers\n",
+			       strerror(-rc));
+		else
+			printf(PROG ": memory: %zu MiB pre-faulted in %ld ms\n",
+			       bytes >> 20, (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+					      (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	}
 
 	/* stage: workers */

@@ -67,6 +67,7 @@
 	X(ring_bad,        "messages from the control plane refused") \
 	X(idle_sleeps,     "times the lcore slept for lack of work") \
 	X(busy_polls,      "poll iterations that found work") \
+	X(busy_us,         "microseconds spent in poll iterations that found work (load = its rate / 10^6)") \
 	X(sessions,        "sessions owned by this lcore (gauge)") \
 	X(sessions_opened, "sessions opened") \
 	X(sessions_closed, "sessions closed") \

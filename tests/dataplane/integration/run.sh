@@ -40,6 +40,7 @@ case $case in
 esac
 # The data plane alone: counters and logs are its own, and hayate-cli mints
 # its tickets from the key file (tests/node/ covers the whole node).
+started_ns=$(date +%s%N)
 "$devnet" up --name "$name" --build "$build" --no-controlplane "${opts[@]}"
 state=/run/hayate-devnet/$name
 pid=$(cat "$state/dataplane.pid")
@@ -53,7 +54,21 @@ case $case in
   cli) in_ns "$build/client/hayate-cli" echo --count 3 --interval-ms 50 || status=1 ;;
   rebind) in_ns "$client" rebind || status=1 ;;
   idle) in_ns "$client" idle 2000 || status=1 ;;
-  many) in_ns "$client" many 1000 || status=1 ;;
+  many)
+    in_ns "$client" many 1000 || status=1
+    # the worker's load counter: 1,000 handshakes took some of its time,
+    # and it cannot have been busy for longer than the node has existed
+    sleep 0.1 # one publish interval (~1 ms) and then some
+    busy=$("$build/dataplane/hayate-dpstat" --shm "/hayate-devnet-$name" --lcore 1 busy_us | awk '{ print $2 }')
+    lived=$((($(date +%s%N) - started_ns) / 1000))
+    echo "worker busy ${busy} us of the node's ${lived} us"
+    if ! [[ $busy =~ ^[0-9]+$ ]] || ((busy == 0 || busy >= lived)); then
+      echo "FAIL: worker busy_us '$busy' not in (0, $lived)"; status=1
+    fi
+    # the memory stage backed the heap before the first packet
+    grep -E 'memory: [1-9][0-9]* MiB pre-faulted' "$state/dataplane.log" ||
+      { echo "FAIL: memory not pre-faulted"; status=1; }
+    ;;
   hostile) in_ns "$client" hostile || status=1 ;;
   ipv6)
     in_ns "$client" echo6 3 || status=1
