@@ -26,6 +26,7 @@ cleanup() {
   # execs into the client, so these pids are the clients themselves
   for p in "${bg[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   "$devnet" down --name "$name" >/dev/null 2>&1 || true
+  perf_memory_release # what the loadgen case reserved, if anything
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
@@ -39,7 +40,16 @@ opts=()
 impair_spec=loss=0.2,dup=0.1,reorder=0.1,delay=5ms,jitter=20ms,seed=1
 [[ $case == impair || $case == room-impair ]] && opts=(--impair "$impair_spec")
 memif_sock=/tmp/hy-node-$name.sock
-[[ $case == loadgen ]] && opts=(--memif "$memif_sock")
+# perf_memory_*: the loadgen case takes its memory the way perf/bench does,
+# hugepages when the kernel gives them (devnet --hugepages), else 4 KiB
+source "$src/perf/common/memory.sh"
+if [[ $case == loadgen ]]; then
+  opts=(--memif "$memif_sock")
+  # the node (devnet's default -m, 375 MB) and the generator (256)
+  perf_memory_choose auto 700 || fail "perf_memory_choose auto"
+  [[ $PERF_MEMORY == hugepages ]] && opts+=(--hugepages)
+  echo "memory: $PERF_MEMORY"
+fi
 "$devnet" up --name "$name" --build "$build" "${opts[@]}"
 eval "$("$devnet" env --name "$name")"
 dp_pid=$(cat "$state/dataplane.pid")
@@ -309,8 +319,9 @@ case $case in
     # hayate-loadgen on the node's memif port (as perf/bench drives it),
     # briefly: a connect storm, rooms of 3 with broadcasts, a garbage flood
     lg() {
-      ip netns exec "hayate-$name-node" "$build/perf/loadgen/hayate-loadgen" -l 0 --no-huge \
-        -m 256 --no-pci --file-prefix="hy-node-$name-lg" \
+      # shellcheck disable=SC2046 # EAL's memory options are several words
+      ip netns exec "hayate-$name-node" "$build/perf/loadgen/hayate-loadgen" -l 0 \
+        $(perf_eal_memory 256) --no-pci --file-prefix="hy-node-$name-lg" \
         --vdev "net_memif0,role=client,socket=$memif_sock" --log-level=lib.eal:error -- \
         --node-ip 198.18.0.1 --key-file "$state/cluster.key" "$@" 2>&1
     }
