@@ -6,13 +6,20 @@
  *   engine_echo        authenticated ECHO in, sealed ECHO response out
  *   engine_command_up  authenticated 64-byte command in, passed to ops
  *   engine_connect     CONNECT in (token opened), CHALLENGE out
- *   engine_handshake   CONNECT + RESPONSE (cookie, token, new session, ACCEPT)
+ *   engine_handshake   CONNECT + RESPONSE (cookie, token, new session, ACCEPT),
+ *                      4096 sessions made and closed again each round: the
+ *                      same slots every round, warm in the caches
+ *   engine_handshake_fresh  the same into a table of 65536 (a devnet node's)
+ *                      that keeps them: each round's sessions on memory no
+ *                      session has used, as in a connect storm
  *   engine_key_expand  one AES-128-GCM key expansion (ipsec-mb)
  *   engine_bytes_per_session  allocator bytes per session slot
  *
  * Client packets are built (with OpenSSL) before each timed round; a round
  * times only the copy of the datagram into the receive buffer and the call.
- * Prints one "BENCH ..." line per result (median of the rounds).
+ * Prints one "BENCH ..." line per result (median of the rounds).  Memory is
+ * 4 KiB pages (--no-huge) unless --hugepages: the fresh handshake costs
+ * several times more on 4 KiB pages in a VM (TLB misses on every new page).
  */
 #include <getopt.h>
 #include <sched.h>
@@ -20,10 +27,15 @@
 #include <rte_cycles.h>
 
 #include "bench_median.h"
+#include "memory.h"
 #include "sess_harness.h"
 
 #define BATCH 4096u
 #define MAX_ROUNDS 64
+/* engine_handshake_fresh: a devnet node's table, filled a batch a round
+ * up to 15/16 of it (a fuller cuckoo table makes inserts dearer) */
+#define FRESH_TABLE 65536u
+#define FRESH_ROUNDS 15
 
 static struct harness_node node;
 static struct recorder rec; /* unused by the bench ops, kept for the config */
@@ -126,7 +138,7 @@ static void report(const char *name, double *cyc_per_op, int rounds, double hz)
 
 int main(int argc, char **argv)
 {
-	int rounds = 11, cpu = -1, opt;
+	int rounds = 11, cpu = -1, opt, huge = 0;
 	/* One worker's table of a two-worker node with dataplane.max_sessions
 	 * 1 Mi: half of it plus the eighth of headroom worker.c gives. */
 	uint32_t mem_sessions = (1u << 20) / 2 + (1u << 20) / 16;
@@ -134,6 +146,7 @@ int main(int argc, char **argv)
 		{"rounds", required_argument, NULL, 'r'},
 		{"cpu", required_argument, NULL, 'c'},
 		{"sessions", required_argument, NULL, 's'},
+		{"hugepages", no_argument, NULL, 'H'},
 		{NULL, 0, NULL, 0},
 	};
 
@@ -144,8 +157,11 @@ int main(int argc, char **argv)
 			cpu = atoi(optarg);
 		else if (opt == 's')
 			mem_sessions = (uint32_t)strtoul(optarg, NULL, 10);
+		else if (opt == 'H')
+			huge = 1;
 		else {
-			fprintf(stderr, "usage: %s [--rounds N] [--cpu N] [--sessions N]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--rounds N] [--cpu N] [--sessions N] [--hugepages]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -159,12 +175,23 @@ int main(int argc, char **argv)
 		char lcores[32], prefix[64];
 		snprintf(lcores, sizeof(lcores), "%d", cpu);
 		snprintf(prefix, sizeof(prefix), "--file-prefix=hy-bench-engine-%d", (int)getpid());
-		char *eal[] = {argv[0], "-l", lcores, "--no-huge", "-m", "2048", "--no-pci",
-			       "--no-shconf", prefix, "--log-level=lib.eal:error", NULL};
-		if (rte_eal_init(10, eal) < 0) {
+		/* hugepages: taken as the tables need them (no -m), unlinked so
+		 * a killed run leaves none behind */
+		char *eal_4k[] = {argv[0], "-l", lcores, "--no-huge", "-m", "2048", "--no-pci",
+				  "--no-shconf", prefix, "--log-level=lib.eal:error", NULL};
+		char *eal_huge[] = {argv[0], "-l", lcores, "--huge-unlink", "--no-pci",
+				    "--no-shconf", prefix, "--log-level=lib.eal:error", NULL};
+		if (huge ? rte_eal_init(8, eal_huge) < 0 : rte_eal_init(10, eal_4k) < 0) {
 			fprintf(stderr, "bench_engine: EAL init failed\n");
 			return 1;
 		}
+	}
+	/* as the data plane does before its first packet (memory.h) */
+	{
+		size_t bytes;
+
+		if (hy_memory_prefault(&bytes) != 0)
+			fprintf(stderr, "bench_engine: memory not pre-faulted\n");
 	}
 	if (harness_node_init(&node, now) < 0)
 		return 1;
@@ -262,6 +289,37 @@ int main(int argc, char **argv)
 	report("engine_connect", vc, rounds, hz);
 	report("engine_handshake", v, rounds, hz);
 	hy_engine_destroy(e);
+
+	/* The same handshakes into a table that keeps its sessions. */
+	{
+		double vf[FRESH_ROUNDS];
+
+		e = make_engine(FRESH_TABLE, FRESH_TABLE);
+		for (unsigned r = 0; r < FRESH_ROUNDS; r++) {
+			for (unsigned i = 0; i < BATCH; i++) {
+				if (tclient_init(&clients[i], &node, T_NODE, T_KEY_ID,
+						 now / 1000 + 3600, "bench", (uint8_t)i,
+						 (uint16_t)(1024 + i)) < 0)
+					return 1;
+				batch[i].len = tclient_hello(&clients[i], NULL, batch[i].b,
+							     sizeof(batch[i].b));
+			}
+			uint64_t cc = run(e, batch, clients, BATCH, false, HY_ENGINE_REPLY,
+					  cookie_of);
+			for (unsigned i = 0; i < BATCH; i++)
+				batch2[i].len = tclient_hello(&clients[i], cookie_of[i], batch2[i].b,
+							      sizeof(batch2[i].b));
+			vf[r] = (double)(cc + run(e, batch2, clients, BATCH, false,
+						  HY_ENGINE_REPLY, NULL)) / BATCH;
+		}
+		if (hy_engine_stats(e)->sessions != FRESH_ROUNDS * BATCH) {
+			fprintf(stderr, "bench_engine: fresh handshakes: %u sessions, %u wanted\n",
+				(unsigned)hy_engine_stats(e)->sessions, FRESH_ROUNDS * BATCH);
+			return 1;
+		}
+		report("engine_handshake_fresh", vf, FRESH_ROUNDS, hz);
+		hy_engine_destroy(e);
+	}
 
 	/* Key expansion, the cost a cache of expanded keys pays on a miss. */
 	{
