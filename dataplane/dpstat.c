@@ -5,11 +5,15 @@
  *   hayate-dpstat [--shm NAME] [--lcore N] [--all] [NAME...]
  *   hayate-dpstat [--shm NAME] --summary
  *   hayate-dpstat [--shm NAME] --wait-ready SECONDS
+ *   hayate-dpstat [--shm NAME] --load SECONDS
  *
  * Default output: "name value" per non-zero counter, summed over lcores
  * (--all: every counter).  With NAMEs: exactly those, in that order, 0 for
  * a name the region does not have.  The region's own names are used, so
- * this tool reads any layout-1 region whatever its counter list.
+ * this tool reads any layout-1 region whatever its counter list.  --load:
+ * each lcore's share of time in polls that found work (busy_us) over the
+ * next SECONDS, divided by the time between the lcore's own publishes (the
+ * main lcore publishes once a second, so give it two or more).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -25,6 +29,7 @@ static void usage(FILE *f)
 		"Usage: hayate-dpstat [--shm NAME] [--lcore N] [--all] [COUNTER...]\n"
 		"       hayate-dpstat [--shm NAME] --summary\n"
 		"       hayate-dpstat [--shm NAME] --wait-ready SECONDS\n"
+		"       hayate-dpstat [--shm NAME] --load SECONDS\n"
 		"NAME defaults to $HAYATE_STATS_SHM, else /hayate-stats.\n");
 }
 
@@ -46,6 +51,60 @@ static const char *find_value(const struct hy_stats_region *r,
 	return NULL;
 }
 
+static const char *role_name(enum hy_stats_role role)
+{
+	return role == HY_STATS_ROLE_MAIN ? "main" : role == HY_STATS_ROLE_WORKER ? "worker" : "?";
+}
+
+/* Every lcore's load over the next `seconds`: "lcore L ROLE load X". */
+static int print_load(const struct hy_stats_region *r, double seconds)
+{
+	unsigned int b, n = hy_stats_counter_count(r), nb = hy_stats_blocks(r), id = n;
+	uint64_t *v = calloc(n, sizeof(*v)), *busy0 = calloc(nb, sizeof(uint64_t)),
+		 *ns0 = calloc(nb, sizeof(uint64_t));
+	struct timespec ts = { (time_t)seconds,
+			       (long)((seconds - (double)(time_t)seconds) * 1e9) };
+	char name[HY_STATS_NAME_LEN];
+	int shown = 0;
+
+	for (b = 0; b < n; b++)
+		if (strcmp(hy_stats_counter_name(r, b, name, sizeof(name)), "busy_us") == 0)
+			id = b;
+	if (v == NULL || busy0 == NULL || ns0 == NULL || id == n) {
+		fprintf(stderr, "hayate-dpstat: %s\n", id == n ?
+			"this data plane has no busy_us counter" : "out of memory");
+		free(v);
+		free(busy0);
+		free(ns0);
+		return 1;
+	}
+	for (b = 0; b < nb; b++)
+		if (!hy_stats_read_stamped(r, b, v, n, NULL, &ns0[b]))
+			ns0[b] = UINT64_MAX; /* unused block */
+		else
+			busy0[b] = v[id];
+	nanosleep(&ts, NULL);
+	for (b = 0; b < nb; b++) {
+		enum hy_stats_role role;
+		uint64_t ns;
+
+		if (ns0[b] == UINT64_MAX || !hy_stats_read_stamped(r, b, v, n, &role, &ns))
+			continue;
+		shown++;
+		if (ns <= ns0[b]) {
+			printf("lcore %u %s load n/a (no new counters in %.1f s)\n", b,
+			       role_name(role), seconds);
+			continue;
+		}
+		printf("lcore %u %s load %.3f\n", b, role_name(role),
+		       (double)(v[id] - busy0[b]) * 1e3 / (double)(ns - ns0[b]));
+	}
+	free(v);
+	free(busy0);
+	free(ns0);
+	return shown ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -54,6 +113,7 @@ int main(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "summary", no_argument, NULL, 'S' },
 		{ "wait-ready", required_argument, NULL, 'w' },
+		{ "load", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -63,7 +123,7 @@ int main(int argc, char **argv)
 	uint64_t *sum, *one;
 	unsigned int i, b, n;
 	long lcore = -1;
-	double wait_s = -1;
+	double wait_s = -1, load_s = -1;
 	int opt, all = 0, summary = 0;
 	char err[256], name[HY_STATS_NAME_LEN];
 
@@ -76,6 +136,14 @@ int main(int argc, char **argv)
 		case 'a': all = 1; break;
 		case 'S': summary = 1; break;
 		case 'w': wait_s = strtod(optarg, NULL); break;
+		case 'L':
+			load_s = strtod(optarg, NULL);
+			if (!(load_s > 0 && load_s <= 3600)) {
+				fprintf(stderr, "hayate-dpstat: --load: seconds in (0, 3600], "
+					"got '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -108,6 +176,12 @@ int main(int argc, char **argv)
 	if (r == NULL) {
 		fprintf(stderr, "hayate-dpstat: %s\n", err);
 		return 1;
+	}
+	if (load_s > 0) {
+		int rc = print_load(r, load_s);
+
+		hy_stats_destroy(r);
+		return rc;
 	}
 	h = hy_stats_hdr_ro(r);
 	n = hy_stats_counter_count(r);

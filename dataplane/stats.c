@@ -236,9 +236,16 @@ void hy_stats_publish(struct hy_stats_region *r, unsigned int lcore_id,
 bool hy_stats_read(const struct hy_stats_region *r, unsigned int block_id,
 	uint64_t *values, unsigned int n, enum hy_stats_role *role)
 {
+	return hy_stats_read_stamped(r, block_id, values, n, role, NULL);
+}
+
+bool hy_stats_read_stamped(const struct hy_stats_region *r, unsigned int block_id,
+	uint64_t *values, unsigned int n, enum hy_stats_role *role,
+	uint64_t *publish_ns)
+{
 	const struct hy_stats_shm_hdr *h = r->base;
 	const struct hy_stats_block *b;
-	uint64_t s1, s2;
+	uint64_t s1, s2, stamp;
 	int tries;
 
 	if (block_id >= r->n_blocks)
@@ -253,11 +260,14 @@ bool hy_stats_read(const struct hy_stats_region *r, unsigned int block_id,
 		if (s1 & 1)
 			continue;
 		memcpy(values, b->values, (size_t)n * sizeof(*values));
+		stamp = b->publish_ns;
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&b->seq, memory_order_relaxed);
 		if (s1 == s2) {
 			if (role != NULL)
 				*role = b->role;
+			if (publish_ns != NULL)
+				*publish_ns = stamp;
 			return true;
 		}
 	}

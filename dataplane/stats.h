@@ -248,5 +248,10 @@ const char *hy_stats_counter_name(const struct hy_stats_region *r,
  * block block_id; false when unused or never stable. */
 bool hy_stats_read(const struct hy_stats_region *r, unsigned int block_id,
 	uint64_t *values, unsigned int n, enum hy_stats_role *role);
+/* The same, and when the copy was published (the block's publish_ns, read
+ * under the same seqlock): what a rate over two reads divides by. */
+bool hy_stats_read_stamped(const struct hy_stats_region *r, unsigned int block_id,
+	uint64_t *values, unsigned int n, enum hy_stats_role *role,
+	uint64_t *publish_ns);
 
 #endif /* HY_DP_STATS_H */

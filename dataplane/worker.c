@@ -100,6 +100,7 @@ struct hy_worker {
 	uint64_t base_ms;
 	uint64_t base_tsc;
 	uint64_t tsc_per_ms;
+	uint64_t base_mono_ns; /* CLOCK_MONOTONIC at base_tsc: counters' stamps */
 	uint64_t busy_tsc;  /* TSC cycles in polls that found work (busy_us) */
 	uint32_t resync_seq;
 	uint32_t resync_count;
@@ -947,6 +948,7 @@ static void publish(struct hy_worker *w, uint64_t tsc)
 	const struct hy_engine_stats *es = hy_engine_stats(w->engine);
 	struct hy_stats_counters *c = &w->st;
 	unsigned int i;
+	uint64_t d;
 
 	for (i = 0; i < HY_NET_DROP_COUNT; i++)
 		c->v[HY_ST_NET_DROP_BASE + i] = w->net.drops[i];
@@ -995,8 +997,10 @@ static void publish(struct hy_worker *w, uint64_t tsc)
 	c->v[HY_ST_busy_us] = w->busy_tsc / w->tsc_per_ms * 1000 +
 		w->busy_tsc % w->tsc_per_ms * 1000 / w->tsc_per_ms;
 	publish_rooms(w, c);
-	hy_stats_publish(w->dp->stats, w->lcore_id, c,
-			 (tsc - w->base_tsc) * 1000000ull / w->tsc_per_ms);
+	/* CLOCK_MONOTONIC from the TSC, split so it cannot overflow */
+	d = tsc - w->base_tsc;
+	hy_stats_publish(w->dp->stats, w->lcore_id, c, w->base_mono_ns +
+			 d / w->tsc_per_ms * 1000000ull + d % w->tsc_per_ms * 1000000ull / w->tsc_per_ms);
 }
 
 /* ---- loop ------------------------------------------------------------------- */
@@ -1302,6 +1306,8 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	w->base_tsc = rte_rdtsc();
 	w->base_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	w->base_mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
 	w->now_ms = w->base_ms;
 

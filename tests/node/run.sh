@@ -346,10 +346,20 @@ case $case in
       echo "ok: every reliable notification acknowledged ($(dp retransmits) resent)" ||
       fail "reliable units still held after the relay run: pool $held bytes, $dead sessions dead"
     d0=$(dp drops)
-    out=$(lg --mode flood --seconds 1 --interval-ms 250) || fail "loadgen flood: $out"
+    # the worker's load over a window the flood falls into (hayate-dpstat --load)
+    "$build/dataplane/hayate-dpstat" --shm "$HAYATE_STATS_SHM" --load 4 >"$state/load.txt" &
+    lp=$!
+    bg+=("$lp")
+    out=$(lg --mode flood --seconds 2 --interval-ms 250) || fail "loadgen flood: $out"
     d=$(($(dp drops) - d0))
     ((d > 1000)) && echo "ok: flood: $d garbage frames dropped and counted" ||
       fail "flood: drops moved by $d: $out"
+    wait "$lp" || fail "hayate-dpstat --load failed: $(cat "$state/load.txt")"
+    load=$(awk '$1 == "lcore" && $3 == "worker" { print $5 }' "$state/load.txt")
+    grep -q '^lcore 0 main load [0-9.]*$' "$state/load.txt" || fail "no main lcore load: $(cat "$state/load.txt")"
+    awk -v l="$load" 'BEGIN { exit !(l != "" && l >= 0.05 && l <= 1.05) }' &&
+      echo "ok: worker load $load over 4 s with 2 s of flood" ||
+      fail "worker load '$load' during the flood: $(cat "$state/load.txt")"
     ;;
   *) echo "unknown case $case"; exit 2 ;;
 esac
