@@ -178,7 +178,7 @@ int hy_cp_dataplane_counters(struct hy_cp *cp, void (*cb)(void *arg, const char 
 	char err[128], name[HY_STATS_NAME_LEN + 1];
 	struct hy_stats_region *r;
 	uint64_t *sum, *vals;
-	unsigned n, b, i;
+	unsigned n, b, i, busy;
 
 	/* Mapped per call: the region is replaced whenever the data plane
 	 * restarts, and a scrape every few seconds costs nothing. */
@@ -186,6 +186,7 @@ int hy_cp_dataplane_counters(struct hy_cp *cp, void (*cb)(void *arg, const char 
 	if (r == NULL)
 		return -1;
 	n = hy_stats_counter_count(r);
+	busy = n;
 	sum = calloc(n, sizeof(*sum));
 	vals = calloc(n, sizeof(*vals));
 	if (sum == NULL || vals == NULL) {
@@ -194,6 +195,10 @@ int hy_cp_dataplane_counters(struct hy_cp *cp, void (*cb)(void *arg, const char 
 		hy_stats_destroy(r);
 		return -1;
 	}
+	for (i = 0; i < n; i++)
+		if (hy_stats_counter_name(r, i, name, sizeof(name)) != NULL &&
+		    strcmp(name, "busy_us") == 0)
+			busy = i;
 	for (b = 0; b < hy_stats_blocks(r); b++) {
 		enum hy_stats_role role;
 
@@ -201,6 +206,12 @@ int hy_cp_dataplane_counters(struct hy_cp *cp, void (*cb)(void *arg, const char 
 			continue;
 		for (i = 0; i < n; i++)
 			sum[i] += vals[i];
+		/* each lcore's own load, which a sum hides */
+		if (busy < n) {
+			snprintf(name, sizeof(name), "lcore.%u.%s.busy_us", b,
+				 role == HY_STATS_ROLE_MAIN ? "main" : "worker");
+			cb(arg, name, vals[busy]);
+		}
 	}
 	for (i = 0; i < n; i++)
 		if (hy_stats_counter_name(r, i, name, sizeof(name)) != NULL)

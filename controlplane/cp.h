@@ -90,7 +90,9 @@ void hy_cp_drain(struct hy_cp *cp);
 void hy_cp_counters(struct hy_cp *cp, struct hy_cp_counters *out);
 
 /* Calls cb for each data-plane counter (name, total over lcores) from the
- * data plane's stats region; returns -1 if the region is not available. */
+ * data plane's stats region, and for each lcore's busy time
+ * ("lcore.<id>.<main|worker>.busy_us"); returns -1 if the region is not
+ * available. */
 int hy_cp_dataplane_counters(struct hy_cp *cp, void (*cb)(void *arg, const char *name, uint64_t v),
 			     void *arg);
 

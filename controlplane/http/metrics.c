@@ -13,6 +13,10 @@
  *   "drop.<R>"        hayate_dp_drops_by_reason_total{reason="<R>"}
  *   "closed.<R>"      hayate_dp_sessions_closed_by_reason_total{reason="<R>"}
  *   "deny.<R>"        hayate_dp_connects_denied_total{reason="<R>"}
+ *   "lcore.<id>.<role>.busy_us"
+ *                     hayate_dp_lcore_busy_seconds_total{lcore="<id>",role="<role>"}
+ *                     (each lcore's time in polls that found work: its load
+ *                     is the rate; the sum over lcores hides it)
  *   "<p>.<x>"         hayate_dp_<p>_total{name="<x>"}
  * and the control plane's detail counters (hy_cp_detail_counters):
  *   "tcp.drop.<R>"    hayate_cp_tcp_drops_by_reason_total{reason="<R>"}
@@ -37,6 +41,9 @@ struct dp_sample {
 	char family[FAMILY_LEN];
 	const char *label; /* label name, NULL for none */
 	char value_label[LABEL_LEN];
+	const char *label2; /* a second label, NULL for none */
+	char value_label2[LABEL_LEN];
+	bool micro; /* v is in microseconds, printed in seconds */
 	const char *type;
 	const char *help;
 	uint64_t v;
@@ -91,6 +98,27 @@ static void sanitize(char *s)
 			*s = '_';
 }
 
+/* "lcore.<id>.<role>.busy_us" into s; false for any other name. */
+static bool lcore_busy(const char *name, struct dp_sample *s)
+{
+	unsigned int id;
+	char role[16];
+	int end = 0;
+
+	if (sscanf(name, "lcore.%u.%15[a-z].busy_us%n", &id, role, &end) != 2 ||
+	    name[end] != '\0')
+		return false;
+	snprintf(s->family, sizeof(s->family), "hayate_dp_lcore_busy_seconds_total");
+	s->label = "lcore";
+	snprintf(s->value_label, sizeof(s->value_label), "%u", id);
+	s->label2 = "role";
+	snprintf(s->value_label2, sizeof(s->value_label2), "%s", role);
+	s->micro = true;
+	s->help = "Seconds each data-plane lcore spent in polls that found work "
+		  "(its load: the rate, 0 to 1).";
+	return true;
+}
+
 static void collect(void *arg, const char *name, uint64_t v)
 {
 	struct dp_set *set = arg;
@@ -106,7 +134,11 @@ static void collect(void *arg, const char *name, uint64_t v)
 	s->v = v;
 	s->label = NULL;
 	s->value_label[0] = '\0';
+	s->label2 = NULL;
+	s->micro = false;
 	s->type = "counter";
+	if (!set->cp && lcore_busy(name, s))
+		return;
 	if (dot == NULL && !set->cp) {
 		bool gauge = strcmp(name, "sessions") == 0 || strcmp(name, "used_sids") == 0;
 		snprintf(s->family, sizeof(s->family), gauge ? "hayate_dp_%s" : "hayate_dp_%s_total",
@@ -175,9 +207,17 @@ static void put_set(FILE *f, const struct dp_set *set)
 			if (s->label != NULL) {
 				fprintf(f, "{%s=\"", s->label);
 				put_label_value(f, s->value_label);
+				if (s->label2 != NULL) {
+					fprintf(f, "\",%s=\"", s->label2);
+					put_label_value(f, s->value_label2);
+				}
 				fputs("\"}", f);
 			}
-			fprintf(f, " %" PRIu64 "\n", s->v);
+			if (s->micro)
+				fprintf(f, " %" PRIu64 ".%06" PRIu64 "\n", s->v / 1000000u,
+					s->v % 1000000u);
+			else
+				fprintf(f, " %" PRIu64 "\n", s->v);
 		}
 	}
 }

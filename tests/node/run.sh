@@ -228,7 +228,9 @@ case $case in
     m=$state/body
     for re in '^hayate_node_info\{.*\} 1$' '^hayate_dp_up 1$' '^hayate_dp_rx_packets_total [1-9]' \
               '^hayate_cp_dataplane_attached 1$' '^hayate_cp_tcp_accepted_total [1-9]' \
-              '^hayate_http_auth_total\{outcome="ok"\} [1-9]' '^# TYPE hayate_dp_sessions gauge'; do
+              '^hayate_http_auth_total\{outcome="ok"\} [1-9]' '^# TYPE hayate_dp_sessions gauge' \
+              '^hayate_dp_lcore_busy_seconds_total\{lcore="1",role="worker"\} [0-9]+\.[0-9]{6}$' \
+              '^hayate_dp_lcore_busy_seconds_total\{lcore="0",role="main"\} [0-9]+\.[0-9]{6}$'; do
       grep -Eq "$re" "$m" && echo "ok: /$re/" || fail "/metrics has no line /$re/"
     done
     echo "/metrics: $(grep -c '^hayate_dp' "$m") data-plane and $(grep -c '^hayate_cp' "$m")" \

@@ -592,8 +592,9 @@ START_TEST(metrics)
 	static const char *const dp_names[] = {"rx_packets", "sessions", "drop.TRUNCATED",
 					       "drop.AUTH_FAILED", "net.NOT_IP", "reply.ARP",
 					       "rx_bytes", "closed.KICKED", "deny.SERVER_FULL",
-					       "future.thing-1"};
-	static const uint64_t dp_values[] = {1000, 5, 3, 4, 6, 7, 64000, 1, 2, 9};
+					       "future.thing-1", "lcore.0.main.busy_us",
+					       "lcore.1.worker.busy_us", "lcore.x.worker.busy_us"};
+	static const uint64_t dp_values[] = {1000, 5, 3, 4, 6, 7, 64000, 1, 2, 9, 1500, 2500000, 8};
 	static const char *const cp_names[] = {"tcp.accepted", "tcp.drop.BAD_LENGTH",
 					       "tcp.deny.NODE_DRAINING", "ring.attached",
 					       "ring.events_up", "tcp.records_in"};
@@ -608,7 +609,7 @@ START_TEST(metrics)
 	ck_assert_ptr_nonnull(strstr(last.body, "\nhayate_dp_up 0\n"));
 
 	hy_cp_stub_set_counters(cp, &c);
-	hy_cp_stub_set_dataplane(cp, dp_names, dp_values, 10);
+	hy_cp_stub_set_dataplane(cp, dp_names, dp_values, 13);
 	hy_cp_stub_set_details(cp, cp_names, cp_values, 6);
 	ck_assert_int_eq(request("GET", "/metrics", NULL, NULL), 200);
 	check_prometheus(last.body);
@@ -625,6 +626,11 @@ START_TEST(metrics)
 		"\nhayate_dp_sessions_closed_by_reason_total{reason=\"KICKED\"} 1\n",
 		"\nhayate_dp_connects_denied_total{reason=\"SERVER_FULL\"} 2\n",
 		"\nhayate_dp_future_total{name=\"thing-1\"} 9\n",
+		"\n# TYPE hayate_dp_lcore_busy_seconds_total counter\n",
+		("\nhayate_dp_lcore_busy_seconds_total{lcore=\"0\",role=\"main\"} 0.001500\n"
+		 "hayate_dp_lcore_busy_seconds_total{lcore=\"1\",role=\"worker\"} 2.500000\n"),
+		/* not an lcore's: the generic mapping */
+		"\nhayate_dp_lcore_total{name=\"x.worker.busy_us\"} 8\n",
 		"\nhayate_cp_sessions{transport=\"udp\"} 3\n",
 		"\nhayate_cp_dataplane_attached 1\n",
 		"\nhayate_cp_ring_events_up_total 14\n",
