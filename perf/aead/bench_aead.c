@@ -59,7 +59,7 @@ static double measure(const struct hy_aead_ctx *c, int open, size_t size, int ro
 		      long packets)
 {
 	static uint8_t pt[2048], ct[2048], out[2048];
-	uint8_t hdr[AAD_LEN], nonce[HY_NONCE_LEN], tag[HY_TAG_LEN];
+	uint8_t hdr[AAD_LEN], nonce[HY_NONCE_BUF_LEN], tag[HY_TAG_LEN];
 	double per[MAX_ROUNDS];
 	uint64_t pn = 0;
 	int sink = 0;

@@ -42,7 +42,7 @@ size_t hy_pkt_seal(const struct hy_aead_ctx *ctx, enum hy_pkt_type type, uint64_
 		src = ct;
 	}
 	memcpy(out, hdr, sizeof(hdr));
-	uint8_t nonce[HY_NONCE_LEN];
+	uint8_t nonce[HY_NONCE_BUF_LEN];
 	hy_aead_packet_nonce(nonce, pn);
 	if (hy_aead_seal(ctx, nonce, out, HY_DATA_HEADER_LEN, src, len, ct, ct + len) != 0)
 		return 0;
@@ -53,7 +53,7 @@ size_t hy_pkt_seal(const struct hy_aead_ctx *ctx, enum hy_pkt_type type, uint64_
 static enum hy_reason open_ct(const struct hy_aead_ctx *ctx, const uint8_t *buf, uint64_t pn,
 			      size_t ct_len, uint8_t *pt)
 {
-	uint8_t nonce[HY_NONCE_LEN];
+	uint8_t nonce[HY_NONCE_BUF_LEN];
 	const uint8_t *ct = buf + HY_DATA_HEADER_LEN;
 	hy_aead_packet_nonce(nonce, pn);
 	if (hy_aead_open(ctx, nonce, buf, HY_DATA_HEADER_LEN, ct, ct_len, pt, ct + ct_len) != 0) {

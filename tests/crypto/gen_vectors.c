@@ -36,7 +36,7 @@ static void pattern(uint8_t *p, size_t n, uint8_t start, uint8_t step)
 static void data_packet(void)
 {
 	struct hy_aead_ctx c;
-	uint8_t key[16], nonce[12], hdr[17], tag[16], ct[64];
+	uint8_t key[16], nonce[HY_NONCE_BUF_LEN], hdr[17], tag[16], ct[64];
 	/* DATA frame: UNRELIABLE, len 7, message ver 2 cmd 1 "ping". */
 	const uint8_t pt[] = {0x02, 0x00, 0x07, 0x02, 0x00, 0x01, 'p', 'i', 'n', 'g'};
 	const uint64_t sid = 0x5a17c0ffee000001ull, pn = 0x0000000100000002ull;

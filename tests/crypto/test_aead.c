@@ -185,13 +185,19 @@ END_TEST
 
 START_TEST(test_packet_nonce)
 {
-	uint8_t n[12];
+	uint8_t n[HY_NONCE_BUF_LEN];
+	memset(n, 0xee, sizeof(n));
 	hy_aead_packet_nonce(n, 0x0102030405060708ull);
-	const uint8_t e[12] = {0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
-	ck_assert_mem_eq(n, e, 12);
+	/* the nonce, then zero padding up to HY_NONCE_BUF_LEN */
+	const uint8_t e[HY_NONCE_BUF_LEN] = {0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0};
+	ck_assert_mem_eq(n, e, HY_NONCE_BUF_LEN);
 	hy_aead_packet_nonce(n, UINT64_MAX);
-	const uint8_t f[12] = {0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-	ck_assert_mem_eq(n, f, 12);
+	const uint8_t f[HY_NONCE_BUF_LEN] = {0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+	ck_assert_mem_eq(n, f, HY_NONCE_BUF_LEN);
+	hy_aead_packet_nonce(n, 0x8000000000000001ull);
+	const uint8_t g[HY_NONCE_BUF_LEN] = {0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0};
+	ck_assert_mem_eq(n, g, HY_NONCE_BUF_LEN);
 }
 END_TEST
 
@@ -206,7 +212,7 @@ struct thr_arg {
 static void *thr_main(void *p)
 {
 	struct thr_arg *a = p;
-	uint8_t n[12] = {0}, pt[256] = {0}, ct[256], back[256];
+	uint8_t n[HY_NONCE_BUF_LEN] = {0}, pt[256] = {0}, ct[256], back[256];
 	a->rc = 0;
 	for (int i = 0; i < 1000 && a->rc == 0; i++) {
 		hy_aead_packet_nonce(n, (uint64_t)i);

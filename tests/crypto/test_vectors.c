@@ -61,7 +61,7 @@ static void check_data_packet(const struct vector *v, enum hy_aead_backend b)
 	const struct field *pt = get(v, "plaintext", -1);
 	const struct field *sealed = get(v, "sealed", pt->len + HY_TAG_LEN);
 	uint64_t pn = get_be(v, "packet_number", 8);
-	uint8_t n[12], out[MAX_VALUE], tag[16];
+	uint8_t n[HY_NONCE_BUF_LEN], out[MAX_VALUE], tag[16];
 	struct hy_aead_ctx c;
 
 	hy_aead_packet_nonce(n, pn);

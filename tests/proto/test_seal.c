@@ -100,7 +100,7 @@ END_TEST
  * 00000000 | pn, ciphertext then tag. */
 START_TEST(test_layout_matches_raw_aead)
 {
-	uint8_t pt[32], out[128], ct[32], tag[16], nonce[12];
+	uint8_t pt[32], out[128], ct[32], tag[16], nonce[HY_NONCE_BUF_LEN];
 	fill(pt, sizeof(pt), 9);
 	size_t len = hy_pkt_seal(&ctx[0], HY_PKT_DATA, 0x0102030405060708ull,
 				 0x1112131415161718ull, pt, sizeof(pt), out, sizeof(out));
