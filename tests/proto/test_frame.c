@@ -211,6 +211,37 @@ START_TEST(test_every_truncation)
 }
 END_TEST
 
+/* A refused frame moves the reader nowhere, and fails it: after a good
+ * frame, every cut of every sample leaves the offset after the good one. */
+START_TEST(test_refused_frame_keeps_offset)
+{
+	uint8_t buf[256], two[512];
+	struct hy_wr w;
+	hy_wr_init(&w, buf, sizeof(buf));
+	put_samples(&w);
+	size_t off = 0, first = sample_sizes[0];
+	for (int i = 0; i < 7; i++) {
+		size_t n = sample_sizes[i];
+		for (size_t len = 0; len < n; len++) {
+			struct hy_rd r;
+			struct hy_frame f;
+			memcpy(two, buf, first);
+			memcpy(two + first, buf + off, len);
+			uint8_t *p = dup_exact(two, first + len);
+			hy_rd_init(&r, p, first + len);
+			ck_assert_int_eq(hy_frame_next(&r, &f), HY_R_OK);
+			ck_assert_uint_eq(r.off, first);
+			ck_assert_int_ne(hy_frame_next(&r, &f), HY_R_OK);
+			ck_assert_msg(r.off == first, "sample %d cut to %zu: offset %zu", i, len, r.off);
+			ck_assert(!hy_rd_ok(&r));
+			ck_assert_int_eq(hy_frame_next(&r, &f), HY_R_TRUNCATED);
+			free(p);
+		}
+		off += n;
+	}
+}
+END_TEST
+
 /* Whole packed payload: cut anywhere, the result is either a shorter
  * valid payload (cut on a frame boundary) or refused. */
 START_TEST(test_truncated_payload)
@@ -509,6 +540,7 @@ int main(void)
 	tcase_add_test(tc, test_encoders_all_or_nothing);
 	tcase_add_test(tc, test_encoders_refuse_what_decoders_refuse);
 	tcase_add_test(tc, test_every_truncation);
+	tcase_add_test(tc, test_refused_frame_keeps_offset);
 	tcase_add_test(tc, test_truncated_payload);
 	tcase_add_test(tc, test_bit_flips);
 	tcase_add_test(tc, test_reasons);
