@@ -35,7 +35,7 @@ ipv4_input(const struct hy_net_iface *ifc, uint8_t *frame, uint16_t len,
 	if (unlikely(rx_flags & HY_NET_RX_IP_CKSUM_BAD))
 		return hy_net_drop(out, HY_NET_DROP_IPV4_BAD_CHECKSUM);
 	if (!(rx_flags & HY_NET_RX_IP_CKSUM_GOOD) &&
-	    unlikely(rte_raw_cksum(ip, HY_NET_IPV4_LEN) != 0xffff))
+	    unlikely(hy_net_ipv4_hdr_sum(ip) != 0xffff))
 		return hy_net_drop(out, HY_NET_DROP_IPV4_BAD_CHECKSUM);
 	if (unlikely(ip->fragment_offset &
 		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))

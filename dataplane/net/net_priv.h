@@ -146,6 +146,25 @@ hy_net_cksum_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
+/* One's-complement sum of an option-less IPv4 header, folded: 0xffff when
+ * its checksum is right.  Five 4-byte loads where rte_raw_cksum() makes ten
+ * 2-byte ones (2% of a relaying worker on a port that does not check it);
+ * RFC 1071 lets the sum be taken in any word size and folded.  The tests
+ * compare it with rte_raw_cksum(). */
+static inline uint16_t
+hy_net_ipv4_hdr_sum(const void *ip)
+{
+	uint32_t w[5];
+	uint64_t sum;
+
+	_Static_assert(sizeof(w) == HY_NET_IPV4_LEN, "an option-less header");
+	memcpy(w, ip, sizeof(w));
+	sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	sum = (sum >> 32) + (sum & 0xffffffffu);
+	sum = (sum >> 32) + (sum & 0xffffffffu);
+	return hy_net_cksum_fold((uint32_t)sum);
+}
+
 /* Checksum field after one 16-bit word of the covered data changed from
  * old_w to new_w (RFC 1624 eqn. 3).  All three values are as stored in
  * memory; one's complement sums do not care about byte order. */
