@@ -8,8 +8,9 @@
  * Start-up is staged, each stage undone in reverse order on failure and at
  * exit: config -> EAL -> cluster keys -> packet memory -> ports -> one
  * engine per worker -> rings to the control plane -> stats region ->
- * telemetry -> memory pre-faulted -> workers launched; the main lcore then runs the control loop
- * (ctrl.c) until the node has drained or is told to stop.
+ * telemetry -> memory pre-faulted -> workers launched; the main lcore then
+ * runs the control loop (ctrl.c) until the node has drained or is told to
+ * stop.
  */
 #include <arpa/inet.h>
 #include <errno.h>

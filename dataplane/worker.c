@@ -943,12 +943,18 @@ static void publish_rooms(const struct hy_worker *w, struct hy_stats_counters *c
 	c->v[HY_ST_users_full] = hy_uid_dir_stats(w->users)->full;
 }
 
+/* TSC ticks in units of per_ms to the millisecond (1000: us, 10^6: ns),
+ * split so the product cannot overflow in any uptime. */
+static inline uint64_t tsc_scale(const struct hy_worker *w, uint64_t ticks, uint64_t per_ms)
+{
+	return ticks / w->tsc_per_ms * per_ms + ticks % w->tsc_per_ms * per_ms / w->tsc_per_ms;
+}
+
 static void publish(struct hy_worker *w, uint64_t tsc)
 {
 	const struct hy_engine_stats *es = hy_engine_stats(w->engine);
 	struct hy_stats_counters *c = &w->st;
 	unsigned int i;
-	uint64_t d;
 
 	for (i = 0; i < HY_NET_DROP_COUNT; i++)
 		c->v[HY_ST_NET_DROP_BASE + i] = w->net.drops[i];
@@ -993,14 +999,11 @@ static void publish(struct hy_worker *w, uint64_t tsc)
 	c->v[HY_ST_broken_sessions] = es->broken_sessions;
 	c->v[HY_ST_rudp_pool_used] = es->rudp_pool_used;
 	c->v[HY_ST_bench_replays_accepted] = es->bench_replays_accepted;
-	/* split so the product cannot overflow in any lifetime */
-	c->v[HY_ST_busy_us] = w->busy_tsc / w->tsc_per_ms * 1000 +
-		w->busy_tsc % w->tsc_per_ms * 1000 / w->tsc_per_ms;
+	c->v[HY_ST_busy_us] = tsc_scale(w, w->busy_tsc, 1000);
 	publish_rooms(w, c);
-	/* CLOCK_MONOTONIC from the TSC, split so it cannot overflow */
-	d = tsc - w->base_tsc;
-	hy_stats_publish(w->dp->stats, w->lcore_id, c, w->base_mono_ns +
-			 d / w->tsc_per_ms * 1000000ull + d % w->tsc_per_ms * 1000000ull / w->tsc_per_ms);
+	/* the stamp is CLOCK_MONOTONIC, as the region's header promises */
+	hy_stats_publish(w->dp->stats, w->lcore_id, c,
+			 w->base_mono_ns + tsc_scale(w, tsc - w->base_tsc, 1000000));
 }
 
 /* ---- loop ------------------------------------------------------------------- */
