@@ -400,16 +400,24 @@ static struct hy_session *find_hinted(const struct hy_engine *e, uint64_t sid, u
 #define LOOKUP_CHUNK 32u
 
 /* What sealing (dir KEY_TX) or opening (KEY_RX) a packet of session idx
- * reads: its whole entry, its key slot's tag and the first lines of that
- * key (AES round keys, then the GHASH key powers a short packet uses). */
+ * reads: the lines of its entry it uses, its key slot's tag and the first
+ * lines of that key (AES round keys, then the GHASH key powers a short
+ * packet uses). */
 static inline void prefetch_session(const struct hy_engine *e, uint32_t idx, unsigned dir)
 {
 	const struct key_slot *k = &e->keys[idx & e->key_mask];
-	const char *p = (const char *)&e->tab[idx];
+	const struct hy_session *s = &e->tab[idx];
+	const char *p;
 	unsigned l;
 
-	for (l = 0; l < sizeof(struct hy_session); l += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0(p + l);
+	/* not the user id, nor the raw keys (read only to expand a key the
+	 * cache lost), nor on the way out the replay window */
+	rte_prefetch0(s);
+	if (dir == KEY_RX)
+		rte_prefetch0(&s->replay.bits);
+	rte_prefetch0(&s->peer);
+	rte_prefetch0(&s->rudp);
+	rte_prefetch0(&s->key_gen);
 	rte_prefetch0(k);
 	p = (const char *)&k->key[dir];
 	for (l = 0; l < 6u * RTE_CACHE_LINE_SIZE; l += RTE_CACHE_LINE_SIZE)
