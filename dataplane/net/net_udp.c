@@ -19,14 +19,12 @@
 static inline rte_be16_t ipv4_hdr_cksum(rte_be16_t total_length, uint8_t ttl,
 					rte_be32_t src, rte_be32_t dst)
 {
-	uint32_t sum = rte_cpu_to_be_16(RTE_IPV4_VHL_DEF << 8) + total_length +
+	const uint32_t sum = rte_cpu_to_be_16(RTE_IPV4_VHL_DEF << 8) + total_length +
 		       RTE_BE16(RTE_IPV4_HDR_DF_FLAG) +
 		       rte_cpu_to_be_16((uint16_t)(ttl << 8 | HY_NET_IPPROTO_UDP)) +
 		       (src & 0xffff) + (src >> 16) + (dst & 0xffff) + (dst >> 16);
 
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (rte_be16_t)~sum;
+	return (rte_be16_t)~hy_net_cksum_fold(sum);
 }
 
 int

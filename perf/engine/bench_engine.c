@@ -129,6 +129,27 @@ static uint64_t run(struct hy_engine *e, const struct pkt *b, const struct tclie
 	return rte_rdtsc_precise() - t0;
 }
 
+/* BATCH whole handshakes with fresh tokens (one token, one session):
+ * returns cycles per handshake, *connect gets the CONNECT half's. */
+static double handshake_round(struct hy_engine *e, double *connect)
+{
+	for (unsigned i = 0; i < BATCH; i++) {
+		if (tclient_init(&clients[i], &node, T_NODE, T_KEY_ID, now / 1000 + 3600, "bench",
+				 (uint8_t)i, (uint16_t)(1024 + i)) < 0) {
+			fprintf(stderr, "bench_engine: cannot mint token %u\n", i);
+			exit(1);
+		}
+		batch[i].len = tclient_hello(&clients[i], NULL, batch[i].b, sizeof(batch[i].b));
+	}
+	uint64_t cc = run(e, batch, clients, BATCH, false, HY_ENGINE_REPLY, cookie_of);
+	for (unsigned i = 0; i < BATCH; i++)
+		batch2[i].len = tclient_hello(&clients[i], cookie_of[i], batch2[i].b,
+					      sizeof(batch2[i].b));
+	uint64_t cr = run(e, batch2, clients, BATCH, false, HY_ENGINE_REPLY, NULL);
+	*connect = (double)cc / BATCH;
+	return (double)(cc + cr) / BATCH;
+}
+
 static void report(const char *name, double *cyc_per_op, int rounds, double hz)
 {
 	double c = hy_bench_median(cyc_per_op, rounds);
@@ -270,20 +291,7 @@ int main(int argc, char **argv)
 	/* Handshakes: fresh tokens each round (one token, one session). */
 	double vc[MAX_ROUNDS];
 	for (int r = 0; r < rounds; r++) {
-		for (unsigned i = 0; i < BATCH; i++) {
-			if (tclient_init(&clients[i], &node, T_NODE, T_KEY_ID, now / 1000 + 3600,
-					 "bench", (uint8_t)i, (uint16_t)(1024 + i)) < 0)
-				return 1;
-			batch[i].len = tclient_hello(&clients[i], NULL, batch[i].b,
-						     sizeof(batch[i].b));
-		}
-		uint64_t cc = run(e, batch, clients, BATCH, false, HY_ENGINE_REPLY, cookie_of);
-		for (unsigned i = 0; i < BATCH; i++)
-			batch2[i].len = tclient_hello(&clients[i], cookie_of[i], batch2[i].b,
-						      sizeof(batch2[i].b));
-		uint64_t cr = run(e, batch2, clients, BATCH, false, HY_ENGINE_REPLY, NULL);
-		vc[r] = (double)cc / BATCH;
-		v[r] = (double)(cc + cr) / BATCH;
+		v[r] = handshake_round(e, &vc[r]);
 		hy_engine_close_all(e, HY_CLOSE_KICKED);
 	}
 	report("engine_connect", vc, rounds, hz);
@@ -292,26 +300,11 @@ int main(int argc, char **argv)
 
 	/* The same handshakes into a table that keeps its sessions. */
 	{
-		double vf[FRESH_ROUNDS];
+		double vf[FRESH_ROUNDS], connect;
 
 		e = make_engine(FRESH_TABLE, FRESH_TABLE);
-		for (unsigned r = 0; r < FRESH_ROUNDS; r++) {
-			for (unsigned i = 0; i < BATCH; i++) {
-				if (tclient_init(&clients[i], &node, T_NODE, T_KEY_ID,
-						 now / 1000 + 3600, "bench", (uint8_t)i,
-						 (uint16_t)(1024 + i)) < 0)
-					return 1;
-				batch[i].len = tclient_hello(&clients[i], NULL, batch[i].b,
-							     sizeof(batch[i].b));
-			}
-			uint64_t cc = run(e, batch, clients, BATCH, false, HY_ENGINE_REPLY,
-					  cookie_of);
-			for (unsigned i = 0; i < BATCH; i++)
-				batch2[i].len = tclient_hello(&clients[i], cookie_of[i], batch2[i].b,
-							      sizeof(batch2[i].b));
-			vf[r] = (double)(cc + run(e, batch2, clients, BATCH, false,
-						  HY_ENGINE_REPLY, NULL)) / BATCH;
-		}
+		for (unsigned r = 0; r < FRESH_ROUNDS; r++)
+			vf[r] = handshake_round(e, &connect);
 		if (hy_engine_stats(e)->sessions != FRESH_ROUNDS * BATCH) {
 			fprintf(stderr, "bench_engine: fresh handshakes: %u sessions, %u wanted\n",
 				(unsigned)hy_engine_stats(e)->sessions, FRESH_ROUNDS * BATCH);

@@ -10,10 +10,32 @@
 #ifndef HY_COMMON_WIRE_H
 #define HY_COMMON_WIRE_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/*
+ * Stores 16 bytes at p in one store: byte k is byte k % 8 of lo (k < 8) or
+ * hi, counted from the least significant.  For bytes the CPU loads back at
+ * once right after (a nonce, a header the cipher reads): a load spanning
+ * several narrower stores still in flight cannot be forwarded from them
+ * and waits until they reach the cache.
+ */
+static inline void hy_store16(void *p, uint64_t lo, uint64_t hi)
+{
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	_mm_storeu_si128((__m128i *)p, _mm_set_epi64x((long long)hi, (long long)lo));
+#else
+	uint64_t w[2] = { htole64(lo), htole64(hi) };
+
+	memcpy(p, w, sizeof(w));
+#endif
+}
 
 struct hy_rd {
 	const uint8_t *p;

@@ -181,12 +181,14 @@ enum hy_reason hy_pkt_header_decode(const uint8_t *buf, size_t len,
 
 size_t hy_pkt_header_encode(uint8_t *out, size_t cap, const struct hy_pkt_header *in)
 {
-	if (!hy_pkt_type_is_sealed(in->type) || in->sid == 0)
+	_Static_assert(HY_DATA_HEADER_LEN == 17, "prefix, sid and pn: 16 bytes and 1");
+	if (!hy_pkt_type_is_sealed(in->type) || in->sid == 0 || cap < HY_DATA_HEADER_LEN)
 		return 0;
-	struct hy_wr w;
-	hy_wr_init(&w, out, cap);
-	hy_wr_u8(&w, hy_pkt_prefix(in->type));
-	hy_wr_u64(&w, in->sid);
-	hy_wr_u64(&w, in->pn);
-	return hy_wr_ok(&w) ? w.off : 0;
+	/* The sealer's cipher reads the header as associated data right
+	 * away: 16 bytes in one store, then the last (hy_store16()).  Byte 0
+	 * the prefix, 1-8 the sid and 9-16 the packet number, big-endian. */
+	hy_store16(out, hy_pkt_prefix(in->type) | __builtin_bswap64(in->sid) << 8,
+		   (in->sid & 0xffu) | __builtin_bswap64(in->pn) << 8);
+	out[16] = (uint8_t)in->pn;
+	return HY_DATA_HEADER_LEN;
 }

@@ -4,16 +4,12 @@
  */
 #include "proto/seal.h"
 
-#include <endian.h>
 #include <stdint.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "common/wire.h"
 
-_Static_assert(HY_DATA_HEADER_LEN == 17, "header layout as designed: header_put() writes 16 + 1");
+_Static_assert(HY_DATA_HEADER_LEN == 17, "header layout as designed");
 
 /* Body length allowed for a sealed type (the size table lives in
  * packet.c; this is the same numbers seen from the plaintext). */
@@ -26,30 +22,6 @@ static int body_len_ok(enum hy_pkt_type type, size_t len)
 	return len >= min - HY_DATA_OVERHEAD && len <= max - HY_DATA_OVERHEAD;
 }
 
-/* The header (prefix, sid and packet number big-endian: 17 bytes) in a
- * 16-byte store and a 1-byte one.  The cipher reads it as associated data
- * right away, and a load spanning several narrower stores still in flight
- * cannot be forwarded from them: built as 1 + 8 + 8 bytes and copied, the
- * header cost a stall on every packet sealed. */
-static void header_put(uint8_t *out, enum hy_pkt_type type, uint64_t sid, uint64_t pn)
-{
-	uint64_t sid_be = htobe64(sid), pn_be = htobe64(pn);
-	uint64_t lo = hy_pkt_prefix(type) | sid_be << 8, hi = sid_be >> 56 | pn_be << 8;
-
-#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	_mm_storeu_si128((__m128i *)(void *)out, _mm_set_epi64x((long long)hi, (long long)lo));
-#else
-	uint8_t b[16];
-
-	for (unsigned i = 0; i < 8; i++) {
-		b[i] = (uint8_t)(lo >> (8 * i));
-		b[8 + i] = (uint8_t)(hi >> (8 * i));
-	}
-	memcpy(out, b, sizeof(b));
-#endif
-	out[16] = (uint8_t)(pn_be >> 56);
-}
-
 size_t hy_pkt_seal(const struct hy_aead_ctx *ctx, enum hy_pkt_type type, uint64_t sid,
 		   uint64_t pn, const uint8_t *pt, size_t len, uint8_t *out, size_t cap)
 {
@@ -57,6 +29,7 @@ size_t hy_pkt_seal(const struct hy_aead_ctx *ctx, enum hy_pkt_type type, uint64_
 	 * of out is written */
 	if (!body_len_ok(type, len) || cap < HY_DATA_OVERHEAD + len || sid == 0)
 		return 0;
+	const struct hy_pkt_header h = {.type = type, .sid = sid, .pn = pn};
 	uint8_t *ct = out + HY_DATA_HEADER_LEN;
 	const uint8_t *src = pt;
 	/* The AEAD takes ct == pt or disjoint buffers.  A body overlapping
@@ -67,7 +40,8 @@ size_t hy_pkt_seal(const struct hy_aead_ctx *ctx, enum hy_pkt_type type, uint64_
 		memmove(ct, pt, len);
 		src = ct;
 	}
-	header_put(out, type, sid, pn);
+	/* written in place once the body has moved out of its way */
+	hy_pkt_header_encode(out, HY_DATA_HEADER_LEN, &h);
 	uint8_t nonce[HY_NONCE_BUF_LEN];
 	hy_aead_packet_nonce(nonce, pn);
 	if (hy_aead_seal(ctx, nonce, out, HY_DATA_HEADER_LEN, src, len, ct, ct + len) != 0)
