@@ -1025,7 +1025,8 @@ int hy_worker_main(void *arg)
 	uint64_t drain_tsc = (hz + 1000000 - 1) / 1000000 * HY_TX_DRAIN_US;
 	uint64_t tick_tsc = (hz + 1000000 - 1) / 1000000 * HY_TICK_US;
 	uint64_t prev_drain, prev_tick, tsc;
-	unsigned int idle = 0, sleep_us = HY_IDLE_SLEEP_MIN_US, i, work;
+	unsigned int idle = 0, sleep_us = HY_IDLE_SLEEP_MIN_US, i, n, work;
+	bool more;
 
 	/* Short sleeps should be short: the default 50 us slack would
 	 * dominate the back-off's latency cost. */
@@ -1045,10 +1046,20 @@ int hy_worker_main(void *arg)
 			prev_tick = tsc;
 		}
 		work = 0;
-		for (i = 0; i < w->n_rxq; i++)
-			work += rx_queue(w, i);
+		more = false;
+		for (i = 0; i < w->n_rxq; i++) {
+			n = rx_queue(w, i);
+			work += n;
+			more |= n == w->burst;
+		}
 		work += drain_inbox(w);
 		dead_flush(w);
+		/* Every queue came back short: nothing is waiting that what
+		 * this poll (or the tick) produced could leave with, so it
+		 * leaves now, not up to HY_TX_DRAIN_US later.  Under load the
+		 * bursts come back full and packets still leave in bursts. */
+		if (!more)
+			tx_flush_all(w);
 		if (likely(work != 0)) {
 			/* one TSC read per busy poll: the load an operator (and
 			 * perf/bench) divides by, at well under a cycle a packet */
