@@ -39,6 +39,11 @@ static const char *const counter_texts[HY_ST_NET_DROP_BASE] = {
 #undef HY_STATS_TEXT
 };
 
+/* A 1-2-5 series: the 20 us of the latency target is a bound. */
+const uint32_t hy_tx_delay_bounds_us[HY_TX_DELAY_BUCKETS - 1] = {
+	1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
+};
+
 /* Names of the per-reason ranges ("net.RUNT"), built on first use; the
  * region is created before any other thread asks. */
 static char range_names[HY_ST_COUNT - HY_ST_NET_DROP_BASE][HY_STATS_NAME_LEN];
@@ -66,9 +71,14 @@ const char *hy_stats_name(unsigned int id)
 	else if (id < HY_ST_DENY_BASE)
 		snprintf(n, HY_STATS_NAME_LEN, "closed.%s",
 			 hy_close_reason_name(id - HY_ST_CLOSED_BASE));
-	else
+	else if (id < HY_ST_TX_DELAY_BASE)
 		snprintf(n, HY_STATS_NAME_LEN, "deny.%s",
 			 hy_close_reason_name(id - HY_ST_DENY_BASE));
+	else if (id - HY_ST_TX_DELAY_BASE < HY_TX_DELAY_BUCKETS - 1)
+		snprintf(n, HY_STATS_NAME_LEN, "tx_delay.%uus",
+			 (unsigned int)hy_tx_delay_bounds_us[id - HY_ST_TX_DELAY_BASE]);
+	else
+		snprintf(n, HY_STATS_NAME_LEN, "tx_delay.inf");
 	return n;
 }
 
@@ -84,8 +94,11 @@ const char *hy_stats_text(unsigned int id)
 		return hy_reason_text(id - HY_ST_DROP_BASE);
 	if (id < HY_ST_DENY_BASE)
 		return "sessions closed for this reason";
-	if (id < HY_ST_COUNT)
+	if (id < HY_ST_TX_DELAY_BASE)
 		return "connects denied for this reason";
+	if (id < HY_ST_COUNT)
+		return "frames sent this long after the start of the poll that made them "
+		       "(above the bucket before)";
 	return "unknown counter";
 }
 

@@ -122,12 +122,35 @@
 	X(table_rooms,     "rooms in this lcore's fan-out table (gauge)") \
 	X(table_members,   "this lcore's sessions in rooms (gauge)") \
 	X(down_deferred,   "times the control lcore left messages in the ring: worker inboxes full") \
-	X(bench_replays_accepted, "bench mode: replayed packets of bench sessions accepted (replay window skipped)")
+	X(bench_replays_accepted, "bench mode: replayed packets of bench sessions accepted (replay window skipped)") \
+	X(tx_delay_ns,     "sum over frames sent of the time from the start of the poll that made each to its tx burst (tx_delay.*)")
+
+/* The tx delay histogram: frames sent, by the time from the start of the
+ * poll that made them to the tx burst that handed them to the port, the
+ * node's own part of a packet's latency (its wait in the rx ring aside).
+ * Bucket i counts delays above the bound before it, up to its own bound
+ * (microseconds); the last has none ("tx_delay.inf"). */
+#define HY_TX_DELAY_BUCKETS 13u
+extern const uint32_t hy_tx_delay_bounds_us[HY_TX_DELAY_BUCKETS - 1];
+
+/* The bucket of delay d, given the bounds in d's unit (the worker's are
+ * hy_tx_delay_bounds_us in TSC ticks): the first bound d does not exceed,
+ * else the last bucket.  A short scan: most frames fall in the first few. */
+static inline unsigned int hy_tx_delay_bucket(const uint64_t bound[HY_TX_DELAY_BUCKETS - 1],
+					      uint64_t d)
+{
+	unsigned int k = 0;
+
+	while (k < HY_TX_DELAY_BUCKETS - 1 && d > bound[k])
+		k++;
+	return k;
+}
 
 /* Counter ids: the list above, then the net layer's drops by reason
  * ("net.<NAME>"), its answers by kind ("reply.<NAME>"), the engine's drops
  * by enum hy_reason ("drop.<REASON>"), sessions closed and connects denied
- * by enum hy_close_reason ("closed.<NAME>", "deny.<NAME>"). */
+ * by enum hy_close_reason ("closed.<NAME>", "deny.<NAME>"), then the tx
+ * delay histogram ("tx_delay.<BOUND>us", "tx_delay.inf"). */
 enum hy_stats_id {
 #define HY_STATS_ENUM(name, text) HY_ST_##name,
 	HY_STATS_COUNTERS(HY_STATS_ENUM)
@@ -137,7 +160,8 @@ enum hy_stats_id {
 	HY_ST_DROP_BASE = HY_ST_NET_REPLY_BASE + HY_NET_REPLY_COUNT,
 	HY_ST_CLOSED_BASE = HY_ST_DROP_BASE + HY_R_COUNT,
 	HY_ST_DENY_BASE = HY_ST_CLOSED_BASE + HY_CLOSE_REASON_MAX,
-	HY_ST_COUNT = HY_ST_DENY_BASE + HY_CLOSE_REASON_MAX
+	HY_ST_TX_DELAY_BASE = HY_ST_DENY_BASE + HY_CLOSE_REASON_MAX,
+	HY_ST_COUNT = HY_ST_TX_DELAY_BASE + HY_TX_DELAY_BUCKETS
 };
 
 /* One lcore's counters, private to that lcore. */

@@ -56,6 +56,7 @@ struct tx_buf {
 	uint16_t queue;
 	uint16_t n;
 	struct rte_mbuf *m[MAX_BURST];
+	uint64_t made_tsc[MAX_BURST]; /* start of the poll that made m[i] */
 };
 
 /* Frames for one other worker, gathered over an rx burst: one enqueue per
@@ -95,6 +96,9 @@ struct hy_worker {
 	} rxq[HY_CONF_MAX_PORTS];
 	struct tx_buf tx[HY_CONF_MAX_PORTS];
 	struct handoff_buf *handoff;  /* one per worker, by owner id */
+	uint64_t poll_tsc;            /* TSC at the start of this poll */
+	uint64_t tx_delay_tsc;        /* sum of the tx delays (tx_delay_ns) */
+	uint64_t tx_delay_bound[HY_TX_DELAY_BUCKETS - 1]; /* in TSC ticks */
 	uint64_t now_ms;
 	/* wall clock from the TSC: now_ms = base_ms + (tsc - base_tsc) / tsc_per_ms */
 	uint64_t base_ms;
@@ -112,6 +116,26 @@ static inline struct frame_meta *meta_of(struct rte_mbuf *m)
 }
 
 /* ---- transmit ----------------------------------------------------------- */
+
+/* Counts the tx delays of the first n frames of b, sent now.  Frames made
+ * in the same poll share a stamp, so a burst takes one or two lookups. */
+static void tx_delay_count(struct hy_worker *w, const struct tx_buf *b, uint16_t n)
+{
+	uint64_t now = rte_rdtsc(), last = 0;
+	unsigned int k = 0;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t d = now - b->made_tsc[i];
+
+		if (i == 0 || b->made_tsc[i] != last) {
+			last = b->made_tsc[i];
+			k = hy_tx_delay_bucket(w->tx_delay_bound, d);
+		}
+		w->st.v[HY_ST_TX_DELAY_BASE + k]++;
+		w->tx_delay_tsc += d;
+	}
+}
 
 static void tx_flush(struct hy_worker *w, unsigned int p)
 {
@@ -133,6 +157,7 @@ static void tx_flush(struct hy_worker *w, unsigned int p)
 	w->st.v[HY_ST_tx_packets] += sent;
 	for (i = 0; i < sent; i++)
 		w->st.v[HY_ST_tx_bytes] += len[i];
+	tx_delay_count(w, b, sent);
 	if (unlikely(sent < b->n)) {
 		w->st.v[HY_ST_tx_dropped] += b->n - sent;
 		rte_pktmbuf_free_bulk(&b->m[sent], b->n - sent);
@@ -153,6 +178,7 @@ static inline void tx_enqueue(struct hy_worker *w, unsigned int p,
 {
 	struct tx_buf *b = &w->tx[p];
 
+	b->made_tsc[b->n] = w->poll_tsc;
 	b->m[b->n++] = m;
 	if (b->n >= w->burst)
 		tx_flush(w, p);
@@ -1000,6 +1026,7 @@ static void publish(struct hy_worker *w, uint64_t tsc)
 	c->v[HY_ST_rudp_pool_used] = es->rudp_pool_used;
 	c->v[HY_ST_bench_replays_accepted] = es->bench_replays_accepted;
 	c->v[HY_ST_busy_us] = tsc_scale(w, w->busy_tsc, 1000);
+	c->v[HY_ST_tx_delay_ns] = tsc_scale(w, w->tx_delay_tsc, 1000000);
 	publish_rooms(w, c);
 	/* the stamp is CLOCK_MONOTONIC, as the region's header promises */
 	hy_stats_publish(w->dp->stats, w->lcore_id, c,
@@ -1034,6 +1061,7 @@ int hy_worker_main(void *arg)
 	prev_drain = prev_tick = rte_rdtsc();
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
 		tsc = rte_rdtsc();
+		w->poll_tsc = tsc;
 		w->now_ms = worker_now_ms(w, tsc);
 		if (unlikely(tsc - prev_drain > drain_tsc)) {
 			tx_flush_all(w);
@@ -1324,6 +1352,9 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 	w->base_mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
 	w->now_ms = w->base_ms;
+	w->poll_tsc = w->base_tsc;
+	for (unsigned int k = 0; k < HY_TX_DELAY_BUCKETS - 1; k++)
+		w->tx_delay_bound[k] = w->tsc_per_ms * hy_tx_delay_bounds_us[k] / 1000;
 
 	ec.node_id = c->node.id;
 	ec.worker_id = (uint16_t)worker_id;

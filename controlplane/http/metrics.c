@@ -17,6 +17,9 @@
  *                     hayate_dp_lcore_busy_seconds_total{lcore="<id>",role="<role>"}
  *                     (each lcore's time in polls that found work: its load
  *                     is the rate; the sum over lcores hides it)
+ *   "tx_delay.<B>us", "tx_delay.inf", "tx_delay_ns"
+ *                     the histogram hayate_dp_tx_delay_seconds (_bucket{le},
+ *                     cumulative, then _sum and _count after the +Inf bucket)
  *   "<p>.<x>"         hayate_dp_<p>_total{name="<x>"}
  * and the control plane's detail counters (hy_cp_detail_counters):
  *   "tcp.drop.<R>"    hayate_cp_tcp_drops_by_reason_total{reason="<R>"}
@@ -43,7 +46,9 @@ struct dp_sample {
 	char value_label[LABEL_LEN];
 	const char *label2; /* a second label, NULL for none */
 	char value_label2[LABEL_LEN];
+	const char *suffix; /* after the family in the sample's name, "" for none */
 	bool micro; /* v is in microseconds, printed in seconds */
+	bool nano;  /* v is in nanoseconds, printed in seconds */
 	const char *type;
 	const char *help;
 	uint64_t v;
@@ -53,7 +58,15 @@ struct dp_set {
 	struct dp_sample *s;
 	size_t n;
 	bool cp; /* control-plane detail counters, else data-plane counters */
+	uint64_t tx_delay_cum, tx_delay_ns; /* the histogram's running count, its sum */
 };
+
+#define TX_DELAY_FAMILY "hayate_dp_tx_delay_seconds"
+#define TX_DELAY_HELP                                                                   \
+	"Frames the data plane sent, by the time from the start of the poll that made " \
+	"each to the burst that handed it to the port (a packet's wait in the rx ring "  \
+	"not included)."
+
 
 struct mapping {
 	const char *prefix;
@@ -119,6 +132,52 @@ static bool lcore_busy(const char *name, struct dp_sample *s)
 	return true;
 }
 
+static struct dp_sample *tx_delay_sample(struct dp_set *set, const char *suffix, uint64_t v)
+{
+	struct dp_sample *s = &set->s[set->n++];
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->family, sizeof(s->family), TX_DELAY_FAMILY);
+	s->suffix = suffix;
+	s->type = "histogram";
+	s->help = TX_DELAY_HELP;
+	s->v = v;
+	return s;
+}
+
+/* The tx delay counters into the histogram; false for any other name.
+ * The data plane lists tx_delay_ns first, then the buckets in increasing
+ * order, the last one "inf". */
+static bool tx_delay(struct dp_set *set, const char *name, uint64_t v)
+{
+	unsigned int us;
+	int end = 0;
+	struct dp_sample *s;
+
+	if (strcmp(name, "tx_delay_ns") == 0) {
+		set->tx_delay_ns = v;
+		return true;
+	}
+	if (strncmp(name, "tx_delay.", 9) != 0)
+		return false;
+	if (set->n + 3 > DP_MAX)
+		return true;
+	set->tx_delay_cum += v;
+	s = tx_delay_sample(set, "_bucket", set->tx_delay_cum);
+	s->label = "le";
+	if (strcmp(name + 9, "inf") == 0) {
+		snprintf(s->value_label, sizeof(s->value_label), "+Inf");
+		tx_delay_sample(set, "_sum", set->tx_delay_ns)->nano = true;
+		tx_delay_sample(set, "_count", set->tx_delay_cum);
+	} else if (sscanf(name + 9, "%uus%n", &us, &end) == 1 && name[9 + end] == '\0') {
+		snprintf(s->value_label, sizeof(s->value_label), "%u.%06u", us / 1000000u,
+			 us % 1000000u);
+	} else {
+		set->n--; /* not a bucket this build knows */
+	}
+	return true;
+}
+
 static void collect(void *arg, const char *name, uint64_t v)
 {
 	struct dp_set *set = arg;
@@ -130,7 +189,11 @@ static void collect(void *arg, const char *name, uint64_t v)
 		return;
 	if (set->n == DP_MAX)
 		return;
+	if (!set->cp && tx_delay(set, name, v))
+		return;
 	s = &set->s[set->n++];
+	s->suffix = "";
+	s->nano = false;
 	s->v = v;
 	s->label = NULL;
 	s->value_label[0] = '\0';
@@ -204,6 +267,7 @@ static void put_set(FILE *f, const struct dp_set *set)
 			if (strcmp(s->family, set->s[i].family) != 0)
 				continue;
 			fputs(s->family, f);
+			fputs(s->suffix, f);
 			if (s->label != NULL) {
 				fprintf(f, "{%s=\"", s->label);
 				put_label_value(f, s->value_label);
@@ -216,6 +280,9 @@ static void put_set(FILE *f, const struct dp_set *set)
 			if (s->micro)
 				fprintf(f, " %" PRIu64 ".%06" PRIu64 "\n", s->v / 1000000u,
 					s->v % 1000000u);
+			else if (s->nano)
+				fprintf(f, " %" PRIu64 ".%09" PRIu64 "\n", s->v / 1000000000u,
+					s->v % 1000000000u);
 			else
 				fprintf(f, " %" PRIu64 "\n", s->v);
 		}

@@ -233,6 +233,15 @@ case $case in
               '^hayate_dp_lcore_busy_seconds_total\{lcore="0",role="main"\} [0-9]+\.[0-9]{6}$'; do
       grep -Eq "$re" "$m" && echo "ok: /$re/" || fail "/metrics has no line /$re/"
     done
+    # the worker's tx delay histogram counted every frame sent (the echoes'
+    # answers among them), once: its +Inf bucket is its count and tx_packets
+    inf=$(sed -n 's/^hayate_dp_tx_delay_seconds_bucket{le="+Inf"} \([0-9]*\)$/\1/p' "$m")
+    cnt=$(sed -n 's/^hayate_dp_tx_delay_seconds_count \([0-9]*\)$/\1/p' "$m")
+    tx=$(sed -n 's/^hayate_dp_tx_packets_total \([0-9]*\)$/\1/p' "$m")
+    [[ -n $inf && $inf == "$cnt" && $inf == "$tx" && $inf -ge 2 ]] &&
+      grep -Eq '^hayate_dp_tx_delay_seconds_sum [0-9]+\.[0-9]{9}$' "$m" &&
+      echo "ok: tx delay histogram: $inf frames, as sent" ||
+      fail "tx delay histogram: +Inf '$inf', count '$cnt', tx '$tx': $(grep tx_delay "$m")"
     echo "/metrics: $(grep -c '^hayate_dp' "$m") data-plane and $(grep -c '^hayate_cp' "$m")" \
       "control-plane samples"
     ;;

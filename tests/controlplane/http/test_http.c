@@ -540,11 +540,13 @@ END_TEST
 /* ---- metrics ---- */
 
 /* Every line is a HELP, a TYPE or a sample "name{labels} value"; each
- * family is declared once and its samples follow its TYPE. */
+ * family is declared once and its samples follow its TYPE (a histogram's
+ * are named <family>_bucket, _sum and _count). */
 static void check_prometheus(const char *text)
 {
 	regex_t sample_re, help_re, type_re;
 	char *copy = strdup(text), *save = NULL, current[128] = "";
+	bool histogram = false;
 	char declared[256][128];
 	size_t n_declared = 0, samples = 0;
 
@@ -557,16 +559,17 @@ static void check_prometheus(const char *text)
 	ck_assert_int_eq(regcomp(&help_re, "^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) [^\n]+$",
 				 REG_EXTENDED), 0);
 	ck_assert_int_eq(regcomp(&type_re,
-				 "^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|untyped)$",
+				 "^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|untyped)$",
 				 REG_EXTENDED), 0);
 	ck_assert_msg(text[strlen(text) - 1] == '\n', "no final newline");
 	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		regmatch_t m[2];
+		regmatch_t m[3];
 		if (regexec(&help_re, line, 0, NULL, 0) == 0)
 			continue;
-		if (regexec(&type_re, line, 2, m, 0) == 0) {
+		if (regexec(&type_re, line, 3, m, 0) == 0) {
 			snprintf(current, sizeof(current), "%.*s", (int)(m[1].rm_eo - m[1].rm_so),
 				 line + m[1].rm_so);
+			histogram = strncmp(line + m[2].rm_so, "histogram", 9) == 0;
 			for (size_t i = 0; i < n_declared; i++)
 				ck_assert_msg(strcmp(declared[i], current) != 0,
 					      "family %s declared twice", current);
@@ -575,8 +578,13 @@ static void check_prometheus(const char *text)
 			continue;
 		}
 		ck_assert_msg(regexec(&sample_re, line, 2, m, 0) == 0, "bad line: '%s'", line);
-		ck_assert_msg((size_t)(m[1].rm_eo - m[1].rm_so) == strlen(current) &&
-			      strncmp(line, current, strlen(current)) == 0,
+		size_t len = (size_t)(m[1].rm_eo - m[1].rm_so), cl = strlen(current);
+		const char *suffix = line + cl;
+		ck_assert_msg(len >= cl && strncmp(line, current, cl) == 0 &&
+				      (len == cl ? !histogram
+						 : histogram && ((len == cl + 7 && strncmp(suffix, "_bucket", 7) == 0) ||
+								 (len == cl + 4 && strncmp(suffix, "_sum", 4) == 0) ||
+								 (len == cl + 6 && strncmp(suffix, "_count", 6) == 0))),
 			      "sample '%s' outside its family (current %s)", line, current);
 		samples++;
 	}
@@ -593,8 +601,11 @@ START_TEST(metrics)
 					       "drop.AUTH_FAILED", "net.NOT_IP", "reply.ARP",
 					       "rx_bytes", "closed.KICKED", "deny.SERVER_FULL",
 					       "future.thing-1", "lcore.0.main.busy_us",
-					       "lcore.1.worker.busy_us", "lcore.x.worker.busy_us"};
-	static const uint64_t dp_values[] = {1000, 5, 3, 4, 6, 7, 64000, 1, 2, 9, 1500, 2500000, 8};
+					       "lcore.1.worker.busy_us", "lcore.x.worker.busy_us",
+					       "tx_delay_ns", "tx_delay.1us", "tx_delay.20us",
+					       "tx_delay.5000us", "tx_delay.inf"};
+	static const uint64_t dp_values[] = {1000, 5, 3, 4, 6, 7, 64000, 1, 2, 9, 1500, 2500000, 8,
+					     1234567890, 5, 3, 0, 2};
 	static const char *const cp_names[] = {"tcp.accepted", "tcp.drop.BAD_LENGTH",
 					       "tcp.deny.NODE_DRAINING", "ring.attached",
 					       "ring.events_up", "tcp.records_in"};
@@ -609,7 +620,7 @@ START_TEST(metrics)
 	ck_assert_ptr_nonnull(strstr(last.body, "\nhayate_dp_up 0\n"));
 
 	hy_cp_stub_set_counters(cp, &c);
-	hy_cp_stub_set_dataplane(cp, dp_names, dp_values, 13);
+	hy_cp_stub_set_dataplane(cp, dp_names, dp_values, 18);
 	hy_cp_stub_set_details(cp, cp_names, cp_values, 6);
 	ck_assert_int_eq(request("GET", "/metrics", NULL, NULL), 200);
 	check_prometheus(last.body);
@@ -629,6 +640,14 @@ START_TEST(metrics)
 		"\n# TYPE hayate_dp_lcore_busy_seconds_total counter\n",
 		("\nhayate_dp_lcore_busy_seconds_total{lcore=\"0\",role=\"main\"} 0.001500\n"
 		 "hayate_dp_lcore_busy_seconds_total{lcore=\"1\",role=\"worker\"} 2.500000\n"),
+		/* the tx delay histogram: cumulative buckets, then sum and count */
+		"\n# TYPE hayate_dp_tx_delay_seconds histogram\n",
+		("\nhayate_dp_tx_delay_seconds_bucket{le=\"0.000001\"} 5\n"
+		 "hayate_dp_tx_delay_seconds_bucket{le=\"0.000020\"} 8\n"
+		 "hayate_dp_tx_delay_seconds_bucket{le=\"0.005000\"} 8\n"
+		 "hayate_dp_tx_delay_seconds_bucket{le=\"+Inf\"} 10\n"
+		 "hayate_dp_tx_delay_seconds_sum 1.234567890\n"
+		 "hayate_dp_tx_delay_seconds_count 10\n"),
 		/* not an lcore's: the generic mapping */
 		"\nhayate_dp_lcore_total{name=\"x.worker.busy_us\"} 8\n",
 		"\nhayate_cp_sessions{transport=\"udp\"} 3\n",
