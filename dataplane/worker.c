@@ -97,6 +97,8 @@ struct hy_worker {
 	struct tx_buf tx[HY_CONF_MAX_PORTS];
 	struct handoff_buf *handoff;  /* one per worker, by owner id */
 	uint64_t poll_tsc;            /* TSC at the start of this poll */
+	uint64_t poll_tsc_busy;       /* the same, of the last poll that found work */
+	bool idle_sleep;              /* dataplane.idle_sleep */
 	uint64_t tx_delay_tsc;        /* sum of the tx delays (tx_delay_ns) */
 	uint64_t tx_delay_bound[HY_TX_DELAY_BUCKETS - 1]; /* in TSC ticks */
 	uint64_t now_ms;
@@ -1051,6 +1053,7 @@ int hy_worker_main(void *arg)
 	uint64_t hz = rte_get_tsc_hz();
 	uint64_t drain_tsc = (hz + 1000000 - 1) / 1000000 * HY_TX_DRAIN_US;
 	uint64_t tick_tsc = (hz + 1000000 - 1) / 1000000 * HY_TICK_US;
+	uint64_t sleep_after_tsc = (hz + 1000000 - 1) / 1000000 * HY_IDLE_SLEEP_AFTER_US;
 	uint64_t prev_drain, prev_tick, tsc;
 	unsigned int idle = 0, sleep_us = HY_IDLE_SLEEP_MIN_US, i, n, work;
 	bool more;
@@ -1092,6 +1095,7 @@ int hy_worker_main(void *arg)
 			/* one TSC read per busy poll: the load an operator (and
 			 * perf/bench) divides by, at well under a cycle a packet */
 			w->busy_tsc += rte_rdtsc() - tsc;
+			w->poll_tsc_busy = tsc;
 			w->st.v[HY_ST_busy_polls]++;
 			idle = 0;
 			sleep_us = HY_IDLE_SLEEP_MIN_US;
@@ -1099,7 +1103,7 @@ int hy_worker_main(void *arg)
 		}
 		if (++idle < HY_IDLE_SPIN)
 			continue;
-		if (idle < HY_IDLE_SPIN + HY_IDLE_PAUSE) {
+		if (!w->idle_sleep || tsc - w->poll_tsc_busy < sleep_after_tsc) {
 			rte_pause();
 			continue;
 		}
@@ -1313,6 +1317,7 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 	w->worker_id = worker_id;
 	w->lcore_id = lcore_id;
 	w->burst = RTE_MIN(c->dataplane.burst, MAX_BURST);
+	w->idle_sleep = c->dataplane.idle_sleep;
 	w->pool = hy_ports_pool(&dp->ports, socket);
 
 	for (p = 0; p < dp->ports.nb_ports; p++) {
@@ -1352,7 +1357,7 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 	w->base_mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
 	w->now_ms = w->base_ms;
-	w->poll_tsc = w->base_tsc;
+	w->poll_tsc = w->poll_tsc_busy = w->base_tsc;
 	for (unsigned int k = 0; k < HY_TX_DELAY_BUCKETS - 1; k++)
 		w->tx_delay_bound[k] = w->tsc_per_ms * hy_tx_delay_bounds_us[k] / 1000;
 

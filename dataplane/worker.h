@@ -22,12 +22,15 @@
  * timers and the published counters run once a millisecond. */
 #define HY_TX_DRAIN_US 100u
 #define HY_TICK_US 1000u
-/* Idle back-off: spin for HY_IDLE_SPIN empty polls, then rte_pause for
- * HY_IDLE_PAUSE more, then sleep, doubling from HY_IDLE_SLEEP_MIN_US up to
- * HY_IDLE_SLEEP_MAX_US.  The first packet after a quiet spell therefore
- * waits up to HY_IDLE_SLEEP_MAX_US (plus the kernel's timer slack). */
+/* Idle back-off: spin for HY_IDLE_SPIN empty polls, then rte_pause until
+ * the worker has found no work for HY_IDLE_SLEEP_AFTER_US, then sleep,
+ * doubling from HY_IDLE_SLEEP_MIN_US up to HY_IDLE_SLEEP_MAX_US.  A gap in
+ * the traffic shorter than that costs no latency (a packet arriving while
+ * the worker sleeps waits for it to wake, tens of us on a VM); the first
+ * packet after a quiet spell waits up to HY_IDLE_SLEEP_MAX_US (plus the
+ * kernel's timer slack).  dataplane.idle_sleep = false: never sleeps. */
 #define HY_IDLE_SPIN 64u
-#define HY_IDLE_PAUSE 1024u
+#define HY_IDLE_SLEEP_AFTER_US 1000u
 #define HY_IDLE_SLEEP_MIN_US 10u
 #define HY_IDLE_SLEEP_MAX_US 250u
 

@@ -11,6 +11,7 @@
 #include "proto/frame.h"
 #include "proto/message.h"
 #include "proto/packet.h"
+#include "proto/room_msg.h"
 #include "proto/seal.h"
 
 int lg_client_init(struct lg_client *c, unsigned i, const struct hy_aead_ctx *cluster,
@@ -129,4 +130,28 @@ int lg_client_input(struct lg_client *c, uint8_t *buf, size_t len,
 		n++;
 	}
 	return n;
+}
+
+int lg_client_reflected(struct lg_client *c, uint8_t *buf, size_t len, const uint8_t **data,
+			size_t *data_len)
+{
+	struct hy_pkt_header h;
+	struct hy_rm_data d;
+	struct hy_frame f;
+	struct hy_msg m;
+	struct hy_rd rd;
+	size_t pt_len;
+
+	if (hy_pkt_header_decode(buf, len, &h) != HY_R_OK || h.sid != c->cred.sid ||
+	    h.type != HY_PKT_DATA || hy_pkt_open_inplace(&c->c2s, buf, len, &h, &pt_len) != HY_R_OK)
+		return -1;
+	/* lg_client_command's packet: the command in the first frame */
+	hy_rd_init(&rd, buf + HY_DATA_HEADER_LEN, pt_len);
+	if (hy_frame_next(&rd, &f) != HY_R_OK || f.type != HY_FRAME_UNRELIABLE ||
+	    hy_msg_cmd_decode(f.data, f.len, &m) != HY_R_OK || m.cmd != HY_CMD_ROOM_BROADCAST ||
+	    hy_rm_broadcast_decode(m.payload, m.len, &d) != HY_R_OK)
+		return -1;
+	*data = d.data;
+	*data_len = d.data_len;
+	return 0;
 }

@@ -89,4 +89,13 @@ int lg_client_input(struct lg_client *c, uint8_t *buf, size_t len,
 		    void (*on_event)(void *arg, struct lg_client *c, const struct lg_event *ev),
 		    void *arg);
 
+/*
+ * Client c's own broadcast, come back through a reflector that swaps the
+ * addresses (dpdk-testpmd --forward-mode=5tswap): opened in place with its
+ * c2s key, *data set to the broadcast's data.  Returns 0, or -1 when it is
+ * not such a packet or does not authenticate.
+ */
+int lg_client_reflected(struct lg_client *c, uint8_t *buf, size_t len, const uint8_t **data,
+			size_t *data_len);
+
 #endif /* HY_PERF_LG_CLIENT_H */

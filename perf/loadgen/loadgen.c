@@ -16,6 +16,13 @@
  *   --mode flood    frames of S bytes of garbage to the node's UDP port (or
  *                   to anything that forwards them, e.g. dpdk-testpmd) as
  *                   fast as the port takes them; counts what comes back.
+ *   --mode reflect  the relay's traffic without a node: N sessions of
+ *                   their own (no handshake, no rooms; a random key when no
+ *                   --key-file) broadcast as in relay mode into a reflector
+ *                   that swaps the addresses (dpdk-testpmd
+ *                   --forward-mode=5tswap), and each broadcast that comes
+ *                   back is opened and timed: the latency of the generator
+ *                   and the port alone, the baseline of relay mode's.
  *
  * One lcore does everything (run to completion: tx burst, rx burst, open,
  * account).  Its own limits are printed with the figures: the turns the
@@ -50,6 +57,7 @@
 #include "bench_median.h"
 #include "common/wire.h"
 #include "crypto/keyfile.h"
+#include "crypto/random.h"
 #include "proto/limits.h"
 #include "proto/message.h"
 #include "proto/room_msg.h"
@@ -60,7 +68,7 @@
 #define HIST_BUCKETS (64u * 16u)
 #define RESEND_MS 300u
 
-enum mode { MODE_RELAY, MODE_CONNECT, MODE_FLOOD };
+enum mode { MODE_RELAY, MODE_CONNECT, MODE_FLOOD, MODE_REFLECT };
 
 struct opts {
 	enum mode mode;
@@ -407,6 +415,22 @@ static void on_event(void *arg, struct lg_client *c, const struct lg_event *ev)
 	fly_sync(g, c);
 }
 
+/* Reflect mode: one of client c's broadcasts, back; timed as a push is. */
+static void reflected(struct gen *g, struct lg_client *c, uint8_t *p, size_t len)
+{
+	const uint8_t *data;
+	size_t n;
+	uint64_t ts;
+
+	if (lg_client_reflected(c, p, len, &data, &n) < 0 || n < sizeof(ts)) {
+		g->rx_bad++;
+		return;
+	}
+	memcpy(&ts, data, sizeof(ts));
+	hist_add(&g->lat, (rte_rdtsc() - ts) * 1000000000ull / g->hz);
+	g->pushes++;
+}
+
 /* One rx burst: opens what came for our clients. */
 static unsigned receive_burst(struct gen *g)
 {
@@ -439,6 +463,10 @@ static unsigned receive_burst(struct gen *g)
 		}
 		if (g->traffic)
 			g->opened++;
+		if (g->o.mode == MODE_REFLECT) {
+			reflected(g, &g->cl[i], p, len);
+			continue;
+		}
 		if (lg_client_input(&g->cl[i], p, len, on_event, g) < 0)
 			g->rx_bad++;
 	}
@@ -725,9 +753,13 @@ static void run_relay(struct gen *g)
 			fclose(f);
 		}
 	}
-	printf("BENCH name=relay_1to%u value=%.3f unit=Mpushes/s offered=%.3f goodput_mbit=%.1f "
-	       "p50_us=%.1f p99_us=%.1f p999_us=%.1f sessions=%u payload=%u intervals=%d\n",
-	       g->o.room_size - 1, fig_median(&delivered) / 1e6, fig_median(&offered) / 1e6,
+	if (g->o.mode == MODE_REFLECT)
+		printf("BENCH name=reflect value=%.3f unit=Mpkts/s", fig_median(&delivered) / 1e6);
+	else
+		printf("BENCH name=relay_1to%u value=%.3f unit=Mpushes/s", g->o.room_size - 1,
+		       fig_median(&delivered) / 1e6);
+	printf(" offered=%.3f goodput_mbit=%.1f "
+	       "p50_us=%.1f p99_us=%.1f p999_us=%.1f sessions=%u payload=%u intervals=%d\n", fig_median(&offered) / 1e6,
 	       fig_median(&goodput) / 1e6, fig_median(&p50) / 1e3, fig_median(&p99) / 1e3,
 	       fig_median(&p999) / 1e3, g->o.sessions, g->o.payload, delivered.n);
 }
@@ -876,20 +908,25 @@ static void quiesce(struct gen *g)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: " PROG " [EAL options] -- --mode relay|connect|flood [options]\n"
+		"Usage: " PROG " [EAL options] -- --mode relay|connect|flood|reflect [options]\n"
 		"  The first DPDK port is used (e.g. --vdev net_memif0,role=client,socket=PATH).\n"
+		"  reflect: relay's broadcasts into an address-swapping reflector (testpmd\n"
+		"  --forward-mode=5tswap) and timed back: the baseline of relay's latency.\n"
 		"  --node-ip A         the node's IPv4 address (required)\n"
 		"  --node-port P       its UDP port (7100)\n"
 		"  --node-mac M        its MAC (default: asked with ARP)\n"
 		"  --client-ip A       first client address (198.18.0.2); 60000 sessions each\n"
-		"  --key-file F        cluster key file, to mint tokens (relay, connect)\n"
+		"  --key-file F        cluster key file, to mint tokens (relay, connect; reflect:\n"
+		"                      a random key without it)\n"
 		"  --node-id N         node id the tokens are for (1)\n"
-		"  --sessions N        clients (relay: 8; connect: 1000)\n"
+		"  --sessions N        clients (relay, reflect: 8; connect: 1000)\n"
 		"  --room-size K       relay: members per room, K-1 recipients per broadcast (2)\n"
-		"  --payload S         relay: broadcast data bytes (64, at least 16); flood: UDP\n"
+		"  --payload S         relay, reflect: broadcast data bytes (64, at least 16);\n"
+		"                      flood: UDP\n"
 		"                      payload bytes (64)\n"
 		"  --rate R            packets offered per second, 0: as fast as possible (0)\n"
-		"  --seconds T         traffic time (relay, flood) or give-up time (connect) (5)\n"
+		"  --seconds T         traffic time (relay, reflect, flood) or give-up time\n"
+		"                      (connect) (5)\n"
 		"  --interval-ms I     figures every I ms; the first interval is a warm-up (500)\n"
 		"  --window W          connect: handshakes in flight (256)\n"
 		"  --warmup N          connect: CONNECTs sent (their CHALLENGEs ignored) before\n"
@@ -935,6 +972,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				o->mode = MODE_CONNECT;
 			else if (strcmp(optarg, "flood") == 0)
 				o->mode = MODE_FLOOD;
+			else if (strcmp(optarg, "reflect") == 0)
+				o->mode = MODE_REFLECT;
 			else
 				goto bad;
 			break;
@@ -975,7 +1014,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, PROG ": --node-ip is required\n");
 		return -1;
 	}
-	if (o->mode != MODE_FLOOD && o->key_file == NULL) {
+	if (o->mode != MODE_FLOOD && o->mode != MODE_REFLECT && o->key_file == NULL) {
 		fprintf(stderr, PROG ": --key-file is required to mint tokens\n");
 		return -1;
 	}
@@ -1045,7 +1084,16 @@ static int clients_init(struct gen *g)
 	char err[256];
 	uint64_t expire = (uint64_t)time(NULL) + 3600;
 
-	if (hy_keyfile_load(g->o.key_file, &ring, err, sizeof(err)) < 0) {
+	if (g->o.key_file == NULL) {
+		/* reflect mode: no node checks these tokens */
+		memset(&ring, 0, sizeof(ring));
+		ring.present[0] = true;
+		ring.count = 1;
+		if (hy_random_bytes(ring.key[0], HY_KEY_LEN) < 0) {
+			fprintf(stderr, PROG ": no random bytes for a key\n");
+			return -1;
+		}
+	} else if (hy_keyfile_load(g->o.key_file, &ring, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return -1;
 	}
@@ -1092,6 +1140,8 @@ int main(int argc, char **argv)
 			return 1;
 		if (g.o.mode == MODE_CONNECT) {
 			run_connect(&g);
+		} else if (g.o.mode == MODE_REFLECT) {
+			run_relay(&g);
 		} else {
 			connect_all(&g, 0, g.o.sessions, 20);
 			if (g.accepts != g.o.sessions) {

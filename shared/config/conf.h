@@ -83,6 +83,7 @@ struct hy_node_config {
 		uint32_t burst;
 		uint32_t ring_slots;
 		uint32_t key_cache; /* per worker, a power of two */
+		bool idle_sleep;    /* false: workers never sleep */
 		struct {
 			uint32_t sessions;  /* 0: bench mode off */
 			uint32_t seed;

@@ -125,6 +125,10 @@ static const struct hy_conf_key dataplane_keys[] = {
 		"(2,240 bytes each); the others keep 32-byte raw keys and are "
 		"expanded when used; a worker with a smaller table gets a cache "
 		"of its size"),
+	HY_KEY_BOOL(N, dataplane.idle_sleep, "idle_sleep", true,
+		"A worker that has found no work for 1 ms sleeps (10 to 250 us at "
+		"a time) and leaves the CPU to others; false: it polls without "
+		"pause, for the lowest latency on a core of its own"),
 	HY_KEY_GROUP("bench", bench_keys, "Bench mode (pktgen replays)"),
 	HY_KEY_END
 };

@@ -34,6 +34,8 @@ case $case in
   idle) opts=(--idle-timeout-ms 2000 --keepalive-ms 500) ;;
   drain) opts=(--drain-timeout-s 20) ;;
   many) opts=(--max-sessions 4096) ;;
+  # a worker that never sleeps (dataplane.idle_sleep = false)
+  cli) opts=(--busy-poll) ;;
   # two workers on a 2-CPU machine: the main lcore on the first CPU, both
   # workers sharing the second (a functional test, not a performance one)
   multiworker) opts=(--workers 2 --max-sessions 4096 --drain-timeout-s 4) ;;
@@ -51,7 +53,15 @@ alive() { kill -0 "$pid" 2>/dev/null; }
 status=0
 case $case in
   echo) in_ns "$client" echo 5 || status=1 ;;
-  cli) in_ns "$build/client/hayate-cli" echo --count 3 --interval-ms 50 || status=1 ;;
+  cli)
+    in_ns "$build/client/hayate-cli" echo --count 3 --interval-ms 50 || status=1
+    # idle between the echoes, and never asleep
+    sleeps=$("$build/dataplane/hayate-dpstat" --shm "/hayate-devnet-$name" --lcore 1 \
+      idle_sleeps busy_polls | awk '{ printf "%s ", $2 }')
+    read -r s p <<<"$sleeps"
+    [[ $s == 0 && $p -gt 0 ]] && echo "ok: the busy-polling worker never slept ($p busy polls)" ||
+      { echo "FAIL: busy-poll worker: idle_sleeps $s, busy_polls $p"; status=1; }
+    ;;
   rebind) in_ns "$client" rebind || status=1 ;;
   idle) in_ns "$client" idle 2000 || status=1 ;;
   many)
