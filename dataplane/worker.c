@@ -1112,6 +1112,7 @@ int hy_worker_main(void *arg)
 			sleep_us = RTE_MIN(sleep_us * 2, HY_IDLE_SLEEP_MAX_US);
 	}
 	/* Final pass: what the loop buffered, and the last counters. */
+	w->poll_tsc = rte_rdtsc(); /* what the inbox still makes, made now */
 	handoff_flush_all(w);
 	drain_inbox(w);
 	dead_flush(w);
