@@ -6,6 +6,7 @@
  *   hayate-dpstat [--shm NAME] --summary
  *   hayate-dpstat [--shm NAME] --wait-ready SECONDS
  *   hayate-dpstat [--shm NAME] --load SECONDS
+ *   hayate-dpstat [--shm NAME] --latency SECONDS
  *
  * Default output: "name value" per non-zero counter, summed over lcores
  * (--all: every counter).  With NAMEs: exactly those, in that order, 0 for
@@ -14,8 +15,12 @@
  * each lcore's share of time in polls that found work (busy_us) over the
  * next SECONDS, divided by the time between the lcore's own publishes (the
  * main lcore publishes once a second, so give it two or more).
+ * --latency: the workers' tx delay histogram (tx_delay.*) over the next
+ * SECONDS: frames sent, their mean delay, and the bucket bounds under
+ * which 50, 90, 99 and 99.9% of them left.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +35,17 @@ static void usage(FILE *f)
 		"       hayate-dpstat [--shm NAME] --summary\n"
 		"       hayate-dpstat [--shm NAME] --wait-ready SECONDS\n"
 		"       hayate-dpstat [--shm NAME] --load SECONDS\n"
+		"       hayate-dpstat [--shm NAME] --latency SECONDS\n"
+		"  (default)       every non-zero counter, summed over lcores: \"name value\"\n"
+		"  --lcore N       lcore N's counters only\n"
+		"  --all           every counter, zeros too\n"
+		"  COUNTER...      exactly those counters, in that order (0 if unknown)\n"
+		"  --summary       one line: node, state, sessions, rx, tx, drops\n"
+		"  --wait-ready S  wait up to S seconds until the region exists and the\n"
+		"                  workers run; exit 0 then, 1 if not\n"
+		"  --load S        each lcore's load (busy_us) over the next S seconds\n"
+		"  --latency S     the workers' tx delay over the next S seconds: frames\n"
+		"                  sent, mean, and the bucket bounds of p50, p90, p99, p99.9\n"
 		"NAME defaults to $HAYATE_STATS_SHM, else /hayate-stats.\n");
 }
 
@@ -105,6 +121,82 @@ static int print_load(const struct hy_stats_region *r, double seconds)
 	return shown ? 0 : 1;
 }
 
+/* Every block's counters summed into sum (n of them); false if none read. */
+static bool read_sum(const struct hy_stats_region *r, uint64_t *sum, uint64_t *one, unsigned int n)
+{
+	bool any = false;
+
+	memset(sum, 0, n * sizeof(*sum));
+	for (unsigned int b = 0; b < hy_stats_blocks(r); b++) {
+		if (!hy_stats_read(r, b, one, n, NULL))
+			continue;
+		any = true;
+		for (unsigned int i = 0; i < n; i++)
+			sum[i] += one[i];
+	}
+	return any;
+}
+
+/* The tx delay histogram over the next `seconds`, summed over the workers:
+ * "tx delay over S s: N frames, mean M us, p50 <= A us, ...".  The buckets
+ * are the region's "tx_delay.<B>us" counters, in order, then "tx_delay.inf". */
+static int print_latency(const struct hy_stats_region *r, double seconds)
+{
+	static const double q[] = {0.5, 0.9, 0.99, 0.999};
+	unsigned int n = hy_stats_counter_count(r), i, k, first = n, nbk = 0, ns_id = n;
+	uint64_t *v0 = calloc(n, sizeof(uint64_t)), *v1 = calloc(n, sizeof(uint64_t)),
+		 *one = calloc(n, sizeof(uint64_t));
+	struct timespec ts = { (time_t)seconds,
+			       (long)((seconds - (double)(time_t)seconds) * 1e9) };
+	char name[HY_STATS_NAME_LEN];
+	uint64_t total = 0, c;
+	int rc = 1;
+
+	for (i = 0; i < n; i++) {
+		hy_stats_counter_name(r, i, name, sizeof(name));
+		if (strcmp(name, "tx_delay_ns") == 0)
+			ns_id = i;
+		else if (strncmp(name, "tx_delay.", 9) == 0 && (first == n || i == first + nbk)) {
+			if (first == n)
+				first = i;
+			nbk++;
+		}
+	}
+	if (v0 == NULL || v1 == NULL || one == NULL || first == n || ns_id == n) {
+		fprintf(stderr, "hayate-dpstat: %s\n", v0 == NULL || v1 == NULL || one == NULL ?
+			"out of memory" : "this data plane has no tx delay histogram");
+		goto out;
+	}
+	if (!read_sum(r, v0, one, n))
+		goto out;
+	nanosleep(&ts, NULL);
+	if (!read_sum(r, v1, one, n))
+		goto out;
+	for (k = 0; k < nbk; k++)
+		total += v1[first + k] - v0[first + k];
+	printf("tx delay over %.1f s: %llu frames", seconds, (unsigned long long)total);
+	if (total > 0) {
+		printf(", mean %.1f us", (double)(v1[ns_id] - v0[ns_id]) / 1e3 / (double)total);
+		for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+			for (c = 0, k = 0; k < nbk; k++) {
+				c += v1[first + k] - v0[first + k];
+				if ((double)c >= q[i] * (double)total)
+					break;
+			}
+			hy_stats_counter_name(r, first + k, name, sizeof(name));
+			printf(", p%g %s %s", q[i] * 100, k + 1 < nbk ? "<=" : ">",
+			       k + 1 < nbk ? name + 9 : "the last bound");
+		}
+	}
+	printf("\n");
+	rc = 0;
+out:
+	free(v0);
+	free(v1);
+	free(one);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -114,6 +206,7 @@ int main(int argc, char **argv)
 		{ "summary", no_argument, NULL, 'S' },
 		{ "wait-ready", required_argument, NULL, 'w' },
 		{ "load", required_argument, NULL, 'L' },
+		{ "latency", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -123,7 +216,7 @@ int main(int argc, char **argv)
 	uint64_t *sum, *one;
 	unsigned int i, b, n;
 	long lcore = -1;
-	double wait_s = -1, load_s = -1;
+	double wait_s = -1, load_s = -1, lat_s = -1;
 	int opt, all = 0, summary = 0;
 	char err[256], name[HY_STATS_NAME_LEN];
 
@@ -140,6 +233,14 @@ int main(int argc, char **argv)
 			load_s = strtod(optarg, NULL);
 			if (!(load_s > 0 && load_s <= 3600)) {
 				fprintf(stderr, "hayate-dpstat: --load: seconds in (0, 3600], "
+					"got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'T':
+			lat_s = strtod(optarg, NULL);
+			if (!(lat_s > 0 && lat_s <= 3600)) {
+				fprintf(stderr, "hayate-dpstat: --latency: seconds in (0, 3600], "
 					"got '%s'\n", optarg);
 				return 2;
 			}
@@ -177,8 +278,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hayate-dpstat: %s\n", err);
 		return 1;
 	}
-	if (load_s > 0) {
-		int rc = print_load(r, load_s);
+	if (load_s > 0 || lat_s > 0) {
+		int rc = load_s > 0 ? print_load(r, load_s) : print_latency(r, lat_s);
 
 		hy_stats_destroy(r);
 		return rc;

@@ -126,8 +126,10 @@
 	X(tx_delay_ns,     "sum over frames sent of the time from the start of the poll that made each to its tx burst (tx_delay.*)")
 
 /* The tx delay histogram: frames sent, by the time from the start of the
- * poll that made them to the tx burst that handed them to the port, the
- * node's own part of a packet's latency (its wait in the rx ring aside).
+ * poll that made them to the return of the tx burst that handed them to
+ * the port (the driver's own time included: an af_packet port's send
+ * system call, for one), the node's own part of a packet's latency (its
+ * wait in the rx ring aside).
  * Bucket i counts delays above the bound before it, up to its own bound
  * (microseconds); the last has none ("tx_delay.inf"). */
 #define HY_TX_DELAY_BUCKETS 13u

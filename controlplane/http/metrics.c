@@ -64,7 +64,7 @@ struct dp_set {
 #define TX_DELAY_FAMILY "hayate_dp_tx_delay_seconds"
 #define TX_DELAY_HELP                                                                   \
 	"Frames the data plane sent, by the time from the start of the poll that made " \
-	"each to the burst that handed it to the port (a packet's wait in the rx ring "  \
+	"each to the return of the burst that handed it to the port (a packet's wait in the rx ring "  \
 	"not included)."
 
 

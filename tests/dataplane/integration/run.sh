@@ -54,7 +54,15 @@ status=0
 case $case in
   echo) in_ns "$client" echo 5 || status=1 ;;
   cli)
+    # the worker's tx delay over the echoes (hayate-dpstat --latency)
+    "$build/dataplane/hayate-dpstat" --shm "/hayate-devnet-$name" --latency 2 >"$state/latency.out" &
+    lat=$!
+    sleep 0.2
     in_ns "$build/client/hayate-cli" echo --count 3 --interval-ms 50 || status=1
+    wait "$lat" || status=1
+    cat "$state/latency.out"
+    grep -Eq '^tx delay over 2\.0 s: ([3-9]|[1-9][0-9]+) frames, mean [0-9.]+ us, p50 <= [0-9]+us, p90 ' \
+      "$state/latency.out" || { echo "FAIL: hayate-dpstat --latency"; status=1; }
     # idle between the echoes, and never asleep
     sleeps=$("$build/dataplane/hayate-dpstat" --shm "/hayate-devnet-$name" --lcore 1 \
       idle_sleeps busy_polls | awk '{ printf "%s ", $2 }')
