@@ -19,6 +19,7 @@
 #include "worker.h"
 
 #define EVENTS_BURST 64u
+#define UP_RESERVE 16u /* up-ring slots events leave to HELLO, STATS, RESYNC_END */
 #define DOWN_BURST 32u
 #define LINK_POLL_MS 10u
 
@@ -258,14 +259,26 @@ static void link_poll(struct ctrl *c)
 	}
 }
 
-/* One worker's events, up to a burst.  Returns how many. */
+/* One worker's events, up to a burst, and no more than the ring to the
+ * control plane has room for (less UP_RESERVE slots kept for this lcore's
+ * own messages): what does not fit stays in the worker's event ring, where
+ * it holds back new sessions (the worker's can_open) instead of being
+ * dropped here.  Without a control plane nothing waits: events are counted
+ * as ring_peer_gone.  Returns how many were taken. */
 static unsigned int forward_events(struct ctrl *c, struct hy_worker *w)
 {
 	void *objs[EVENTS_BURST];
-	unsigned int n, i;
+	unsigned int n, i, room = EVENTS_BURST;
 
-	n = rte_ring_sc_dequeue_burst(hy_worker_events(w), objs, EVENTS_BURST,
-				      NULL);
+	if (attached(c)) {
+		struct hy_ring *up = hy_link_server_up(c->dp->link);
+		unsigned int free_slots = hy_ring_capacity(up) - hy_ring_count(up);
+
+		room = free_slots > UP_RESERVE ? RTE_MIN(free_slots - UP_RESERVE, room) : 0;
+		if (room == 0)
+			return 0;
+	}
+	n = rte_ring_sc_dequeue_burst(hy_worker_events(w), objs, room, NULL);
 	for (i = 0; i < n; i++) {
 		struct hy_mbox *e = objs[i];
 

@@ -84,6 +84,7 @@ struct hy_worker {
 	 * op_tx need not copy it; a consumed datagram's mbuf becomes it when
 	 * it is free: one allocation and one free fewer per broadcast. */
 	struct rte_mbuf *spare;
+	struct hy_mbox *open_event;   /* set aside for the next SESSION_OPENED */
 	struct rte_ring *inbox;
 	struct rte_ring *events;
 	unsigned int worker_id;
@@ -303,11 +304,12 @@ static int post_event(struct hy_worker *w, struct hy_mbox *e)
 	return 0;
 }
 
-static struct hy_mbox *event_alloc(struct hy_worker *w, uint16_t type,
-				   uint64_t sid, size_t body)
+/* An event entry: e if one was set aside (op_can_open), else a new one. */
+static struct hy_mbox *event_fill(struct hy_worker *w, struct hy_mbox *e, uint16_t type,
+				  uint64_t sid, size_t body)
 {
-	struct hy_mbox *e = hy_mbox_alloc(w->dp, body);
-
+	if (e == NULL)
+		e = hy_mbox_alloc(w->dp, body);
 	if (unlikely(e == NULL)) {
 		w->st.v[HY_ST_events_full]++;
 		return NULL;
@@ -374,13 +376,31 @@ static void users_update(struct hy_worker *w, uint16_t op, const struct hy_engin
 		w->st.v[HY_ST_users_lost]++;
 }
 
+/* A new session's SESSION_OPENED must reach the control plane, or the
+ * session is one it never learns of.  So the engine asks first, and while
+ * the event ring (the main lcore behind) or the entry pool is full the
+ * handshake waits for the client's resend.  The entry is taken here and
+ * kept for op_session_opened; the ring has one producer, this worker, so
+ * a free slot seen here is still free there. */
+static bool op_can_open(void *arg)
+{
+	struct hy_worker *w = arg;
+
+	if (rte_ring_free_count(w->events) == 0)
+		return false;
+	if (w->open_event == NULL)
+		w->open_event = hy_mbox_alloc(w->dp, 0);
+	return w->open_event != NULL;
+}
+
 static int op_session_opened(void *arg, const struct hy_engine_session_info *s)
 {
 	struct hy_worker *w = arg;
 	struct hy_mbox *e;
 
 	users_update(w, HY_MBOX_UID_SET, s);
-	e = event_alloc(w, HY_MSG_SESSION_OPENED, s->sid, 0);
+	e = event_fill(w, w->open_event, HY_MSG_SESSION_OPENED, s->sid, 0);
+	w->open_event = NULL;
 
 	if (e == NULL)
 		return -ENOBUFS;
@@ -395,7 +415,7 @@ static int op_session_closed(void *arg, const struct hy_engine_session_info *s,
 	struct hy_mbox *e;
 
 	users_update(w, HY_MBOX_UID_DEL, s);
-	e = event_alloc(w, HY_MSG_SESSION_CLOSED, s->sid, 0);
+	e = event_fill(w, NULL, HY_MSG_SESSION_CLOSED, s->sid, 0);
 
 	if (e == NULL)
 		return -ENOBUFS;
@@ -408,7 +428,7 @@ static int op_command(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 		      uint32_t len)
 {
 	struct hy_worker *w = arg;
-	struct hy_mbox *e = event_alloc(w, HY_MSG_COMMAND, sid, len);
+	struct hy_mbox *e = event_fill(w, NULL, HY_MSG_COMMAND, sid, len);
 	uint8_t *buf;
 
 	if (e == NULL)
@@ -495,6 +515,7 @@ static enum hy_engine_local op_local_command(void *arg, uint64_t sid, uint8_t ve
 }
 
 static const struct hy_engine_ops worker_ops = {
+	.can_open = op_can_open,
 	.session_opened = op_session_opened,
 	.session_closed = op_session_closed,
 	.command = op_command,
@@ -530,7 +551,7 @@ static int relay_up(void *arg, const struct hy_relay_job *job, const uint64_t *s
 		    unsigned n)
 {
 	struct hy_worker *w = arg;
-	struct hy_mbox *e = event_alloc(w, HY_MSG_RELAY, 0, 8u * n + job->len);
+	struct hy_mbox *e = event_fill(w, NULL, HY_MSG_RELAY, 0, 8u * n + job->len);
 	uint8_t *buf;
 
 	if (e == NULL)
@@ -744,7 +765,7 @@ struct resync_ctx {
 static int resync_one(void *arg, const struct hy_engine_session_info *s)
 {
 	struct resync_ctx *c = arg;
-	struct hy_mbox *e = event_alloc(c->w, HY_MSG_RESYNC_ENTRY, s->sid, 0);
+	struct hy_mbox *e = event_fill(c->w, NULL, HY_MSG_RESYNC_ENTRY, s->sid, 0);
 
 	if (e == NULL)
 		return 1; /* out of entries: stop, RESYNC_END says how many */
@@ -1119,6 +1140,9 @@ int hy_worker_main(void *arg)
 	tx_flush_all(w);
 	rte_pktmbuf_free(w->spare); /* NULL-safe */
 	w->spare = NULL;
+	if (w->open_event != NULL)
+		hy_mbox_free(w->dp, w->open_event);
+	w->open_event = NULL;
 	publish(w, rte_rdtsc());
 	return 0;
 }

@@ -958,6 +958,8 @@ static enum hy_engine_action handshake(struct hy_engine *e, const struct hy_peer
 		act = send_deny(e, &priv, HY_CLOSE_SERVER_FULL, buf, cap, res);
 	else if (node_state(e) == HY_NODE_OFFLINE)
 		act = send_deny(e, &priv, HY_CLOSE_NODE_DRAINING, buf, cap, res);
+	else if (e->cfg.ops->can_open != NULL && !e->cfg.ops->can_open(e->cfg.ops_arg))
+		act = drop(e, res, HY_R_EVENTS_FULL); /* the cookie stays good for the resend */
 	else
 		act = open_session(e, from, &pub, &priv, buf, cap, res);
 wipe:

@@ -28,6 +28,7 @@
 #ifndef HY_DATAPLANE_SESSION_ENGINE_H
 #define HY_DATAPLANE_SESSION_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -156,6 +157,12 @@ enum hy_engine_local {
  * retries.  Any member may be NULL (counted as refused).
  */
 struct hy_engine_ops {
+	/* Optional: asked before a RESPONSE opens a session, whether
+	 * session_opened can pass the news on now.  When it cannot (the
+	 * control plane's queue is full) the RESPONSE is dropped as
+	 * EVENTS_FULL and the client's resend comes back later: a session the
+	 * control plane never heard of would be lost to it.  NULL: always. */
+	bool (*can_open)(void *arg);
 	/* A session was created (ACCEPT sent). */
 	int (*session_opened)(void *arg, const struct hy_engine_session_info *s);
 	/* A session ended: client DISCONNECT (its reason), idle timeout, kick;

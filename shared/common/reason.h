@@ -87,7 +87,9 @@
 	/* cluster: room redirects and session moves (shared/proto/ticket.h) */ \
 	X(ROOM_REDIRECT,      "room is held by another node: the answer carries a ticket for it") \
 	X(ROOM_NODE_UNAVAILABLE, "the room's node is offline, of another version or without this transport") \
-	X(TICKET_BAD_FIELD,   "ticket port, host or node id out of range")
+	X(TICKET_BAD_FIELD,   "ticket port, host or node id out of range") \
+	/* data plane back-pressure */ \
+	X(EVENTS_FULL,        "no room to tell the control plane of a new session: the client resends its RESPONSE")
 
 enum hy_reason {
 #define HY_REASON_ENUM(name, text) HY_R_##name,

@@ -63,6 +63,7 @@ struct rec_cmd {
 /* Everything the engine handed to its ops. */
 struct recorder {
 	bool refuse; /* every op returns -1 */
+	bool busy;   /* can_open says no: the control plane is behind */
 	unsigned n_tx, n_opened, n_closed, n_cmd;
 	struct rec_pkt tx[T_MAX_TX];
 	struct hy_engine_session_info opened[T_MAX_EV];
@@ -70,6 +71,11 @@ struct recorder {
 	enum hy_close_reason closed_why[T_MAX_EV];
 	struct rec_cmd cmd[T_MAX_EV];
 };
+
+static inline bool rec_can_open(void *arg)
+{
+	return !((struct recorder *)arg)->busy;
+}
 
 static inline int rec_opened(void *arg, const struct hy_engine_session_info *s)
 {
@@ -130,6 +136,7 @@ static inline int rec_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt
 }
 
 static const struct hy_engine_ops rec_ops = {
+	.can_open = rec_can_open,
 	.session_opened = rec_opened,
 	.session_closed = rec_closed,
 	.command = rec_command,

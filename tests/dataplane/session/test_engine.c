@@ -530,6 +530,34 @@ START_TEST(table_full_denies)
 }
 END_TEST
 
+/* While the control plane cannot hear of a new session, a RESPONSE is
+ * dropped (EVENTS_FULL) and opens nothing; the client's resend, with the
+ * same cookie, opens the session once it can. */
+START_TEST(events_full_waits_for_resend)
+{
+	struct tclient a;
+	struct hy_engine_result res;
+	uint8_t cookie[HY_COOKIE_LEN], buf[HY_MAX_DATAGRAM];
+
+	new_client(&a, 1);
+	get_cookie(eng, &a, cookie);
+	rec.busy = true;
+	ck_assert_int_eq(respond(eng, &a, &a.peer, cookie, buf, &res), HY_ENGINE_DROP);
+	ck_assert_int_eq(res.why, HY_R_EVENTS_FULL);
+	ck_assert_uint_eq(hy_engine_stats(eng)->drops[HY_R_EVENTS_FULL], 1);
+	ck_assert_uint_eq(hy_engine_sessions(eng), 0);
+	ck_assert_uint_eq(rec.n_opened, 0);
+	ck_assert_uint_eq(hy_engine_stats(eng)->used_sids, 0); /* the token is not spent */
+
+	rec.busy = false;
+	ck_assert_int_eq(respond(eng, &a, &a.peer, cookie, buf, &res), HY_ENGINE_REPLY);
+	ck_assert_int_eq(res.reply_len, HY_ACCEPT_PKT_LEN);
+	ck_assert_uint_eq(hy_engine_sessions(eng), 1);
+	ck_assert_uint_eq(rec.n_opened, 1);
+	ck_assert_uint_eq(rec.opened[0].sid, a.cred.sid);
+}
+END_TEST
+
 START_TEST(drain_denies_and_reports_offline)
 {
 	struct tclient a, b;
@@ -1339,6 +1367,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, token_reuse_after_close);
 	tcase_add_test(tc, duplicate_response_resends_accept);
 	tcase_add_test(tc, table_full_denies);
+	tcase_add_test(tc, events_full_waits_for_resend);
 	tcase_add_test(tc, drain_denies_and_reports_offline);
 	tcase_add_test(tc, sealed_drops_by_reason);
 	tcase_add_test(tc, nat_rebind_follows_authenticated_packets_only);
