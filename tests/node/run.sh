@@ -343,6 +343,26 @@ case $case in
     grep -q 'BENCH name=connect_storm .* accepted=300 denied=0 .* warmup_challenges=[1-9]' <<<"$out" &&
       echo "ok: connect storm: 300 handshakes, after a warm-up the node answered" ||
       fail "connect storm: $out"
+    # a storm larger than the queues between the worker and the control
+    # plane (4096 events): nothing lost on the way, the control plane hears
+    # of every session (a RESPONSE waits for the client's resend instead)
+    out=$(lg --mode connect --sessions 12000 --client-ip 198.18.52.1 --seconds 60) ||
+      fail "loadgen connect 12000: $out"
+    grep -q 'BENCH name=connect_storm .* accepted=12000 denied=0 ' <<<"$out" ||
+      fail "connect storm of 12000: $out"
+    opened=$(dp sessions_opened)
+    cp_knows() {
+      expect 200 GET /metrics >/dev/null
+      [[ $(sed -n 's/^hayate_cp_sessions{transport="udp"} \([0-9]*\)$/\1/p' "$state/body") == "$opened" ]]
+    }
+    if wait_for 20 cp_knows; then
+      echo "ok: the control plane knows all $opened sessions (events_full $(dp events_full)," \
+        "ring_full $(dp ring_full), waited RESPONSEs $(dp drop.EVENTS_FULL))"
+    else
+      fail "the control plane knows $(sed -n 's/^hayate_cp_sessions{transport="udp"} //p' "$state/body")" \
+        "of $opened sessions (events_full $(dp events_full), ring_full $(dp ring_full))"
+    fi
+    [[ $(dp events_full) == 0 && $(dp ring_full) == 0 ]] || fail "events dropped on the way up"
     out=$(lg --mode relay --sessions 12 --room-size 3 --seconds 2 --interval-ms 250) ||
       fail "loadgen relay: $out"
     # every interval delivered pushes and opened all it received
