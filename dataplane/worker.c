@@ -85,6 +85,13 @@ struct hy_worker {
 	 * it is free: one allocation and one free fewer per broadcast. */
 	struct rte_mbuf *spare;
 	struct hy_mbox *open_event;   /* set aside for the next SESSION_OPENED */
+	/* SESSION_CLOSED events the event ring had no room for, in order:
+	 * sent as room comes (late_flush), before any newer close. */
+	struct late_closed {
+		uint64_t sid;
+		uint16_t reason;
+	} *late;
+	uint32_t late_head, n_late;
 	struct rte_ring *inbox;
 	struct rte_ring *events;
 	unsigned int worker_id;
@@ -408,19 +415,59 @@ static int op_session_opened(void *arg, const struct hy_engine_session_info *s)
 	return post_event(w, e);
 }
 
+/* A SESSION_CLOSED into the event ring now; false, and nothing counted,
+ * when the ring or the entry pool is full.  The ring has one producer,
+ * this worker: a free slot seen here stays free for the enqueue. */
+static bool post_closed(struct hy_worker *w, uint64_t sid, uint16_t reason)
+{
+	struct hy_mbox *e;
+
+	if (rte_ring_free_count(w->events) == 0 || (e = hy_mbox_alloc(w->dp, 0)) == NULL)
+		return false;
+	e->op = HY_MBOX_MSG;
+	e->worker = (uint16_t)w->worker_id;
+	e->msg.type = HY_MSG_SESSION_CLOSED;
+	e->msg.sid = sid;
+	e->msg.u.closed.reason = reason;
+	if (unlikely(rte_ring_sp_enqueue(w->events, e) != 0)) {
+		hy_mbox_free(w->dp, e);
+		return false;
+	}
+	w->st.v[HY_ST_events_up]++;
+	return true;
+}
+
+/* Sends what waits in the late list, oldest first, while there is room. */
+static void late_flush(struct hy_worker *w)
+{
+	while (w->n_late != 0 &&
+	       post_closed(w, w->late[w->late_head].sid, w->late[w->late_head].reason)) {
+		w->late_head = (w->late_head + 1) % HY_LATE_CLOSED_SLOTS;
+		w->n_late--;
+	}
+}
+
+/* A close the control plane must hear of, or it keeps a session that is
+ * gone: when the event ring is full (a burst of closes, the main lcore
+ * behind) it waits in the late list instead, and is only lost, counted in
+ * events_full, past HY_LATE_CLOSED_SLOTS of them. */
 static int op_session_closed(void *arg, const struct hy_engine_session_info *s,
 			     enum hy_close_reason reason)
 {
 	struct hy_worker *w = arg;
-	struct hy_mbox *e;
 
 	users_update(w, HY_MBOX_UID_DEL, s);
-	e = event_fill(w, NULL, HY_MSG_SESSION_CLOSED, s->sid, 0);
-
-	if (e == NULL)
+	if (w->n_late == 0 && post_closed(w, s->sid, (uint16_t)reason))
+		return 0;
+	if (unlikely(w->n_late == HY_LATE_CLOSED_SLOTS)) {
+		w->st.v[HY_ST_events_full]++;
 		return -ENOBUFS;
-	e->msg.u.closed.reason = (uint16_t)reason;
-	return post_event(w, e);
+	}
+	w->late[(w->late_head + w->n_late) % HY_LATE_CLOSED_SLOTS] =
+		(struct late_closed){.sid = s->sid, .reason = (uint16_t)reason};
+	w->n_late++;
+	w->st.v[HY_ST_events_late]++;
+	return 0;
 }
 
 static int op_command(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
@@ -1106,6 +1153,8 @@ int hy_worker_main(void *arg)
 		}
 		work += drain_inbox(w);
 		dead_flush(w);
+		if (unlikely(w->n_late != 0))
+			late_flush(w);
 		/* Every queue came back short: nothing is waiting that what
 		 * this poll (or the tick) produced could leave with, so it
 		 * leaves now, not up to HY_TX_DRAIN_US later.  Under load the
@@ -1136,6 +1185,7 @@ int hy_worker_main(void *arg)
 	w->poll_tsc = rte_rdtsc(); /* what the inbox still makes, made now */
 	handoff_flush_all(w);
 	drain_inbox(w);
+	late_flush(w);
 	dead_flush(w);
 	tx_flush_all(w);
 	rte_pktmbuf_free(w->spare); /* NULL-safe */
@@ -1374,6 +1424,12 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 			 rte_strerror(rte_errno));
 		goto fail;
 	}
+	w->late = rte_malloc_socket("hy_late_closed", HY_LATE_CLOSED_SLOTS * sizeof(*w->late),
+				    RTE_CACHE_LINE_SIZE, socket);
+	if (w->late == NULL) {
+		snprintf(err, errlen, "worker %u: late-close list: out of memory", worker_id);
+		goto fail;
+	}
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	w->base_tsc = rte_rdtsc();
@@ -1444,6 +1500,7 @@ fail:
 	hy_engine_destroy(w->engine);
 	rte_ring_free(w->events);
 	rte_ring_free(w->inbox);
+	rte_free(w->late);
 	rte_free(w->handoff);
 	rte_free(w);
 	return NULL;
@@ -1481,6 +1538,7 @@ void hy_worker_free(struct hy_dp *dp, struct hy_worker *w)
 	hy_engine_destroy(w->engine);
 	rte_ring_free(w->events);
 	rte_ring_free(w->inbox);
+	rte_free(w->late);
 	rte_free(w->handoff);
 	rte_free(w);
 }

@@ -19,6 +19,7 @@ cleanup() {
   for p in $cp_pid $dp_pid; do kill -9 "$p" 2>/dev/null || true; done
   for p in $cp_pid $dp_pid; do wait "$p" 2>/dev/null || true; done
   rm -rf "$dir"
+  rm -f "/dev/shm/$tag" # the data plane's counters: a killed one does not unlink them
 }
 trap cleanup EXIT
 

@@ -44,7 +44,9 @@ memif_sock=/tmp/hy-node-$name.sock
 # hugepages when the kernel gives them (devnet --hugepages), else 4 KiB
 source "$src/perf/common/memory.sh"
 if [[ $case == loadgen ]]; then
-  opts=(--memif "$memif_sock")
+  # short timers: the storm's sessions time out together, during the relay
+  # run, a burst of closes the control plane must hear of (checked last)
+  opts=(--memif "$memif_sock" --idle-timeout-ms 2000 --keepalive-ms 500)
   # the node (devnet's default -m, 375 MB) and the generator (256)
   perf_memory_choose auto 700 || fail "perf_memory_choose auto"
   [[ $PERF_MEMORY == hugepages ]] && opts+=(--hugepages)
@@ -363,6 +365,27 @@ case $case in
         "of $opened sessions (events_full $(dp events_full), ring_full $(dp ring_full))"
     fi
     [[ $(dp events_full) == 0 && $(dp ring_full) == 0 ]] || fail "events dropped on the way up"
+    # then a burst of closes while the main lcore cannot run: the storm's
+    # sessions time out (after 2 s) while a real-time busy loop holds CPU 0
+    # (timeout outside: a task of the same real-time priority on CPU 0
+    # would never run to stop the loop)
+    timeout 3 taskset -c 0 chrt -f 50 sh -c 'while :; do :; done' &
+    hog=$!
+    bg+=("$hog")
+    wait "$hog" || true
+    all_closed() {
+      expect 200 GET /metrics >/dev/null
+      [[ $(sed -n 's/^hayate_cp_sessions{transport="udp"} \([0-9]*\)$/\1/p' "$state/body") == 0 &&
+         $(dp sessions) == 0 ]]
+    }
+    if wait_for 30 all_closed; then
+      echo "ok: the storm's sessions closed, the control plane heard of each close" \
+        "($(dp events_late) waited for room, events_full $(dp events_full))"
+    else
+      fail "after the timeouts: data plane $(dp sessions) sessions, control plane" \
+        "$(sed -n 's/^hayate_cp_sessions{transport="udp"} //p' "$state/body") (events_full $(dp events_full))"
+    fi
+    [[ $(dp events_full) == 0 ]] || fail "close events dropped: $(dp events_full)"
     out=$(lg --mode relay --sessions 12 --room-size 3 --seconds 2 --interval-ms 250) ||
       fail "loadgen relay: $out"
     # every interval delivered pushes and opened all it received
@@ -393,6 +416,16 @@ case $case in
     awk -v l="$load" 'BEGIN { exit !(l != "" && l >= 0.05 && l <= 1.05) }' &&
       echo "ok: worker load $load over 4 s with 2 s of flood" ||
       fail "worker load '$load' during the flood: $(cat "$state/load.txt")"
+    # every session has timed out by now or soon: the control plane must
+    # have heard of every close too, none left behind
+    if wait_for 30 all_closed; then
+      echo "ok: all $(dp sessions_closed) sessions closed, the control plane heard of each" \
+        "($(dp events_late) closes waited for room, events_full $(dp events_full))"
+    else
+      fail "after the timeouts: data plane $(dp sessions) sessions, control plane" \
+        "$(sed -n 's/^hayate_cp_sessions{transport="udp"} //p' "$state/body") (events_full $(dp events_full))"
+    fi
+    [[ $(dp events_full) == 0 ]] || fail "events dropped on the way up: $(dp events_full)"
     ;;
   *) echo "unknown case $case"; exit 2 ;;
 esac
