@@ -595,6 +595,6 @@ unwind:
 	if (su.pools)
 		hy_ports_free_pools(&dp->ports);
 	unwind_keys(&su);
-	rte_eal_cleanup();
+	hy_eal_finish();
 	return ret;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Pre-faulting DPDK's memory before the workers start.
+ * Pre-faulting DPDK's memory before the workers start, and leaving
+ * nothing of EAL's behind at exit.
  *
  * Hugepages are backed when EAL maps them, but 4 KiB pages (--no-huge:
  * containers, CI, laptops) are backed on first touch, and DPDK hands out
@@ -24,5 +25,15 @@
  * works either way, only slower on first use.
  */
 int hy_memory_prefault(size_t *bytes);
+
+/*
+ * rte_eal_cleanup(), then removes EAL's runtime directory
+ * (/var/run/dpdk/<file-prefix>) with its telemetry and multi-process
+ * sockets, which DPDK 22.11 leaves behind after every run: a test suite
+ * would otherwise leave one per process.  Call it last, as the process
+ * ends (a telemetry client can no longer connect).  Returns
+ * rte_eal_cleanup()'s result; a directory holding anything else stays.
+ */
+int hy_eal_finish(void);
 
 #endif /* HY_DP_MEMORY_H */

@@ -354,6 +354,6 @@ int main(int argc, char **argv)
 	       mem / 1048576.0, 2.0 * mem / 1048576.0);
 	hy_engine_destroy(e);
 	hy_engine_shared_wipe(&node.sh);
-	rte_eal_cleanup();
+	hy_eal_finish();
 	return 0;
 }

@@ -61,6 +61,7 @@
 #include "proto/limits.h"
 #include "proto/message.h"
 #include "proto/room_msg.h"
+#include "memory.h"
 
 #define PROG "hayate-loadgen"
 #define BURST 32u
@@ -1156,6 +1157,6 @@ int main(int argc, char **argv)
 	}
 	quiesce(&g);
 	rte_eth_dev_stop(g.port);
-	rte_eal_cleanup();
+	hy_eal_finish();
 	return 0;
 }

@@ -38,6 +38,7 @@
 #include "relay.h"
 
 #include "proto/room_msg.h"
+#include "memory.h"
 
 #define BATCH 4096u
 #define MAX_ROUNDS 64
@@ -459,5 +460,6 @@ int main(int argc, char **argv)
 	hy_uid_dir_destroy(users);
 	hy_fanout_destroy(t);
 	hy_engine_destroy(e);
+	hy_eal_finish();
 	return 0;
 }

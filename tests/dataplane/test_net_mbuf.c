@@ -16,6 +16,7 @@
 
 #include "net/net.h"
 #include "net_frames.h"
+#include "memory.h"
 
 static struct rte_mempool *pool;
 static struct hy_net_iface ifc;
@@ -250,7 +251,7 @@ int main(int argc, char **argv)
 	srunner_free(sr);
 	rte_mempool_free(pool);
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
+	hy_eal_finish();
 	remove_runtime_dir(rundir);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -16,7 +16,8 @@ fi
 source "$src/tests/support/lib.sh"
 # shellcheck source=perf/common/memory.sh
 source "$src/perf/common/memory.sh"
-trap perf_memory_release EXIT
+# testpmd's EAL runtime directory goes too (DPDK 22.11 leaves it behind)
+trap 'perf_memory_release; rm -rf /var/run/dpdk/hy-tmem-$$' EXIT
 mounts() { grep ' hugetlbfs ' /proc/mounts | sort || true; }
 nr0=$(cat /proc/sys/vm/nr_hugepages) m0=$(mounts)
 

@@ -8,6 +8,7 @@
 #include <check.h>
 
 #include "sess_harness.h"
+#include "memory.h"
 
 #define SEED 7u
 
@@ -432,6 +433,6 @@ int main(int argc, char **argv)
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	rte_eal_cleanup();
+	hy_eal_finish();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -10,6 +10,7 @@
 
 #include "crypto/cookie.h"
 #include "crypto/random.h"
+#include "memory.h"
 
 static struct harness_node node;
 static struct recorder rec;
@@ -1401,6 +1402,6 @@ int main(int argc, char **argv)
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	rte_eal_cleanup();
+	hy_eal_finish();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

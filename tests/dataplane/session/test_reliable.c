@@ -11,6 +11,7 @@
 #include "sess_harness.h"
 
 #include "rudp/rudp.h"
+#include "memory.h"
 
 #define MAX_Q 8192u
 #define MAX_LOG 2048u
@@ -795,5 +796,6 @@ int main(int argc, char **argv)
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	hy_eal_finish();
 	return failed ? 1 : 0;
 }
