@@ -19,7 +19,8 @@ cleanup() {
   for p in $cp_pid $dp_pid; do kill -9 "$p" 2>/dev/null || true; done
   for p in $cp_pid $dp_pid; do wait "$p" 2>/dev/null || true; done
   rm -rf "$dir"
-  rm -f "/dev/shm/$tag" # the data plane's counters: a killed one does not unlink them
+  # what a killed data plane cannot remove: its counters, its EAL files
+  rm -rf "/dev/shm/$tag" "/var/run/dpdk/$tag"
 }
 trap cleanup EXIT
 

@@ -27,6 +27,8 @@ cleanup() {
   for p in "${bg[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   "$devnet" down --name "$name" >/dev/null 2>&1 || true
   perf_memory_release # what the loadgen case reserved, if anything
+  # the generator's EAL files, on hugepages more than its sockets
+  rm -rf /var/run/dpdk/hy-node-"$name"-lg
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT

@@ -18,6 +18,7 @@
 #include "proto/room_msg.h"
 #include "ring/msg.h"
 #include "rudp/rudp.h"
+#include "memory.h"
 
 #define NW 2u          /* workers */
 #define NC 6u          /* clients */
@@ -1157,5 +1158,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "EAL init failed\n");
 		return EXIT_FAILURE;
 	}
-	return hy_check_run(rooms_suite());
+	int rc = hy_check_run(rooms_suite());
+
+	hy_eal_finish();
+	return rc;
 }
