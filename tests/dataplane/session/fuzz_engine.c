@@ -21,6 +21,9 @@
  * session's caps allow.
  */
 #include <assert.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "sess_harness.h"
 
@@ -61,6 +64,17 @@ static void connect_client(void)
 		fail("accept");
 }
 
+/* EAL's runtime directory, empty here (no shared files, no telemetry):
+ * libFuzzer ends with exit(), never returning to tear EAL down, so it is
+ * removed from an atexit handler. */
+static char runtime_dir[PATH_MAX];
+
+static void runtime_dir_remove(void)
+{
+	if (runtime_dir[0] != '\0')
+		(void)rmdir(runtime_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char err[128];
@@ -68,6 +82,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	if (harness_eal_init((*argv)[0]) < 0)
 		fail("EAL init");
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	atexit(runtime_dir_remove);
 	if (harness_node_init(&node, now) < 0)
 		fail("node init");
 	struct hy_engine_config cfg = harness_config(&node, &rec, 4);
