@@ -121,6 +121,16 @@ static int print_load(const struct hy_stats_region *r, double seconds)
 	return shown ? 0 : 1;
 }
 
+/* The SECONDS of --load and --latency, in (0, 3600]; -1 with a message. */
+static int window_seconds(const char *opt, const char *arg, double *out)
+{
+	*out = strtod(arg, NULL);
+	if (*out > 0 && *out <= 3600)
+		return 0;
+	fprintf(stderr, "hayate-dpstat: %s: seconds in (0, 3600], got '%s'\n", opt, arg);
+	return -1;
+}
+
 /* Every block's counters summed into sum (n of them); false if none read. */
 static bool read_sum(const struct hy_stats_region *r, uint64_t *sum, uint64_t *one, unsigned int n)
 {
@@ -230,20 +240,12 @@ int main(int argc, char **argv)
 		case 'S': summary = 1; break;
 		case 'w': wait_s = strtod(optarg, NULL); break;
 		case 'L':
-			load_s = strtod(optarg, NULL);
-			if (!(load_s > 0 && load_s <= 3600)) {
-				fprintf(stderr, "hayate-dpstat: --load: seconds in (0, 3600], "
-					"got '%s'\n", optarg);
+			if (window_seconds("--load", optarg, &load_s) < 0)
 				return 2;
-			}
 			break;
 		case 'T':
-			lat_s = strtod(optarg, NULL);
-			if (!(lat_s > 0 && lat_s <= 3600)) {
-				fprintf(stderr, "hayate-dpstat: --latency: seconds in (0, 3600], "
-					"got '%s'\n", optarg);
+			if (window_seconds("--latency", optarg, &lat_s) < 0)
 				return 2;
-			}
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -311,6 +311,15 @@ static int post_event(struct hy_worker *w, struct hy_mbox *e)
 	return 0;
 }
 
+static void event_init(const struct hy_worker *w, struct hy_mbox *e, uint16_t type,
+		       uint64_t sid)
+{
+	e->op = HY_MBOX_MSG;
+	e->worker = (uint16_t)w->worker_id;
+	e->msg.type = type;
+	e->msg.sid = sid;
+}
+
 /* An event entry: e if one was set aside (op_can_open), else a new one. */
 static struct hy_mbox *event_fill(struct hy_worker *w, struct hy_mbox *e, uint16_t type,
 				  uint64_t sid, size_t body)
@@ -321,10 +330,7 @@ static struct hy_mbox *event_fill(struct hy_worker *w, struct hy_mbox *e, uint16
 		w->st.v[HY_ST_events_full]++;
 		return NULL;
 	}
-	e->op = HY_MBOX_MSG;
-	e->worker = (uint16_t)w->worker_id;
-	e->msg.type = type;
-	e->msg.sid = sid;
+	event_init(w, e, type, sid);
 	return e;
 }
 
@@ -424,10 +430,7 @@ static bool post_closed(struct hy_worker *w, uint64_t sid, uint16_t reason)
 
 	if (rte_ring_free_count(w->events) == 0 || (e = hy_mbox_alloc(w->dp, 0)) == NULL)
 		return false;
-	e->op = HY_MBOX_MSG;
-	e->worker = (uint16_t)w->worker_id;
-	e->msg.type = HY_MSG_SESSION_CLOSED;
-	e->msg.sid = sid;
+	event_init(w, e, HY_MSG_SESSION_CLOSED, sid);
 	e->msg.u.closed.reason = reason;
 	if (unlikely(rte_ring_sp_enqueue(w->events, e) != 0)) {
 		hy_mbox_free(w->dp, e);

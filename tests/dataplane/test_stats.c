@@ -2,9 +2,9 @@
  * Counter names and the tx delay histogram's buckets (dataplane/stats.h).
  */
 #include <check.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "stats.h"
 
 START_TEST(tx_delay_names)
@@ -46,15 +46,9 @@ int main(void)
 {
 	Suite *s = suite_create("dataplane-stats");
 	TCase *tc = tcase_create("tx_delay");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, tx_delay_names);
 	tcase_add_test(tc, tx_delay_buckets);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return hy_check_run(s);
 }

@@ -375,19 +375,24 @@ case $case in
     hog=$!
     bg+=("$hog")
     wait "$hog" || true
+    # expect_all_closed WHAT: every session timed out, and the control plane
+    # heard of each close (none dropped on the way up)
     all_closed() {
       expect 200 GET /metrics >/dev/null
       [[ $(sed -n 's/^hayate_cp_sessions{transport="udp"} \([0-9]*\)$/\1/p' "$state/body") == 0 &&
          $(dp sessions) == 0 ]]
     }
-    if wait_for 30 all_closed; then
-      echo "ok: the storm's sessions closed, the control plane heard of each close" \
-        "($(dp events_late) waited for room, events_full $(dp events_full))"
-    else
-      fail "after the timeouts: data plane $(dp sessions) sessions, control plane" \
-        "$(sed -n 's/^hayate_cp_sessions{transport="udp"} //p' "$state/body") (events_full $(dp events_full))"
-    fi
-    [[ $(dp events_full) == 0 ]] || fail "close events dropped: $(dp events_full)"
+    expect_all_closed() {
+      if wait_for 30 all_closed; then
+        echo "ok: $1 closed, the control plane heard of each close" \
+          "($(dp events_late) waited for room, events_full $(dp events_full))"
+      else
+        fail "after the timeouts: data plane $(dp sessions) sessions, control plane" \
+          "$(sed -n 's/^hayate_cp_sessions{transport="udp"} //p' "$state/body") (events_full $(dp events_full))"
+      fi
+      [[ $(dp events_full) == 0 ]] || fail "close events dropped: $(dp events_full)"
+    }
+    expect_all_closed "the storm's sessions"
     out=$(lg --mode relay --sessions 12 --room-size 3 --seconds 2 --interval-ms 250) ||
       fail "loadgen relay: $out"
     # every interval delivered pushes and opened all it received
@@ -418,16 +423,8 @@ case $case in
     awk -v l="$load" 'BEGIN { exit !(l != "" && l >= 0.05 && l <= 1.05) }' &&
       echo "ok: worker load $load over 4 s with 2 s of flood" ||
       fail "worker load '$load' during the flood: $(cat "$state/load.txt")"
-    # every session has timed out by now or soon: the control plane must
-    # have heard of every close too, none left behind
-    if wait_for 30 all_closed; then
-      echo "ok: all $(dp sessions_closed) sessions closed, the control plane heard of each" \
-        "($(dp events_late) closes waited for room, events_full $(dp events_full))"
-    else
-      fail "after the timeouts: data plane $(dp sessions) sessions, control plane" \
-        "$(sed -n 's/^hayate_cp_sessions{transport="udp"} //p' "$state/body") (events_full $(dp events_full))"
-    fi
-    [[ $(dp events_full) == 0 ]] || fail "events dropped on the way up: $(dp events_full)"
+    # every session has timed out by now or soon: none left behind
+    expect_all_closed "all $(dp sessions_closed) sessions"
     ;;
   *) echo "unknown case $case"; exit 2 ;;
 esac
