@@ -806,7 +806,7 @@ static void queue_message(struct hy_client *c, const struct hy_msg *in)
 
 /* The reliability layer's delivery: one whole response or push, in
  * order, exactly once. */
-static void client_deliver(void *arg, const uint8_t *msg, size_t len)
+static bool client_deliver(void *arg, const uint8_t *msg, size_t len)
 {
 	struct hy_client *c = arg;
 	struct hy_msg m;
@@ -815,6 +815,7 @@ static void client_deliver(void *arg, const uint8_t *msg, size_t len)
 		queue_message(c, &m);
 	else
 		drop(c, r);
+	return true;
 }
 
 static void handle_data(struct hy_client *c, const uint8_t *pt, size_t len)

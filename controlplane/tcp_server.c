@@ -904,12 +904,13 @@ static bool command(struct conn *c, struct reply *rp, enum hy_delivery d, const 
 }
 
 /* hy_rudp deliver callback: one whole reliable command, in order, once. */
-static void reliable_deliver(void *arg, const uint8_t *msg, size_t len)
+static bool reliable_deliver(void *arg, const uint8_t *msg, size_t len)
 {
 	struct conn *c = arg;
 
 	if (c->state == C_OPEN) /* else it ended inside an earlier one: nothing more */
 		command(c, NULL, HY_DELIVERY_RELIABLE, msg, len);
+	return true;
 }
 
 static void on_data(struct conn *c, const uint8_t *pt, size_t len)

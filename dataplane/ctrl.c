@@ -259,29 +259,41 @@ static void link_poll(struct ctrl *c)
 	}
 }
 
+/* Up-ring slots an event takes: a large COMMAND or RELAY is several. */
+static unsigned int event_slots(const struct hy_mbox *e)
+{
+	return e->op == HY_MBOX_MSG ? hy_msg_parts(hy_msg_body_len(&e->msg)) : 0;
+}
+
 /* One worker's events, up to a burst, and no more than the ring to the
- * control plane has room for (less UP_RESERVE slots kept for this lcore's
- * own messages): what does not fit stays in the worker's event ring, where
- * it holds back new sessions (the worker's can_open) instead of being
+ * control plane has slots for (less UP_RESERVE kept for this lcore's own
+ * messages): the burst is peeked, and what does not fit stays in the
+ * worker's event ring, where it holds back new sessions and reliable
+ * commands (the worker's can_open and command ops) instead of being
  * dropped here.  Without a control plane nothing waits: events are counted
  * as ring_peer_gone.  Returns how many were taken. */
 static unsigned int forward_events(struct ctrl *c, struct hy_worker *w)
 {
+	struct rte_ring *events = hy_worker_events(w);
 	void *objs[EVENTS_BURST];
-	unsigned int n, i, room = EVENTS_BURST;
+	unsigned int n, i, room = UINT_MAX;
 
 	if (attached(c)) {
 		struct hy_ring *up = hy_link_server_up(c->dp->link);
 		unsigned int free_slots = hy_ring_capacity(up) - hy_ring_count(up);
 
-		room = free_slots > UP_RESERVE ? RTE_MIN(free_slots - UP_RESERVE, room) : 0;
+		room = free_slots > UP_RESERVE ? free_slots - UP_RESERVE : 0;
 		if (room == 0)
 			return 0;
 	}
-	n = rte_ring_sc_dequeue_burst(hy_worker_events(w), objs, room, NULL);
+	n = rte_ring_dequeue_burst_start(events, objs, RTE_MIN(room, EVENTS_BURST), NULL);
 	for (i = 0; i < n; i++) {
 		struct hy_mbox *e = objs[i];
+		unsigned int need = event_slots(e);
 
+		if (need > room)
+			break; /* first of the ones left for later */
+		room -= need;
 		if (e->op == HY_MBOX_MSG) {
 			send_up(c, &e->msg);
 		} else if (e->op == HY_MBOX_RESYNC_DONE && c->resync &&
@@ -298,7 +310,8 @@ static unsigned int forward_events(struct ctrl *c, struct hy_worker *w)
 		}
 		hy_mbox_free(c->dp, e);
 	}
-	return n;
+	rte_ring_dequeue_finish(events, i);
+	return i;
 }
 
 static void post(struct ctrl *c, unsigned int worker, struct hy_mbox *e)

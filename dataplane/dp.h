@@ -39,7 +39,6 @@ struct hy_link_server;
 #define HY_MBOX_INLINE 1536u
 #define HY_MBOX_POOL_SIZE 8191u
 #define HY_INBOX_SLOTS 4096u  /* per worker: hand-offs and messages */
-#define HY_EVENTS_SLOTS 4096u /* per worker: events for the control plane */
 /* Per worker: SESSION_CLOSED events waiting for room in the event ring
  * (16 bytes each), so that a burst of closes is told late, not lost. */
 #define HY_LATE_CLOSED_SLOTS 65536u

@@ -473,16 +473,29 @@ static int op_session_closed(void *arg, const struct hy_engine_session_info *s,
 	return 0;
 }
 
-static int op_command(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
-		      enum hy_engine_delivery delivery, const uint8_t *payload,
-		      uint32_t len)
+/* A COMMAND event for the control plane.  When the event ring or the entry
+ * pool is full, a reliable command the engine can hold (may_hold) is
+ * refused with -EBUSY and nothing counted: its channel keeps it,
+ * acknowledged, and offers it again (commands_held).  Any other is dropped
+ * and counted in events_full. */
+static int command_post(struct hy_worker *w, uint64_t sid, uint8_t ver, uint16_t cmd,
+			enum hy_engine_delivery delivery, const uint8_t *payload, uint32_t len,
+			bool may_hold)
 {
-	struct hy_worker *w = arg;
-	struct hy_mbox *e = event_fill(w, NULL, HY_MSG_COMMAND, sid, len);
+	struct hy_mbox *e = NULL;
 	uint8_t *buf;
 
-	if (e == NULL)
+	/* The ring has one producer, this worker: a free slot seen here is
+	 * still free at the enqueue. */
+	if (likely(rte_ring_free_count(w->events) != 0))
+		e = hy_mbox_alloc(w->dp, len);
+	if (unlikely(e == NULL)) {
+		if (may_hold && delivery == HY_ENGINE_RELIABLE)
+			return -EBUSY;
+		w->st.v[HY_ST_events_full]++;
 		return -ENOBUFS;
+	}
+	event_init(w, e, HY_MSG_COMMAND, sid);
 	buf = hy_mbox_buf(e);
 	memcpy(buf, payload, len);
 	e->msg.u.cmd.ver = ver;
@@ -492,6 +505,23 @@ static int op_command(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 	e->msg.u.cmd.payload_len = len;
 	e->msg.u.cmd.payload = buf;
 	return post_event(w, e);
+}
+
+/* The engine's command op: a reliable command waits in its channel. */
+static int op_command(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+		      enum hy_engine_delivery delivery, const uint8_t *payload,
+		      uint32_t len)
+{
+	return command_post(arg, sid, ver, cmd, delivery, payload, len, true);
+}
+
+/* The relay's: a DIRECT passed up from a job, which has no channel to
+ * wait in. */
+static int op_command_up(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+			 enum hy_engine_delivery delivery, const uint8_t *payload,
+			 uint32_t len)
+{
+	return command_post(arg, sid, ver, cmd, delivery, payload, len, false);
 }
 
 /* Where the engine may seal its next packet to `to`: the payload of the
@@ -645,7 +675,7 @@ static int relay_respond(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 static const struct hy_relay_ops relay_ops = {
 	.to_worker = relay_to_worker,
 	.up = relay_up,
-	.command_up = op_command,
+	.command_up = op_command_up,
 	.respond = relay_respond,
 };
 
@@ -1081,6 +1111,7 @@ static void publish(struct hy_worker *w, uint64_t tsc)
 	c->v[HY_ST_keepalives] = es->keepalives;
 	c->v[HY_ST_echoes] = es->echoes;
 	c->v[HY_ST_commands] = es->commands;
+	c->v[HY_ST_commands_held] = es->commands_held;
 	c->v[HY_ST_used_sids] = es->used_sids;
 	c->v[HY_ST_key_expansions] = es->key_expansions;
 	c->v[HY_ST_reliable_delivered] = es->reliable_delivered;
@@ -1420,7 +1451,7 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 	snprintf(name, sizeof(name), "hy_inbox_%u", worker_id);
 	w->inbox = rte_ring_create(name, HY_INBOX_SLOTS, socket, RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "hy_events_%u", worker_id);
-	w->events = rte_ring_create(name, HY_EVENTS_SLOTS, socket,
+	w->events = rte_ring_create(name, dp->conf->dataplane.event_slots, socket,
 				    RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (w->inbox == NULL || w->events == NULL) {
 		snprintf(err, errlen, "worker %u: rings: %s", worker_id,

@@ -1017,8 +1017,9 @@ static bool answer_on(struct hy_engine *e, struct hy_session *s, enum hy_engine_
 
 /* A command that arrived on any channel: ECHO is answered here, what the
  * worker's fast path takes is answered with what it says, the rest goes
- * up. */
-static void command_in(struct hy_engine *e, struct hy_session *s, enum hy_engine_delivery d,
+ * up.  Returns false only for a reliable command the worker cannot pass up
+ * yet (ops->command said -EBUSY): the reliable channel holds it. */
+static bool command_in(struct hy_engine *e, struct hy_session *s, enum hy_engine_delivery d,
 		       const uint8_t *msg, size_t len, struct hy_wr *w)
 {
 	const struct hy_engine_ops *ops = e->cfg.ops;
@@ -1027,16 +1028,17 @@ static void command_in(struct hy_engine *e, struct hy_session *s, enum hy_engine
 	size_t rlen;
 	struct hy_msg m;
 	enum hy_reason r = hy_msg_cmd_decode(msg, len, &m);
+	int rc;
 
 	if (r != HY_R_OK) {
 		e->stats.drops[r]++;
-		return;
+		return true;
 	}
 	if (m.ver == HY_MSG_VER_TRANSPORT && m.cmd == HY_CMD_ECHO) {
 		rlen = echo_response(e, s, &m, resp, sizeof(resp));
 		if (answer_on(e, s, d, resp, rlen, w))
 			e->stats.echoes++;
-		return;
+		return true;
 	}
 	if (ops->local_command != NULL) {
 		switch (ops->local_command(e->cfg.ops_arg, s->sid, m.ver, m.cmd, d, m.payload,
@@ -1048,18 +1050,22 @@ static void command_in(struct hy_engine *e, struct hy_session *s, enum hy_engine
 				: 0;
 			if (answer_on(e, s, d, resp, rlen, w))
 				e->stats.local_commands++;
-			return;
+			return true;
 		case HY_ENGINE_LOCAL_TAKEN:
 			e->stats.local_commands++;
-			return;
+			return true;
 		default:
 			break;
 		}
 	}
+	rc = ops->command ? ops->command(e->cfg.ops_arg, s->sid, m.ver, m.cmd, d, m.payload,
+					 (uint32_t)m.len)
+			  : -1;
+	if (rc == -EBUSY && d == HY_ENGINE_RELIABLE)
+		return false; /* counted by the channel: commands_held */
 	e->stats.commands++;
-	up_count(e, ops->command ? ops->command(e->cfg.ops_arg, s->sid, m.ver, m.cmd, d, m.payload,
-						(uint32_t)m.len)
-				 : -1);
+	up_count(e, rc);
+	return true;
 }
 
 struct deliver_ctx {
@@ -1069,11 +1075,11 @@ struct deliver_ctx {
 };
 
 /* hy_rudp deliver callback: a whole reliable message, in order, once. */
-static void reliable_deliver(void *arg, const uint8_t *msg, size_t len)
+static bool reliable_deliver(void *arg, const uint8_t *msg, size_t len)
 {
 	struct deliver_ctx *c = arg;
 
-	command_in(c->e, c->s, HY_ENGINE_RELIABLE, msg, len, c->w);
+	return command_in(c->e, c->s, HY_ENGINE_RELIABLE, msg, len, c->w);
 }
 
 static uint64_t now_us(const struct hy_engine *e)
@@ -1088,6 +1094,7 @@ static void rudp_stats_sync(struct hy_engine *e)
 	struct hy_engine_stats *st = &e->stats;
 
 	st->reliable_delivered = r->msgs_delivered;
+	st->commands_held = r->deliveries_held;
 	st->reliable_queued = r->msgs_queued;
 	st->retransmits = r->retransmits;
 	st->fragments_in = r->fragments_received;
@@ -1117,16 +1124,32 @@ static bool rudp_verdict_close(struct hy_engine *e, struct hy_session *s, uint32
 	}
 }
 
+/* Offers the reliable commands held for the control plane's queue again
+ * (their retry time has come), before the replies they make are sent. */
+static void held_retry(struct hy_engine *e, struct hy_session *s)
+{
+	struct deliver_ctx dc = {.e = e, .s = s, .w = NULL}; /* reliable answers take no w */
+	enum hy_reason r;
+
+	if (likely(!hy_rudp_held(&s->rudp)))
+		return;
+	r = hy_rudp_retry_delivery(&s->rudp, now_us(e), reliable_deliver, &dc);
+	if (r != HY_R_OK)
+		e->stats.drops[r]++;
+}
+
 /* Sends whatever the reliable channel has to send now (pending ACK, due
- * retransmissions, new units), one DATA packet per hy_rudp_poll_tx()
- * round, through ops->tx; then applies the verdict or re-arms the timer.
- * Returns the packets sent; *closed tells whether the session ended. */
+ * retransmissions, new units, replies to held commands taken now), one
+ * DATA packet per hy_rudp_poll_tx() round, through ops->tx; then applies
+ * the verdict or re-arms the timer.  Returns the packets sent; *closed
+ * tells whether the session ended. */
 static unsigned rudp_flush(struct hy_engine *e, struct hy_session *s, uint32_t idx,
 			   bool *closed)
 {
 	unsigned sent = 0;
 	struct hy_wr w;
 
+	held_retry(e, s);
 	for (;;) {
 		hy_wr_init(&w, e->pt, sizeof(e->pt));
 		if (hy_rudp_poll_tx(&s->rudp, now_us(e), &w, HY_MAX_FRAMES_PER_PACKET) == 0)

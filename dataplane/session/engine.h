@@ -170,7 +170,11 @@ struct hy_engine_ops {
 	int (*session_closed)(void *arg, const struct hy_engine_session_info *s,
 			      enum hy_close_reason reason);
 	/* A client command other than ECHO, decrypted; payload excludes the
-	 * 3-byte command header. */
+	 * 3-byte command header.  Returns 0, or -EBUSY for a RELIABLE command
+	 * the control plane's queue has no room for now: having done nothing,
+	 * it is held in the session's reliable channel (acknowledged) and
+	 * offered again a millisecond later, with the commands behind it, so none is lost; any other error drops the command (counted as
+	 * up_dropped). */
 	int (*command)(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 		       enum hy_engine_delivery delivery, const uint8_t *payload, uint32_t len);
 	/* Called before command for every client command but ECHO: the
@@ -255,6 +259,7 @@ struct hy_engine_stats {
 	uint64_t key_expansions;  /* session keys expanded: handshakes and key-cache misses */
 	/* reliability (shared/rudp), refreshed after each call into the engine */
 	uint64_t reliable_delivered; /* reliable messages delivered in order (ECHO included) */
+	uint64_t commands_held;      /* times ops->command refused a reliable one for now (-EBUSY) */
 	uint64_t reliable_queued;    /* reliable messages accepted for sending */
 	uint64_t retransmits;
 	uint64_t fragments_in;       /* FRAGMENT units accepted */

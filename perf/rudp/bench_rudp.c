@@ -25,12 +25,13 @@ struct side {
 	uint64_t got, bytes, sum;
 };
 
-static void on_msg(void *arg, const uint8_t *msg, size_t len)
+static bool on_msg(void *arg, const uint8_t *msg, size_t len)
 {
 	struct side *d = arg;
 	d->got++;
 	d->bytes += len;
 	d->sum += msg[len - 1]; /* touch the data, as a consumer would */
+	return true;
 }
 
 static uint64_t packets;

@@ -82,6 +82,7 @@ struct hy_node_config {
 		uint32_t drain_timeout_s;
 		uint32_t burst;
 		uint32_t ring_slots;
+		uint32_t event_slots; /* per worker, a power of two */
 		uint32_t key_cache; /* per worker, a power of two */
 		bool idle_sleep;    /* false: workers never sleep */
 		struct {

@@ -119,6 +119,12 @@ static const struct hy_conf_key dataplane_keys[] = {
 	HY_KEY_UINT(N, dataplane.ring_slots, "ring_slots", HY_CK_POW2, 64,
 		1048576, 4096,
 		"Slots per direction of the control-plane rings"),
+	HY_KEY_UINT(N, dataplane.event_slots, "event_slots", HY_CK_POW2, 64,
+		1048576, 4096,
+		"Slots of each worker's queue of events for the control plane "
+		"(sessions opened and closed, commands); while it is full new "
+		"handshakes wait for the client's resend and reliable commands "
+		"are held in their sessions"),
 	HY_KEY_UINT(N, dataplane.key_cache, "key_cache", HY_CK_POW2, 1024,
 		16777216, 65536,
 		"Sessions per worker whose expanded AES-GCM keys stay in memory "

@@ -74,14 +74,24 @@ static void note_high(struct hy_rudp *s, uint64_t seq, uint64_t now)
 	}
 }
 
+/* The head message was refused: it stays, and is offered again later. */
+static enum hy_reason rx_hold(struct hy_rudp *s, uint64_t now)
+{
+	s->rx->retry_at = now + s->env->cfg.retry_us;
+	s->env->stats.deliveries_held++;
+	return HY_R_OK;
+}
+
 /*
- * Delivers every complete message at the head of the window.  Units are
- * freed and rx_next advanced before each call to deliver, so the callback
- * may queue replies with hy_rudp_send().  A head message whose fragments
+ * Delivers every complete message at the head of the window, copied out
+ * first (the callback may queue replies with hy_rudp_send()); its units are
+ * freed and rx_next advanced once the callback takes it.  A refusal holds
+ * it and everything behind it (rx_hold).  A head message whose fragments
  * disagree (index, count) or add up to more than max_message breaks the
  * session: nothing after it is ever delivered.
  */
-static enum hy_reason rx_drain(struct hy_rudp *s, hy_rudp_deliver_fn deliver, void *arg)
+enum hy_reason rudp_rx_drain(struct hy_rudp *s, uint64_t now, hy_rudp_deliver_fn deliver,
+			     void *arg)
 {
 	struct hy_rudp_env *env = s->env;
 	uint32_t mask = env->cfg.window - 1;
@@ -91,20 +101,9 @@ static enum hy_reason rx_drain(struct hy_rudp *s, hy_rudp_deliver_fn deliver, vo
 		struct rudp_rx_unit *u = rx->slot[s->rx_next & mask];
 		if (u == NULL)
 			break;
-		if (u->count == 0) {
-			/* A buffered whole message: copy out, free, deliver. */
-			size_t n = u->len;
-			memcpy(env->scratch, u->data, n);
-			rx->slot[s->rx_next & mask] = NULL;
-			rx_free_unit(s, u);
-			s->rx_next++;
-			env->stats.msgs_delivered++;
-			deliver(arg, env->scratch, n);
-			continue;
-		}
-		unsigned count = u->count;
+		unsigned count = u->count == 0 ? 1 : u->count; /* count 0: one whole message */
 		size_t total = 0;
-		if (u->index != 0) {
+		if (u->count != 0 && u->index != 0) {
 			rudp_break(s);
 			return HY_R_BAD_FRAGMENT;
 		}
@@ -112,7 +111,7 @@ static enum hy_reason rx_drain(struct hy_rudp *s, hy_rudp_deliver_fn deliver, vo
 			const struct rudp_rx_unit *v = rx->slot[(s->rx_next + i) & mask];
 			if (v == NULL)
 				return HY_R_OK; /* not complete yet */
-			if (v->count != count || v->index != i) {
+			if (v->count != u->count || v->index != i) {
 				rudp_break(s);
 				return HY_R_BAD_FRAGMENT;
 			}
@@ -124,15 +123,20 @@ static enum hy_reason rx_drain(struct hy_rudp *s, hy_rudp_deliver_fn deliver, vo
 		}
 		size_t off = 0;
 		for (unsigned i = 0; i < count; i++) {
+			const struct rudp_rx_unit *v = rx->slot[(s->rx_next + i) & mask];
+			memcpy(env->scratch + off, v->data, v->len);
+			off += v->len;
+		}
+		if (!deliver(arg, env->scratch, total))
+			return rx_hold(s, now);
+		for (unsigned i = 0; i < count; i++) {
 			struct rudp_rx_unit **slot = &rx->slot[(s->rx_next + i) & mask];
-			memcpy(env->scratch + off, (*slot)->data, (*slot)->len);
-			off += (*slot)->len;
 			rx_free_unit(s, *slot);
 			*slot = NULL;
 		}
 		s->rx_next += count;
+		rx->retry_at = 0;
 		env->stats.msgs_delivered++;
-		deliver(arg, env->scratch, total);
 	}
 	if (s->rx != NULL && s->rx->units == 0)
 		rudp_rx_release(s); /* nothing buffered: the window costs nothing */
@@ -172,15 +176,18 @@ enum hy_reason rudp_rx_unit(struct hy_rudp *s, const struct hy_frame *f, uint64_
 		ack_schedule(s, now, true);
 		return HY_R_DUPLICATE;
 	}
+	bool refused = false;
 	if (!frag && seq == s->rx_next) {
 		/* The common case: the next message, whole.  Delivered straight
 		 * from the packet, never copied. */
-		note_high(s, seq, now);
-		s->rx_next++;
-		ack_schedule(s, now, false);
-		env->stats.msgs_delivered++;
-		deliver(arg, f->data, f->len);
-		return rx_drain(s, deliver, arg);
+		if (deliver(arg, f->data, f->len)) {
+			note_high(s, seq, now);
+			s->rx_next++;
+			ack_schedule(s, now, false);
+			env->stats.msgs_delivered++;
+			return rudp_rx_drain(s, now, deliver, arg);
+		}
+		refused = true; /* kept below, like a unit ahead of a gap */
 	}
 
 	/* Buffer it.  Units of the message at the head may use the whole byte
@@ -215,7 +222,11 @@ enum hy_reason rudp_rx_unit(struct hy_rudp *s, const struct hy_frame *f, uint64_
 	if (gap)
 		env->stats.out_of_order++;
 	ack_schedule(s, now, gap);
-	return rx_drain(s, deliver, arg);
+	if (refused)
+		return rx_hold(s, now);
+	if (rx->retry_at != 0)
+		return HY_R_OK; /* the head waits for its retry, and the rest behind it */
+	return rudp_rx_drain(s, now, deliver, arg);
 }
 
 /* The acknowledged set, highest interval first: the runs of buffered

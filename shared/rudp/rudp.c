@@ -42,6 +42,8 @@ enum hy_reason hy_rudp_env_init(struct hy_rudp_env *env, const struct hy_rudp_co
 		c.ack_delay_us = 20000;
 	if (c.ack_every == 0)
 		c.ack_every = 2;
+	if (c.retry_us == 0)
+		c.retry_us = 1000;
 
 	if (c.alloc.alloc == NULL || c.alloc.free == NULL)
 		return bad(err, err_len, "rudp: an allocator is required");
@@ -59,6 +61,8 @@ enum hy_reason hy_rudp_env_init(struct hy_rudp_env *env, const struct hy_rudp_co
 		return bad(err, err_len, "rudp: backlog_units must be at least the window");
 	if (c.ack_every > UINT16_MAX || c.ack_delay_us > 1000000u)
 		return bad(err, err_len, "rudp: ack_every over 65535 or ack_delay_us over 1 s");
+	if (c.retry_us > 1000000u)
+		return bad(err, err_len, "rudp: retry_us over 1 s");
 
 	memset(&env->stats, 0, sizeof(env->stats));
 	env->cfg = c;
@@ -167,7 +171,22 @@ uint64_t hy_rudp_next_deadline(const struct hy_rudp *s)
 		if (s->tx->min_deadline < d)
 			d = s->tx->min_deadline;
 	}
+	if (s->rx != NULL && s->rx->retry_at != 0 && s->rx->retry_at < d)
+		d = s->rx->retry_at;
 	return d;
+}
+
+bool hy_rudp_held(const struct hy_rudp *s)
+{
+	return s->rx != NULL && s->rx->retry_at != 0;
+}
+
+enum hy_reason hy_rudp_retry_delivery(struct hy_rudp *s, uint64_t now,
+				      hy_rudp_deliver_fn deliver, void *arg)
+{
+	if (s->verdict != HY_RUDP_OK || !hy_rudp_held(s) || now < s->rx->retry_at)
+		return HY_R_OK;
+	return rudp_rx_drain(s, now, deliver, arg);
 }
 
 void hy_rudp_info(const struct hy_rudp *s, struct hy_rudp_info *out)

@@ -22,7 +22,12 @@
  * due and new units into a packet being built.
  * Receiving: hy_rudp_on_frame() takes each ACK, RELIABLE, reliable
  * FRAGMENT and PING frame of a decoded DATA packet and delivers complete
- * messages in order, exactly once.  Timers: hy_rudp_next_deadline().
+ * messages in order, exactly once.  A receiver with nowhere to put a
+ * message yet refuses it: the message stays in the receive window,
+ * acknowledged, and hy_rudp_retry_delivery() offers it again (flow
+ * control: once the window's byte cap is full, new units go unacked and
+ * the peer's sender slows to its retransmissions).  Timers:
+ * hy_rudp_next_deadline().
  * Verdict: hy_rudp_verdict() says when the session must be closed.
  */
 #ifndef HY_RUDP_RUDP_H
@@ -85,6 +90,7 @@ struct hy_rudp_config {
 	uint32_t max_message;    /* HY_MAX_MESSAGE; conf limits.max_message_bytes */
 	uint32_t ack_delay_us;   /* 20000: longest an ACK waits for company */
 	uint32_t ack_every;      /* 2: units received that make the ACK due at once */
+	uint32_t retry_us;       /* 1000: how soon a refused delivery is offered again */
 	uint32_t initial_seq;    /* first reliable seq in both directions; the protocol says 0
 				  * (other values exist for tests near the end of the space) */
 	struct hy_rudp_alloc alloc; /* required */
@@ -94,7 +100,8 @@ struct hy_rudp_config {
  * session).  Written only by the env's thread. */
 struct hy_rudp_stats {
 	uint64_t msgs_queued;        /* hy_rudp_send() accepted (window or backlog) */
-	uint64_t msgs_delivered;     /* whole messages handed to the deliver callback */
+	uint64_t msgs_delivered;     /* whole messages the deliver callback took */
+	uint64_t deliveries_held;    /* times it refused one (kept, offered again later) */
 	uint64_t units_sent;         /* first transmissions (RELIABLE + FRAGMENT) */
 	uint64_t retransmits;
 	uint64_t units_acked;
@@ -197,9 +204,13 @@ enum hy_reason hy_rudp_send(struct hy_rudp *s, const void *msg, size_t len);
  */
 unsigned hy_rudp_poll_tx(struct hy_rudp *s, uint64_t now, struct hy_wr *w, unsigned max_frames);
 
-/* Called for each whole message, in order, exactly once.  msg is valid
- * only during the call. */
-typedef void (*hy_rudp_deliver_fn)(void *arg, const uint8_t *msg, size_t len);
+/* Called for each whole message, in order, until it returns true for it:
+ * true when the message was taken, false (having done nothing) when the
+ * receiver has no room for it now.  A refused message and those behind it
+ * stay in the receive window, acknowledged, and are offered again by
+ * hy_rudp_retry_delivery() from retry_us later.  msg is valid only during
+ * the call. */
+typedef bool (*hy_rudp_deliver_fn)(void *arg, const uint8_t *msg, size_t len);
 
 /*
  * Takes one decoded frame of an authenticated DATA packet.  ACK: frees
@@ -217,12 +228,23 @@ typedef void (*hy_rudp_deliver_fn)(void *arg, const uint8_t *msg, size_t len);
 enum hy_reason hy_rudp_on_frame(struct hy_rudp *s, const struct hy_frame *f, uint64_t now,
 				hy_rudp_deliver_fn deliver, void *arg);
 
+/* True while a refused message waits for hy_rudp_retry_delivery(). */
+bool hy_rudp_held(const struct hy_rudp *s);
+
+/* Offers the held messages to deliver again, in order, when their retry
+ * time has come (hy_rudp_next_deadline() includes it); a refusal holds
+ * them another retry_us.  Returns OK, or the reason the stream broke
+ * (as hy_rudp_on_frame()). */
+enum hy_reason hy_rudp_retry_delivery(struct hy_rudp *s, uint64_t now,
+				      hy_rudp_deliver_fn deliver, void *arg);
+
 /* True when an ACK is pending and its delay has run out: the caller
  * should send a packet (hy_rudp_poll_tx() writes it) even with no data. */
 bool hy_rudp_ack_due(const struct hy_rudp *s, uint64_t now);
 
-/* Earliest time hy_rudp_poll_tx() has something to do: the ACK deadline,
- * the first retransmission, or 0 when unsent units wait in the window
+/* Earliest time hy_rudp_poll_tx() (or hy_rudp_retry_delivery(), for a held
+ * message) has something to do: the ACK deadline, the first
+ * retransmission, the held message's retry, or 0 when unsent units wait in the window
  * (backlog messages enter it as soon as acks make room, so 0 also follows
  * an ACK that let some in); HY_RUDP_NEVER if nothing is pending.  Backlog
  * messages still without room add no deadline of their own: only acks let

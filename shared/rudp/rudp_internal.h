@@ -53,6 +53,7 @@ struct rudp_rx_unit {
 
 struct rudp_rx {
 	uint64_t high;      /* highest seq buffered */
+	uint64_t retry_at;  /* the head message was refused: offer it again then; 0: not held */
 	uint32_t bytes;     /* message bytes buffered */
 	uint32_t units;
 	struct rudp_rx_unit *slot[]; /* by seq & (window - 1), seqs rx_next .. rx_next + window - 1 */
@@ -92,6 +93,8 @@ bool rudp_write_acks(struct hy_rudp *s, uint64_t now, struct hy_wr *w, unsigned 
 		     unsigned max_frames);
 enum hy_reason rudp_rx_unit(struct hy_rudp *s, const struct hy_frame *f, uint64_t now,
 			    hy_rudp_deliver_fn deliver, void *arg);
+enum hy_reason rudp_rx_drain(struct hy_rudp *s, uint64_t now, hy_rudp_deliver_fn deliver,
+			     void *arg);
 void rudp_rx_release(struct hy_rudp *s);
 
 #endif /* HY_RUDP_INTERNAL_H */

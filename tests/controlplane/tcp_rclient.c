@@ -53,9 +53,10 @@ static void enqueue(struct rclient *r, uint8_t frame, const uint8_t *msg, size_t
 	q->frame = frame;
 }
 
-static void deliver(void *arg, const uint8_t *msg, size_t len)
+static bool deliver(void *arg, const uint8_t *msg, size_t len)
 {
 	enqueue(arg, HY_FRAME_RELIABLE, msg, len);
+	return true;
 }
 
 int rc_open(struct rclient *r, struct cp_proc *p, const char *uid, const struct hy_rudp_config *cfg)

@@ -4,7 +4,7 @@
 # and hayate-controlplane, clients in the client namespace using the HTTP
 # API, UDP through the data plane and TCP through the control plane.
 #   run.sh CASE BUILD_DIR SOURCE_DIR
-# CASE: auth-echo admin kick drain restart metrics impair room room-impair loadgen
+# CASE: auth-echo admin kick drain restart metrics impair room room-impair loadgen hold
 # Each case brings up a devnet of its own (unique name) and always takes it
 # down again, whatever happened; background clients are stopped by pid.
 set -Eeuo pipefail
@@ -22,6 +22,8 @@ bg=()
 
 cleanup() {
   local p
+  # a control plane the hold case stopped must run to be stopped again
+  [[ ${stopped:-0} == 1 ]] && kill -CONT "$cp_pid" 2>/dev/null
   # background clients of ours still running (a failed case); devnet exec
   # execs into the client, so these pids are the clients themselves
   for p in "${bg[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -41,6 +43,9 @@ opts=()
 # the impairment of the issue's acceptance run: every client through it
 impair_spec=loss=0.2,dup=0.1,reorder=0.1,delay=5ms,jitter=20ms,seed=1
 [[ $case == impair || $case == room-impair ]] && opts=(--impair "$impair_spec")
+# the smallest queues between the worker and the control plane, so that a
+# few hundred commands fill them
+[[ $case == hold ]] && opts=(--ring-slots 64 --event-slots 64)
 memif_sock=/tmp/hy-node-$name.sock
 # perf_memory_*: the loadgen case takes its memory the way perf/bench does,
 # hugepages when the kernel gives them (devnet --hugepages), else 4 KiB
@@ -60,6 +65,8 @@ dp_pid=$(cat "$state/dataplane.pid")
 cp_pid=$(cat "$state/controlplane.pid")
 
 in_ns() { "$devnet" exec --name "$name" "$@"; }
+# dp COUNTER: the data plane's counter, summed over its lcores
+dp() { "$build/dataplane/hayate-dpstat" --shm "$HAYATE_STATS_SHM" "$1" | awk '{print $2}'; }
 alive() { kill -0 "$1" 2>/dev/null; }
 
 # req METHOD PATH [SECRET]: HTTP status code on stdout, body in $state/body.
@@ -292,7 +299,6 @@ case $case in
     ;;
   room | room-impair)
     # dp COUNTER: the data plane's counter, summed over its lcores
-    dp() { "$build/dataplane/hayate-dpstat" --shm "$HAYATE_STATS_SHM" "$1" | awk '{print $2}'; }
     # The issue's acceptance run: 8 members, UDP and TCP alternating,
     # tickets over HTTP, each broadcasting reliably; every other member must
     # get each message exactly once and in order per sender (the CLI
@@ -340,7 +346,6 @@ case $case in
         --vdev "net_memif0,role=client,socket=$memif_sock" --log-level=lib.eal:error -- \
         --node-ip 198.18.0.1 --key-file "$state/cluster.key" "$@" 2>&1
     }
-    dp() { "$build/dataplane/hayate-dpstat" --shm "$HAYATE_STATS_SHM" "$1" | awk '{print $2}'; }
     out=$(lg --mode connect --sessions 300 --client-ip 198.18.50.1 --seconds 20) ||
       fail "loadgen connect: $out"
     # (before the clock: 2048 CONNECTs of one client, each answered)
@@ -425,6 +430,53 @@ case $case in
       fail "worker load '$load' during the flood: $(cat "$state/load.txt")"
     # every session has timed out by now or soon: none left behind
     expect_all_closed "all $(dp sessions_closed) sessions"
+    ;;
+  hold)
+    # Reliable commands while the control plane cannot take them (stopped):
+    # the ring up and the worker's event queue fill (64 slots each; a
+    # 3000-byte command takes two ring slots), then the node holds the
+    # commands in the session's reliable channel, acknowledged up to its
+    # receive window and resent by the client beyond it, and passes every
+    # one up once the control plane runs again.  None may be lost.
+    n=600
+    go=$state/go
+    # a simple command, not a function: $! is then the client itself
+    "$devnet" exec --name "$name" "$client" burst "$n" 3000 "$go" >"$state/burst.log" 2>&1 &
+    bpid=$!
+    bg+=("$bpid")
+    wait_for 15 grep -q '^burst: connected' "$state/burst.log" ||
+      fail "burst client did not connect: $(cat "$state/burst.log")"
+    expect 200 GET /metrics
+    c0=$(sed -n 's/^hayate_cp_commands_total \([0-9]*\)$/\1/p' "$state/body")
+    kill -STOP "$cp_pid"
+    stopped=1
+    touch "$go"
+    held_some() { (($(dp commands_held) > 0)); }
+    if wait_for 30 held_some; then
+      echo "ok: commands held while the control plane is stopped ($(dp commands) passed up," \
+        "$(dp commands_held) refusals)"
+    else
+      fail "nothing held: $(dp commands) commands passed up, events_full $(dp events_full)"
+    fi
+    sleep 1 # the client's resends wait too
+    kill -CONT "$cp_pid"
+    stopped=0
+    wait_for 60 dead "$bpid" || fail "burst client still running"
+    wait "$bpid" || fail "burst client failed: $(cat "$state/burst.log")"
+    grep '^burst: ' "$state/burst.log"
+    cp_has_all() {
+      expect 200 GET /metrics >/dev/null
+      [[ $(sed -n 's/^hayate_cp_commands_total \([0-9]*\)$/\1/p' "$state/body") == $((c0 + n)) ]]
+    }
+    if wait_for 30 cp_has_all; then
+      echo "ok: the control plane handled all $n commands"
+    else
+      fail "the control plane handled $(( $(sed -n 's/^hayate_cp_commands_total //p' "$state/body") - c0 ))" \
+        "of $n commands (events_full $(dp events_full), ring_full $(dp ring_full))"
+    fi
+    [[ $(dp events_full) == 0 && $(dp ring_full) == 0 && $(dp commands) == "$n" ]] ||
+      fail "commands lost on the way up: events_full $(dp events_full), ring_full $(dp ring_full)," \
+        "passed up $(dp commands)"
     ;;
   *) echo "unknown case $case"; exit 2 ;;
 esac

@@ -3,7 +3,9 @@
  * input is a script of operations: feed a DATA plaintext (decoded with the
  * frame decoder; every frame goes to hy_rudp_on_frame), queue a message or
  * a burst of them (beyond the window: they wait in the backlog), poll for
- * output, let time pass.  Checked after every step:
+ * output, let time pass (and turn the receiver's refusals on or off: a
+ * refused message is held and offered again once its retry time comes).
+ * Checked after every step:
  *   - what is delivered is, in seq order, exactly the units the endpoint
  *     accepted (a whole message, or count fragments from index 0), each
  *     delivered once: the stream is always a consistent prefix;
@@ -41,6 +43,7 @@ struct fz {
 	struct hy_rudp s;
 	size_t out, peak;
 	uint64_t cursor;   /* next seq the checker expects delivered */
+	bool refuse;       /* the deliver callback turns messages down */
 	struct shadow sh[SHADOW];
 	/* sending: accepted messages by number, and the next unit expected on
 	 * the wire for the first time */
@@ -81,9 +84,11 @@ static struct shadow *sh_at(uint64_t seq)
 	return e->seq == seq + 1 ? e : NULL;
 }
 
-static void on_message(void *arg, const uint8_t *msg, size_t len)
+static bool on_message(void *arg, const uint8_t *msg, size_t len)
 {
 	(void)arg;
+	if (F->refuse)
+		return false;
 	struct shadow *e = sh_at(F->cursor);
 	if (e == NULL || len == 0 || len > F->env.cfg.max_message)
 		abort();
@@ -92,7 +97,7 @@ static void on_message(void *arg, const uint8_t *msg, size_t len)
 			abort();
 		e->seq = 0;
 		F->cursor++;
-		return;
+		return true;
 	}
 	size_t off = 0;
 	unsigned count = e->count;
@@ -107,6 +112,7 @@ static void on_message(void *arg, const uint8_t *msg, size_t len)
 	if (off != len)
 		abort();
 	F->cursor += count;
+	return true;
 }
 
 /* Byte j of accepted message k. */
@@ -294,8 +300,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				check_output(pkt, w.off);
 			break;
 		}
-		default:
+		default: /* time passes; held messages are offered again */
 			now += n * 100;
+			if (data[i - 3] & 4)
+				F->refuse = !F->refuse;
+			hy_rudp_retry_delivery(&F->s, now, on_message, NULL);
+			if (hy_rudp_verdict(&F->s) == HY_RUDP_OK && F->s.rx_next != F->cursor)
+				abort();
 			break;
 		}
 		if (F->out > F->peak)

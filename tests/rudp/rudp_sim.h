@@ -80,6 +80,7 @@ struct sim_pkt {
 
 struct sim_link {
 	double loss, dup, reorder;
+	double refuse; /* chance that a receiver has no room for a message (it is held) */
 	uint64_t delay_us, jitter_us;
 	bool blackhole[2]; /* drop everything sent to endpoint i */
 };
@@ -106,6 +107,7 @@ struct sim {
 	struct sim_pkt *q;  /* binary min-heap on (at, serial) */
 	size_t q_len, q_cap;
 	uint64_t sent, lost, duplicated, delivered_pkts;
+	uint64_t refused; /* deliveries the receivers turned down (link.refuse) */
 	bool frames_bad;
 	bool window_bad; /* a unit was sent beyond the sender's window */
 };
@@ -177,32 +179,38 @@ struct sim_deliver_ctx {
 	int me;
 };
 
-static void sim_on_message(void *arg, const uint8_t *msg, size_t len)
+static bool sim_on_message(void *arg, const uint8_t *msg, size_t len)
 {
 	struct sim_deliver_ctx *c = arg;
 	struct sim_ep *me = &c->sm->ep[c->me], *peer = &c->sm->ep[1 - c->me];
+
+	if (sim_chance(&c->sm->rng, c->sm->link.refuse)) {
+		c->sm->refused++;
+		return false; /* no room now: nothing done, offered again later */
+	}
 	uint32_t k = me->delivered++;
 
 	if (me->bad)
-		return;
+		return true;
 	if (k >= peer->n_out) {
 		me->bad = true;
 		snprintf(me->why, sizeof(me->why), "extra message %u (len %zu)", k, len);
-		return;
+		return true;
 	}
 	if (len != peer->sizes[k]) {
 		me->bad = true;
 		snprintf(me->why, sizeof(me->why), "message %u: len %zu, want %u", k, len,
 			 peer->sizes[k]);
-		return;
+		return true;
 	}
 	for (uint32_t j = 0; j < len; j++) {
 		if (msg[j] != msg_byte(peer->seed, k, j)) {
 			me->bad = true;
 			snprintf(me->why, sizeof(me->why), "message %u: byte %u differs", k, j);
-			return;
+			return true;
 		}
 	}
+	return true;
 }
 
 static void sim_ep_setup(struct sim_ep *e, const struct hy_rudp_config *cfg, uint32_t n_out,
@@ -379,6 +387,8 @@ static bool sim_run(struct sim *sm, uint64_t limit_us)
 			sim_receive(sm, &p);
 		}
 		for (int i = 0; i < 2; i++) {
+			struct sim_deliver_ctx ctx = {.sm = sm, .me = i};
+			hy_rudp_retry_delivery(&sm->ep[i].s, sm->now, sim_on_message, &ctx);
 			sim_app(sm, i);
 			sim_flush(sm, i);
 		}

@@ -30,6 +30,7 @@ struct ep1 {
 	uint64_t want_seed;
 	bool bad;
 	char why[128];
+	bool refuse; /* the receiver has no room: deliveries are refused */
 };
 
 /* cfg->alloc, when set, replaces the counting allocator. */
@@ -53,27 +54,30 @@ static void ep1_fini(struct ep1 *e)
 	free(e->env);
 }
 
-static void ep1_deliver(void *arg, const uint8_t *msg, size_t len)
+static bool ep1_deliver(void *arg, const uint8_t *msg, size_t len)
 {
 	struct ep1 *e = arg;
+	if (e->refuse)
+		return false;
 	uint32_t k = e->got++;
 	e->got_bytes += len;
 	memcpy(e->last, msg, len);
 	e->last_len = len;
 	if (e->want == NULL || e->bad)
-		return;
+		return true;
 	if (k >= e->want_n || len != e->want[k]) {
 		e->bad = true;
 		snprintf(e->why, sizeof(e->why), "message %u: len %zu, want %u", k, len,
 			 k < e->want_n ? e->want[k] : 0);
-		return;
+		return true;
 	}
 	for (uint32_t j = 0; j < len; j++)
 		if (msg[j] != msg_byte(e->want_seed, k, j)) {
 			e->bad = true;
 			snprintf(e->why, sizeof(e->why), "message %u: byte %u differs", k, j);
-			return;
+			return true;
 		}
+	return true;
 }
 
 /* Message k of a stream (see ep1.want). */
@@ -139,6 +143,13 @@ static enum hy_reason rel(struct ep1 *e, uint32_t seq, const char *txt, uint64_t
 	return hy_rudp_on_frame(&e->s, &f, now, ep1_deliver, e);
 }
 
+static enum hy_reason relb(struct ep1 *e, uint32_t seq, const uint8_t *d, uint16_t len,
+			   uint64_t now)
+{
+	struct hy_frame f = {.type = HY_FRAME_RELIABLE, .seq = seq, .len = len, .data = d};
+	return hy_rudp_on_frame(&e->s, &f, now, ep1_deliver, e);
+}
+
 static enum hy_reason frag(struct ep1 *e, uint32_t seq, uint8_t idx, uint8_t cnt,
 			   const uint8_t *d, uint16_t len, uint64_t now)
 {
@@ -149,12 +160,13 @@ static enum hy_reason frag(struct ep1 *e, uint32_t seq, uint8_t idx, uint8_t cnt
 
 /* ---- the simulated link ------------------------------------------------- */
 
-static void run_impaired(uint64_t seed, uint32_t n, const struct hy_rudp_config *cfg)
+static void run_impaired(uint64_t seed, uint32_t n, const struct hy_rudp_config *cfg,
+			 double refuse)
 {
 	struct sim sm;
 	sim_init(&sm, cfg, n, seed);
 	sm.link = (struct sim_link){.loss = 0.2, .dup = 0.1, .reorder = 0.1,
-				    .delay_us = 5000, .jitter_us = 20000};
+				    .delay_us = 5000, .jitter_us = 20000, .refuse = refuse};
 	bool ok = sim_run(&sm, 3600ull * 1000000u);
 	for (int i = 0; i < 2; i++)
 		ck_assert_msg(!sm.ep[i].bad, "seed %llu ep %d: %s", (unsigned long long)seed, i,
@@ -165,10 +177,13 @@ static void run_impaired(uint64_t seed, uint32_t n, const struct hy_rudp_config 
 		      hy_rudp_verdict(&sm.ep[0].s), hy_rudp_verdict(&sm.ep[1].s));
 	ck_assert(!sm.frames_bad);
 	ck_assert(!sm.window_bad);
+	ck_assert_uint_eq(sm.refused,
+			  sm.ep[0].env->stats.deliveries_held + sm.ep[1].env->stats.deliveries_held);
 	for (int i = 0; i < 2; i++) {
 		const struct hy_rudp_stats *st = &sm.ep[i].env->stats;
 		ck_assert_uint_eq(sm.ep[i].delivered, n);
 		ck_assert_uint_eq(st->msgs_delivered, n);
+		ck_assert_int_eq(st->deliveries_held != 0, refuse > 0);
 		ck_assert_uint_gt(st->retransmits, 0);
 		ck_assert_uint_gt(st->duplicates, 0);
 		ck_assert_uint_gt(st->out_of_order, 0);
@@ -178,7 +193,11 @@ static void run_impaired(uint64_t seed, uint32_t n, const struct hy_rudp_config 
 		 * the backlog, and the window rule held (nothing the sender put
 		 * on the wire fell beyond the receiver's window). */
 		ck_assert_uint_gt(st->backlogged, 0);
-		ck_assert_uint_eq(st->beyond_window, 0);
+		/* A receiver holding acknowledged messages still has its window
+		 * at the first of them, behind the sender's: units past it are
+		 * dropped unacknowledged and resent (flow control). */
+		if (refuse == 0)
+			ck_assert_uint_eq(st->beyond_window, 0);
 		/* Memory stayed within the bound (blocks, byte caps, a header per
 		 * unit held) and all came back. */
 		struct hy_rudp_info info;
@@ -201,7 +220,17 @@ START_TEST(test_impaired_exactly_once)
 {
 	/* 20% loss, 10% duplication, 10% reordering, 5 ms delay, 20 ms jitter,
 	 * both directions, 2500 messages each way from 1 byte to 64 KiB. */
-	run_impaired(1 + (uint64_t)_i, 2500, &base_cfg);
+	run_impaired(1 + (uint64_t)_i, 2500, &base_cfg, 0);
+}
+END_TEST
+
+START_TEST(test_impaired_receiver_refuses)
+{
+	/* The same link, and each receiver turns down a third of the
+	 * deliveries offered to it (no room upstream): every message still
+	 * arrives once, in order, and the held ones cost no more memory than
+	 * the receive byte cap. */
+	run_impaired(11 + (uint64_t)_i, 1500, &base_cfg, 1.0 / 3);
 }
 END_TEST
 
@@ -214,7 +243,8 @@ START_TEST(test_impaired_small_window_and_cap)
 	c.window = 64;
 	c.rx_bytes_max = HY_MAX_MESSAGE;
 	c.tx_bytes_max = HY_MAX_MESSAGE;
-	run_impaired(77, 800, &c);
+	run_impaired(77, 800, &c, 0);
+	run_impaired(78, 800, &c, 0.5);
 }
 END_TEST
 
@@ -274,6 +304,8 @@ static void run_backlog(uint64_t seed, bool lossy)
 		      (unsigned long long)seed, sm.ep[0].delivered, sm.ep[1].delivered, n);
 	ck_assert(!sm.frames_bad);
 	ck_assert(!sm.window_bad);
+	ck_assert_uint_eq(sm.refused,
+			  sm.ep[0].env->stats.deliveries_held + sm.ep[1].env->stats.deliveries_held);
 	for (int i = 0; i < 2; i++) {
 		const struct hy_rudp_stats *st = &sm.ep[i].env->stats;
 		ck_assert_uint_eq(sm.ep[i].delivered, n);
@@ -933,6 +965,100 @@ START_TEST(test_byte_cap)
 }
 END_TEST
 
+/* The deadline of b's channel, its ACK, and whether the ACK in the packet
+ * b writes at `now` covers seqs 0 .. n-1 (want[i]). */
+static void acks_are(struct ep1 *b, uint64_t now, const uint8_t *want, size_t n)
+{
+	uint8_t buf[HY_MAX_PAYLOAD], acked[64] = {0};
+	struct hy_wr w;
+
+	hy_wr_init(&w, buf, sizeof(buf));
+	ck_assert_uint_ge(hy_rudp_poll_tx(&b->s, now, &w, 32), 1);
+	ck_assert_uint_ge(ack_set(buf, w.off, 0, acked, sizeof(acked)), 1);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(acked[i] == want[i], "seq %zu: acked %d, want %d", i, acked[i], want[i]);
+}
+
+START_TEST(test_receiver_holds)
+{
+	struct hy_rudp_config c = base_cfg;
+	c.max_message = 1000;
+	c.rx_bytes_max = 1500; /* 500 bytes for units behind the head message */
+	static uint8_t d[900];
+	struct hy_rudp_info info;
+	struct ep1 b;
+
+	for (unsigned i = 0; i < sizeof(d); i++)
+		d[i] = (uint8_t)(i * 7u);
+	ep1_init(&b, &c);
+	ck_assert_uint_eq(b.env->cfg.retry_us, 1000);
+	/* Refused in order: kept, acknowledged, retried a millisecond later. */
+	b.refuse = true;
+	ck_assert_int_eq(rel(&b, 0, "first", 100), HY_R_OK);
+	ck_assert(hy_rudp_held(&b.s));
+	ck_assert_uint_eq(hy_rudp_next_deadline(&b.s), 1100);
+	ck_assert_uint_eq(b.env->stats.deliveries_held, 1);
+	ck_assert_uint_eq(b.env->stats.msgs_delivered, 0);
+	/* What arrives behind it waits, even in order. */
+	ck_assert_int_eq(rel(&b, 1, "second", 200), HY_R_OK);
+	ck_assert_uint_eq(b.env->stats.deliveries_held, 1); /* not offered: the head waits */
+	hy_rudp_info(&b.s, &info);
+	ck_assert_uint_eq(info.rx_units, 2);
+	acks_are(&b, 200, (const uint8_t[]){1, 1, 0}, 3);
+	/* Behind a held head, units take at most rx_bytes_max - max_message:
+	 * the rest go unacknowledged, for the sender to resend. */
+	ck_assert_int_eq(relb(&b, 2, d, 900, 300), HY_R_REASSEMBLY_FULL);
+	ck_assert_int_eq(rel(&b, 3, "fourth", 300), HY_R_OK);
+	acks_are(&b, 300, (const uint8_t[]){1, 1, 0, 1}, 4);
+	/* Not before its time; then refused again: held another retry_us. */
+	ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, 1099, ep1_deliver, &b), HY_R_OK);
+	ck_assert_uint_eq(b.env->stats.deliveries_held, 1);
+	ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, 1100, ep1_deliver, &b), HY_R_OK);
+	ck_assert_uint_eq(b.env->stats.deliveries_held, 2);
+	ck_assert_uint_eq(hy_rudp_next_deadline(&b.s), 2100);
+	ck_assert_uint_eq(b.got, 0);
+	/* Room again: both, in order, up to the gap. */
+	b.refuse = false;
+	ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, 2100, ep1_deliver, &b), HY_R_OK);
+	ck_assert_uint_eq(b.got, 2);
+	ck_assert_uint_eq(b.last_len, 6);
+	ck_assert_mem_eq(b.last, "second", 6);
+	ck_assert(!hy_rudp_held(&b.s));
+	/* The resent unit fills the gap and is refused in its turn: held
+	 * (whole, copied), and "fourth" behind it; then both are taken. */
+	b.refuse = true;
+	ck_assert_int_eq(relb(&b, 2, d, 900, 2200), HY_R_OK);
+	ck_assert(hy_rudp_held(&b.s));
+	ck_assert_int_eq(relb(&b, 2, d, 900, 2300), HY_R_DUPLICATE);
+	ck_assert_uint_eq(b.got, 2);
+	b.refuse = false;
+	ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, 3200, ep1_deliver, &b), HY_R_OK);
+	ck_assert_uint_eq(b.got, 4);
+	ck_assert_uint_eq(b.got_bytes, 5 + 6 + 900 + 6);
+	ck_assert_mem_eq(b.last, "fourth", 6);
+	ck_assert_ptr_null(b.s.rx);
+	ep1_fini(&b);
+
+	/* A fragmented message refused at the head. */
+	ep1_init(&b, &c);
+	b.refuse = true;
+	ck_assert_int_eq(frag(&b, 1, 1, 2, d + 250, 150, 0), HY_R_OK);
+	ck_assert_int_eq(frag(&b, 0, 0, 2, d, 250, 0), HY_R_OK);
+	ck_assert(hy_rudp_held(&b.s));
+	ck_assert_int_eq(rel(&b, 2, "after", 0), HY_R_OK);
+	b.refuse = false;
+	ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, 1000, ep1_deliver, &b), HY_R_OK);
+	ck_assert_uint_eq(b.got, 2);
+	ck_assert_uint_eq(b.got_bytes, 400 + 5);
+	ck_assert_mem_eq(b.last, "after", 5);
+	ck_assert_ptr_null(b.s.rx); /* nothing buffered: the window costs nothing */
+	/* And the fast path is back: delivered straight away. */
+	ck_assert_int_eq(rel(&b, 3, "next", 1000), HY_R_OK);
+	ck_assert_uint_eq(b.got, 3);
+	ep1_fini(&b);
+}
+END_TEST
+
 START_TEST(test_receiver_rules)
 {
 	struct ep1 b;
@@ -1126,7 +1252,9 @@ static Suite *rudp_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_impaired_exactly_once, 0, 3);
+	tcase_add_loop_test(tc, test_impaired_receiver_refuses, 0, 2);
 	tcase_add_test(tc, test_impaired_small_window_and_cap);
+	tcase_add_test(tc, test_receiver_holds);
 	tcase_add_test(tc, test_lossless_idle_costs_nothing);
 	tcase_add_test(tc, test_fragment_sizes);
 	tcase_add_test(tc, test_dead_peer_bounded);

@@ -577,7 +577,7 @@ struct deliver_ctx {
 };
 
 /* A whole reliable command, in order, once. */
-static void on_reliable(void *arg, const uint8_t *msg, size_t len)
+static bool on_reliable(void *arg, const uint8_t *msg, size_t len)
 {
 	struct deliver_ctx *d = arg;
 	struct hy_msg m;
@@ -585,10 +585,11 @@ static void on_reliable(void *arg, const uint8_t *msg, size_t len)
 
 	if (r != HY_R_OK) {
 		drop(d->s, r, "command", len);
-		return;
+		return true;
 	}
 	if (d->ss->live)
 		on_command(d->s, d->ss, &m, true);
+	return true;
 }
 
 /* A sealed packet: from a UDP source (conn NULL) or on a TCP connection,

@@ -38,6 +38,12 @@
  *                                           disconnect
  *                                with /HOLD, once UNTIL is met the session
  *                                is kept (no more echoes) until HOLD exists
+ *   itest_client burst N SIZE /GO
+ *                                one session; once GO exists, N reliable
+ *                                commands of SIZE bytes the control plane
+ *                                does not know (it answers each BAD), sent
+ *                                as fast as flow control lets them; ends
+ *                                when the node has acknowledged them all
  *
  * Counters are read from the node's stats region.  Waits are bounded and
  * generous: no test depends on how fast the machine is.
@@ -1014,6 +1020,67 @@ static void mode_session(const char *transport, const char *until, const char *h
 	hy_client_destroy(c);
 }
 
+/* Reliable commands for the control plane, as fast as the reliable
+ * channel takes them: with the control plane stopped by the script, the
+ * node must hold them (acknowledged, or left for this client to resend
+ * once its receive window is full) and pass every one up when it runs. */
+static void mode_burst(unsigned int n, unsigned int size, const char *go)
+{
+	static uint8_t payload[HY_MAX_MESSAGE - HY_MSG_CMD_HDR];
+	struct hy_client *c = connect_new("itest-burst");
+	const struct hy_client_stats *st = hy_client_stats(c);
+	uint64_t start, answers = 0, bad = 0;
+	unsigned int sent = 0, i;
+
+	if (size == 0 || size > sizeof(payload)) {
+		fprintf(stderr, "itest_client: burst: SIZE from 1 to %zu\n", sizeof(payload));
+		exit(2);
+	}
+	for (i = 0; i < size; i++)
+		payload[i] = (uint8_t)(i * 13u);
+	CHECK(hy_client_state(c) == HY_CLIENT_CONNECTED, "not connected: %s",
+	      hy_client_state_name(hy_client_state(c)));
+	printf("burst: connected sid %016llx\n", (unsigned long long)hy_client_sid(c));
+	start = hy_client_now_ms();
+	while (!file_exists(go) && hy_client_now_ms() - start < 30000 &&
+	       hy_client_state(c) == HY_CLIENT_CONNECTED) {
+		struct pollfd p = { .fd = hy_client_fd(c), .events = hy_client_poll_events(c) };
+
+		hy_client_update(c, hy_client_now_ms());
+		poll(&p, 1, 20);
+	}
+	CHECK(file_exists(go), "%s never appeared", go);
+	start = hy_client_now_ms();
+	/* bounded: the script holds the control plane for a few seconds */
+	while (hy_client_now_ms() - start < 60000 && hy_client_state(c) == HY_CLIENT_CONNECTED) {
+		struct pollfd p = { .fd = hy_client_fd(c), .events = hy_client_poll_events(c) };
+		struct hy_client_message m;
+
+		hy_client_update(c, hy_client_now_ms());
+		while (hy_client_receive(c, &m)) {
+			answers++;
+			bad += m.status == HY_STATUS_BAD;
+		}
+		while (sent < n && hy_client_send_reliable(c, 2, 0x0b57, payload, size) == 0)
+			sent++;
+		/* all sent and acknowledged: the send window is given back */
+		if (sent == n && st->rudp_mem_bytes == 0)
+			break;
+		poll(&p, 1, 5);
+	}
+	CHECK(sent == n, "%u of %u commands accepted by the reliable channel", sent, n);
+	CHECK(hy_client_state(c) == HY_CLIENT_CONNECTED && st->rudp_mem_bytes == 0,
+	      "not all acknowledged: state %s, %llu bytes held", hy_client_state_name(hy_client_state(c)),
+	      (unsigned long long)st->rudp_mem_bytes);
+	printf("burst: %u commands of %u bytes sent and acknowledged in %llu ms; %llu window "
+	       "stalls, %llu units resent; %llu answers so far (%llu BAD)\n", sent, size,
+	       (unsigned long long)(hy_client_now_ms() - start),
+	       (unsigned long long)st->window_stalls, (unsigned long long)st->retransmits,
+	       (unsigned long long)answers, (unsigned long long)bad);
+	hy_client_disconnect(c);
+	hy_client_destroy(c);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -1040,10 +1107,13 @@ int main(int argc, char **argv)
 		mode_multiworker(arg ? arg : 50);
 	else if (strcmp(mode, "echo6") == 0)
 		mode_echo6(arg ? arg : 3);
+	else if (strcmp(mode, "burst") == 0 && argc == 5)
+		mode_burst(arg, (unsigned int)strtoul(argv[3], NULL, 10), argv[4]);
 	else {
 		fprintf(stderr, "usage: itest_client echo N|rebind|idle MS|drain|"
 			"many N|hostile|\n"
-			"       multiworker N|echo6 N|session udp|tcp kicked|offline|/FILE [/HOLD]\n");
+			"       multiworker N|echo6 N|session udp|tcp kicked|offline|/FILE [/HOLD]|\n"
+			"       burst N SIZE /GO\n");
 		return 2;
 	}
 	hy_aead_key_wipe(&env.key);

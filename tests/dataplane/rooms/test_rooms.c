@@ -832,7 +832,7 @@ struct acker {
 static struct acker ack[NC];
 static uint8_t ack_region[NC][1u << 20];
 
-static void acker_deliver(void *arg, const uint8_t *msg, size_t len)
+static bool acker_deliver(void *arg, const uint8_t *msg, size_t len)
 {
 	struct acker *a = arg;
 	struct hy_msg m;
@@ -840,12 +840,13 @@ static void acker_deliver(void *arg, const uint8_t *msg, size_t len)
 
 	ck_assert_int_eq(hy_msg_resp_decode(msg, len, &m), HY_R_OK);
 	if (m.status != HY_STATUS_PUSH)
-		return;
+		return true;
 	ck_assert_uint_ge(m.len, 20);
 	memcpy(&k, m.payload + 16, 4);
 	if (k != a->next)
 		a->errors++;
 	a->next = k + 1;
+	return true;
 }
 
 /* Opens a packet for client c and feeds its reliable frames in. */

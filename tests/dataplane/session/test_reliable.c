@@ -7,6 +7,7 @@
  * hy_engine_tick().
  */
 #include <check.h>
+#include <errno.h>
 
 #include "sess_harness.h"
 
@@ -132,6 +133,8 @@ static uint32_t tag_of(const uint8_t *p, size_t n)
 }
 
 static struct log up_cmds; /* ops->command */
+static bool up_full;       /* the control plane's queue has no room: ops->command refuses */
+static unsigned up_refused_unreliable;
 static unsigned n_closed;
 static enum hy_close_reason last_close;
 
@@ -158,6 +161,12 @@ static int op_command(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 	(void)arg;
 	(void)sid;
 	(void)ver;
+	if (up_full) {
+		if (d == HY_ENGINE_RELIABLE)
+			return -EBUSY; /* as the worker: hold it */
+		up_refused_unreliable++;
+		return -ENOBUFS;
+	}
 	ck_assert_uint_lt(up_cmds.n, MAX_LOG);
 	up_cmds.m[up_cmds.n++] = (struct logged){
 		.cmd = cmd, .d = d, .len = len, .hash = fnv(payload, len), .tag = tag_of(payload, len)};
@@ -202,7 +211,7 @@ static uint64_t now_us(void)
 	return now * 1000u;
 }
 
-static void client_deliver(void *arg, const uint8_t *msg, size_t len)
+static bool client_deliver(void *arg, const uint8_t *msg, size_t len)
 {
 	struct rclient *c = arg;
 	struct hy_msg m;
@@ -212,6 +221,7 @@ static void client_deliver(void *arg, const uint8_t *msg, size_t len)
 	c->got.m[c->got.n++] = (struct logged){.cmd = m.cmd, .status = m.status,
 		.d = HY_ENGINE_RELIABLE, .len = (uint32_t)m.len, .hash = fnv(m.payload, m.len),
 		.tag = tag_of(m.payload, m.len)};
+	return true;
 }
 
 /* Seals and sends what the client's channel has to send now. */
@@ -387,6 +397,8 @@ static void setup(void)
 		rng = 1;
 	ck_assert_int_eq(harness_node_init(&node, now), 0);
 	memset(&up_cmds, 0, sizeof(up_cmds));
+	up_full = false;
+	up_refused_unreliable = 0;
 	n_closed = 0;
 	path_init(&up, 0, 0, 0);
 	path_init(&down, 0, 0, 0);
@@ -713,6 +725,81 @@ START_TEST(pool_exhaustion_is_counted)
 }
 END_TEST
 
+/* Reliable commands the control plane's queue has no room for are held,
+ * acknowledged, and passed up in order once it has; unreliable ones are
+ * dropped and counted.  First a burst the engine's receive window holds
+ * whole (the client resends nothing), then one past its byte cap (the
+ * client's resends carry the rest once the window moves). */
+static void hold_then_release(unsigned n, size_t len, unsigned hold_ms, bool past_cap)
+{
+	const struct hy_engine_stats *st = hy_engine_stats(eng);
+	uint64_t resent0 = cl.env.stats.retransmits, held0 = st->commands_held;
+	unsigned base = up_cmds.n, sent = 0;
+	static uint32_t hash[MAX_LOG];
+
+	up_full = true;
+	for (unsigned i = 0; i < hold_ms; i++) {
+		while (sent < n && client_command(&cl, 0x0500, base + sent, len,
+						  &hash[base + sent]) == HY_R_OK)
+			sent++;
+		client_flush(&cl);
+		step();
+	}
+	ck_assert_uint_eq(up_cmds.n, base);
+	ck_assert_uint_gt(st->commands_held, held0);
+	ck_assert_uint_gt(st->timers_armed, 0); /* the engine offers them again */
+	if (!past_cap) {
+		/* everything was acknowledged: nothing for the client to resend */
+		ck_assert_uint_eq(sent, n);
+		ck_assert_ptr_null(cl.r.tx);
+		ck_assert_uint_eq(cl.env.stats.retransmits, resent0);
+	} else {
+		ck_assert_uint_gt(cl.env.stats.retransmits, resent0);
+	}
+	/* an unreliable command meanwhile is dropped, counted, never held */
+	{
+		uint8_t msg[64], pt[HY_MAX_PAYLOAD], pkt[HY_MAX_DATAGRAM];
+		struct hy_engine_result res;
+		struct hy_wr w;
+		size_t m = hy_msg_cmd_encode(msg, sizeof(msg), 2, 0x0501, "unre", 4);
+		uint64_t dropped = st->up_dropped;
+
+		hy_wr_init(&w, pt, sizeof(pt));
+		ck_assert(hy_frame_put_unreliable(&w, msg, m));
+		uint16_t k = tclient_seal(&cl.t, HY_PKT_DATA, pt, w.off, pkt, sizeof(pkt));
+		hy_engine_input(eng, &cl.t.peer, pkt, k, sizeof(pkt), now, &res);
+		ck_assert_uint_eq(st->up_dropped, dropped + 1);
+	}
+	up_full = false;
+	unsigned steps = 0;
+	while ((up_cmds.n < base + n || cl.r.tx != NULL) && steps++ < 20000) {
+		while (sent < n && client_command(&cl, 0x0500, base + sent, len,
+						  &hash[base + sent]) == HY_R_OK)
+			sent++;
+		client_flush(&cl);
+		step();
+	}
+	ck_assert_uint_eq(up_cmds.n, base + n);
+	for (unsigned i = base; i < base + n; i++) {
+		ck_assert_uint_eq(up_cmds.m[i].tag, i);
+		ck_assert_uint_eq(up_cmds.m[i].hash, hash[i]);
+		ck_assert_int_eq(up_cmds.m[i].d, HY_ENGINE_RELIABLE);
+	}
+	ck_assert_uint_eq(hy_engine_sessions(eng), 1);
+	for (unsigned i = 0; i < 100; i++)
+		step();
+	ck_assert_uint_eq(st->rudp_pool_used, 0);
+}
+
+START_TEST(reliable_commands_wait_for_room_upstream)
+{
+	hold_then_release(20, 3000, 300, false);   /* 60 KB, under the 128 KiB cap */
+	hold_then_release(100, 3000, 2000, true);  /* 300 KB: past it, for 2 s */
+	ck_assert_uint_eq(up_refused_unreliable, 2);
+	ck_assert_uint_eq(n_closed, 0);
+}
+END_TEST
+
 START_TEST(inconsistent_stream_closes_protocol_error)
 {
 	const struct hy_engine_stats *st = hy_engine_stats(eng);
@@ -777,6 +864,7 @@ static Suite *reliable_suite(void)
 	tcase_add_test(tc, silent_client_retries_exhausted);
 	tcase_add_test(tc, slow_consumer_closed_at_the_cap);
 	tcase_add_test(tc, pool_exhaustion_is_counted);
+	tcase_add_test(tc, reliable_commands_wait_for_room_upstream);
 	tcase_add_test(tc, inconsistent_stream_closes_protocol_error);
 	tcase_add_test(tc, config_checks);
 	suite_add_tcase(s, tc);
