@@ -196,6 +196,26 @@ static void send_up(struct ctrl *c, const struct hy_ring_msg *m)
 		c->st.v[HY_ST_ring_bad]++;
 }
 
+/* Messages up in one batch (hy_ring_send_many: one fence and at most one
+ * wake-up of the control plane for the lot), counted as send_up does. */
+static void send_up_many(struct ctrl *c, const struct hy_ring_msg *const *m, unsigned int n)
+{
+	unsigned int done, bad;
+	enum hy_reason r;
+
+	if (n == 0)
+		return;
+	if (!attached(c)) {
+		c->st.v[HY_ST_ring_peer_gone] += n;
+		return;
+	}
+	done = hy_ring_send_many(hy_link_server_up(c->dp->link), m, n, &bad, &r);
+	c->st.v[HY_ST_ring_up_msgs] += done - bad;
+	c->st.v[HY_ST_ring_bad] += bad;
+	if (done < n)
+		c->st.v[r == HY_R_RING_PEER_GONE ? HY_ST_ring_peer_gone : HY_ST_ring_full] += n - done;
+}
+
 static uint32_t total_sessions(const struct hy_dp *dp)
 {
 	uint32_t n = 0;
@@ -276,11 +296,13 @@ static unsigned int forward_events(struct ctrl *c, struct hy_worker *w)
 {
 	struct rte_ring *events = hy_worker_events(w);
 	void *objs[EVENTS_BURST];
-	unsigned int n, i, room = UINT_MAX;
+	const struct hy_ring_msg *up[EVENTS_BURST];
+	struct hy_ring_msg end = { .type = HY_MSG_RESYNC_END };
+	unsigned int n, i, k, nup = 0, room = UINT_MAX;
 
 	if (attached(c)) {
-		struct hy_ring *up = hy_link_server_up(c->dp->link);
-		unsigned int free_slots = hy_ring_capacity(up) - hy_ring_count(up);
+		struct hy_ring *ring = hy_link_server_up(c->dp->link);
+		unsigned int free_slots = hy_ring_capacity(ring) - hy_ring_count(ring);
 
 		room = free_slots > UP_RESERVE ? free_slots - UP_RESERVE : 0;
 		if (room == 0)
@@ -295,21 +317,23 @@ static unsigned int forward_events(struct ctrl *c, struct hy_worker *w)
 			break; /* first of the ones left for later */
 		room -= need;
 		if (e->op == HY_MBOX_MSG) {
-			send_up(c, &e->msg);
+			up[nup++] = &e->msg;
 		} else if (e->op == HY_MBOX_RESYNC_DONE && c->resync &&
 			   e->msg.seq == c->resync_seq) {
 			c->resync_count += e->arg;
 			if (--c->resync_pending == 0) {
-				struct hy_ring_msg m = { .type = HY_MSG_RESYNC_END,
-						    .seq = c->resync_seq };
-
-				m.u.resync_end.count = c->resync_count;
-				send_up(c, &m);
+				/* after the entries before it, in the same batch
+				 * (a worker reports once per resync) */
+				end.seq = c->resync_seq;
+				end.u.resync_end.count = c->resync_count;
+				up[nup++] = &end;
 				c->resync = false;
 			}
 		}
-		hy_mbox_free(c->dp, e);
 	}
+	send_up_many(c, up, nup);
+	for (k = 0; k < i; k++)
+		hy_mbox_free(c->dp, objs[k]);
 	rte_ring_dequeue_finish(events, i);
 	return i;
 }

@@ -438,6 +438,62 @@ enum hy_reason hy_ring_send(struct hy_ring *r, const struct hy_ring_msg *m)
 	return HY_R_OK;
 }
 
+/* Encodes message m into the slots of sp from index at on (its parts
+ * there, contiguous, at most room of them); returns the slots used, 0 if m
+ * cannot be encoded. */
+static unsigned encode_at(struct hy_ring *r, const struct hy_ring_msg *m,
+	const struct hy_ring_span *sp, unsigned at, unsigned room)
+{
+	size_t blen = hy_msg_body_len(m);
+
+	if (!hy_msg_type_dir(m->type, NULL) || blen > HY_MSG_MAX_BODY)
+		return 0;
+	if (blen <= HY_MSG_SLOT_BODY)
+		return hy_msg_encode_slot(m, hy_ring_span_slot(sp, at), NULL) == HY_R_OK;
+	if (hy_msg_encode_body(m, r->body, HY_MSG_MAX_BODY, &blen) != HY_R_OK)
+		return 0;
+	unsigned parts = hy_msg_parts(blen);
+	if (parts > room)
+		return 0;
+	for (unsigned p = 0; p < parts; p++)
+		hy_msg_split(m, r->body, blen, p, hy_ring_span_slot(sp, at + p));
+	return parts;
+}
+
+unsigned hy_ring_send_many(struct hy_ring *r, const struct hy_ring_msg *const *msgs,
+	unsigned n, unsigned *n_bad, enum hy_reason *why)
+{
+	struct hy_ring_span sp;
+	unsigned need = 0, used = 0, i;
+
+	*n_bad = 0;
+	*why = HY_R_OK;
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		need += hy_msg_parts(hy_msg_body_len(msgs[i]));
+	if (hy_ring_reserve(r, need, false, &sp, why) == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned parts = hy_msg_parts(hy_msg_body_len(msgs[i]));
+
+		if (used + parts > sp.n) {
+			*why = HY_R_RING_FULL;
+			r->stats.full++;
+			break;
+		}
+		unsigned got = encode_at(r, msgs[i], &sp, used, sp.n - used);
+		if (got == 0) {
+			(*n_bad)++;
+			continue;
+		}
+		used += got;
+		r->stats.sent_msgs++;
+	}
+	hy_ring_commit(r, used);
+	return i;
+}
+
 unsigned hy_ring_send_burst(struct hy_ring *r, const void *const *slots,
 	unsigned n, enum hy_reason *why)
 {

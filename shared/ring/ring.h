@@ -203,6 +203,17 @@ void hy_ring_commit(struct hy_ring *r, unsigned n);
 enum hy_reason hy_ring_send(struct hy_ring *r, const struct hy_ring_msg *m);
 
 /*
+ * Encodes and enqueues messages msgs[0..n-1] in order, each whole (all its
+ * parts) or not at all, and publishes them together: one fence, and at most
+ * one wake-up of a sleeping consumer, for the lot.  Returns how many were
+ * handled from the front: sent, or refused by the encoder (counted in
+ * *n_bad and skipped); when fewer than n, *why says why the next did not
+ * go (RING_FULL or RING_PEER_GONE).  Never blocks.
+ */
+unsigned hy_ring_send_many(struct hy_ring *r, const struct hy_ring_msg *const *msgs,
+	unsigned n, unsigned *n_bad, enum hy_reason *why);
+
+/*
  * Copies up to n already encoded single-slot messages (the used bytes
  * only) and publishes them.  Returns how many were sent; when fewer than n,
  * *why says why (RING_FULL or RING_PEER_GONE).

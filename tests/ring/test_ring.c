@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Ring in one process (producer and consumer handles on the same region):
- * full and empty edges, wrap-around, multi-part messages, header checks,
- * wake-up arming, peer-gone reporting.
+ * full and empty edges, wrap-around, multi-part messages, batches
+ * (hy_ring_send_many), header checks, wake-up arming, peer-gone reporting.
  */
 #include <check.h>
 
@@ -262,6 +262,69 @@ START_TEST(test_wakeup_only_for_armed_consumer)
 }
 END_TEST
 
+static unsigned recv_one(struct pair *p, struct hy_ring_msg *out)
+{
+	return hy_ring_recv_burst(p->cons, out, 1);
+}
+
+START_TEST(test_send_many)
+{
+	struct pair p = pair_open(SLOTS);
+	struct hy_ring_msg out[SLOTS];
+	struct hy_ring_msg c0 = cmd(0, 10), c1 = cmd(1, 3000), c2 = cmd(2, 5000),
+			   bad = {.type = 0xee}, k = {.type = HY_MSG_KICK, .sid = 7};
+	const struct hy_ring_msg *batch[] = {&c0, &c1, &bad, &c2, &k};
+	unsigned n_bad;
+	enum hy_reason why;
+
+	ck_assert_uint_eq(hy_ring_send_many(p.prod, batch, 0, &n_bad, &why), 0);
+	/* Five messages, one refused by the encoder, seven slots: published
+	 * together, the armed consumer woken once. */
+	ck_assert(hy_ring_arm(p.cons));
+	ck_assert_uint_eq(hy_ring_send_many(p.prod, batch, 5, &n_bad, &why), 5);
+	ck_assert_uint_eq(n_bad, 1);
+	ck_assert_int_eq(why, HY_R_OK);
+	ck_assert_uint_eq(hy_ring_stats(p.prod)->wakeups, 1);
+	ck_assert_uint_eq(hy_ring_stats(p.prod)->sent_msgs, 4);
+	ck_assert_uint_eq(hy_ring_count(p.cons), 1 + 2 + 3 + 1);
+	/* (a multi-part message ends a receive burst: one reassembly buffer) */
+	ck_assert_uint_eq(recv_one(&p, out), 1);
+	expect_cmd(&out[0], 0, 10);
+	ck_assert_uint_eq(recv_one(&p, out), 1);
+	expect_cmd(&out[0], 1, 3000);
+	ck_assert_uint_eq(recv_one(&p, out), 1);
+	expect_cmd(&out[0], 2, 5000);
+	ck_assert_uint_eq(recv_one(&p, out), 1);
+	ck_assert_uint_eq(out[0].type, HY_MSG_KICK);
+	ck_assert_uint_eq(hy_ring_recv_burst(p.cons, out, SLOTS), 0);
+	ck_assert_uint_eq(hy_ring_count(p.cons), 0);
+	/* Three slots free: the first message goes whole, the second (two
+	 * slots) does not fit in the one left, and nothing after it goes. */
+	for (unsigned i = 0; i < SLOTS - 1 - 3; i++)
+		ck_assert_int_eq(hy_ring_send(p.prod, &k), HY_R_OK);
+	struct hy_ring_msg c3 = cmd(3, 3000), c4 = cmd(4, 3000), c5 = cmd(5, 1);
+	const struct hy_ring_msg *tail[] = {&c3, &c4, &c5};
+	ck_assert_uint_eq(hy_ring_send_many(p.prod, tail, 3, &n_bad, &why), 1);
+	ck_assert_int_eq(why, HY_R_RING_FULL);
+	ck_assert_uint_eq(n_bad, 0);
+	ck_assert_uint_eq(hy_ring_count(p.cons), SLOTS - 2);
+	ck_assert_uint_eq(hy_ring_recv_burst(p.cons, out, SLOTS - 1 - 3), SLOTS - 1 - 3);
+	ck_assert_uint_eq(recv_one(&p, out), 1);
+	expect_cmd(&out[0], 3, 3000);
+	/* the rest, once there is room */
+	ck_assert_uint_eq(hy_ring_send_many(p.prod, tail + 1, 2, &n_bad, &why), 2);
+	ck_assert_uint_eq(recv_one(&p, out), 1);
+	expect_cmd(&out[0], 4, 3000);
+	ck_assert_uint_eq(recv_one(&p, out), 1);
+	expect_cmd(&out[0], 5, 1);
+	/* Nobody there: nothing sent, and said why. */
+	hy_ring_set_peer(p.prod, 0);
+	ck_assert_uint_eq(hy_ring_send_many(p.prod, tail, 3, &n_bad, &why), 0);
+	ck_assert_int_eq(why, HY_R_RING_PEER_GONE);
+	pair_close(&p);
+}
+END_TEST
+
 START_TEST(test_peer_gone)
 {
 	struct pair p = pair_open(SLOTS);
@@ -298,6 +361,7 @@ int main(void)
 	tcase_add_test(tc, test_full_and_empty_edges);
 	tcase_add_test(tc, test_wrap_around_with_odd_bursts);
 	tcase_add_test(tc, test_multi_part_across_wrap);
+	tcase_add_test(tc, test_send_many);
 	tcase_add_test(tc, test_malformed_slots_are_dropped_and_counted);
 	tcase_add_test(tc, test_layout_checks);
 	tcase_add_test(tc, test_wakeup_only_for_armed_consumer);
