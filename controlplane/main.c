@@ -108,8 +108,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	/* Stage 3: registry. */
-	cp.reg = hy_registry_create();
+	/* Stage 3: registry, sized for the data plane's sessions. */
+	cp.reg = hy_registry_create(cp.conf.dataplane.max_sessions);
 	if (cp.reg == NULL) {
 		fprintf(stderr, PROG ": registry: out of memory\n");
 		goto out;

@@ -16,6 +16,9 @@
 #include "registry.h"
 
 #define MIN_SLOTS 64u
+/* At most this many sessions are provided for at creation: 2 x 65536
+ * slots of 176 bytes, 23 MB. */
+#define PRESIZE_MAX 65536u
 
 struct entry {
 	struct hy_cp_session s; /* s.sid == 0: free slot */
@@ -36,20 +39,39 @@ static size_t slot_of(const struct hy_registry *r, uint64_t sid)
 	return (size_t)((sid * 0x9e3779b97f4a7c15ull) >> 17) & (r->slots - 1);
 }
 
-struct hy_registry *hy_registry_create(void)
+struct hy_registry *hy_registry_create(size_t expect)
 {
 	struct hy_registry *r = calloc(1, sizeof(*r));
+	size_t slots = MIN_SLOTS;
 
 	if (r == NULL)
 		return NULL;
-	r->tab = calloc(MIN_SLOTS, sizeof(*r->tab));
+	if (expect > PRESIZE_MAX)
+		expect = PRESIZE_MAX;
+	while (slots < 2 * expect)
+		slots *= 2;
+	/* Written now, not left to calloc's untouched zero pages: a connect
+	 * storm on a fresh node otherwise pays a page fault per few sessions
+	 * and a rehash per doubling, while the data plane waits for it. */
+	r->tab = malloc(slots * sizeof(*r->tab));
 	if (r->tab == NULL) {
 		free(r);
 		return NULL;
 	}
-	r->slots = MIN_SLOTS;
+	memset(r->tab, 0, slots * sizeof(*r->tab));
+	r->slots = slots;
 	pthread_mutex_init(&r->lock, NULL);
 	return r;
+}
+
+size_t hy_registry_capacity(struct hy_registry *r)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->slots / 2;
+	pthread_mutex_unlock(&r->lock);
+	return n;
 }
 
 void hy_registry_destroy(struct hy_registry *r)

@@ -22,8 +22,14 @@
 
 struct hy_registry;
 
-/* Creates an empty registry.  Returns NULL when out of memory. */
-struct hy_registry *hy_registry_create(void);
+/* Creates an empty registry with room for expect sessions (at most 65536)
+ * before it has to grow, its memory written at once.  Returns NULL when
+ * out of memory. */
+struct hy_registry *hy_registry_create(size_t expect);
+
+/* Sessions it holds before the table has to grow (the load stays under
+ * one half). */
+size_t hy_registry_capacity(struct hy_registry *r);
 /* Frees it.  Safe on NULL. */
 void hy_registry_destroy(struct hy_registry *r);
 

@@ -37,11 +37,12 @@ struct hy_link_server;
 /* Bytes of message data an entry carries inline; larger bodies (commands
  * up to 64 KiB) get a second buffer from rte_malloc. */
 #define HY_MBOX_INLINE 1536u
-#define HY_MBOX_POOL_SIZE 8191u
+#define HY_MBOX_POOL_MIN 8191u /* mailbox entries at least (main.c sizes the pool) */
 #define HY_INBOX_SLOTS 4096u  /* per worker: hand-offs and messages */
-/* Per worker: SESSION_CLOSED events waiting for room in the event ring
- * (16 bytes each), so that a burst of closes is told late, not lost. */
-#define HY_LATE_CLOSED_SLOTS 65536u
+/* Per worker: events waiting for room in the event ring that cannot wait
+ * for a client (SESSION_CLOSEDs, the held commands of closing sessions;
+ * 24 bytes each), so that a burst of closes is told late, not lost. */
+#define HY_LATE_SLOTS 65536u
 
 /* What an entry asks for (internal; ring messages are HY_MBOX_MSG). */
 enum hy_mbox_op {

@@ -475,7 +475,11 @@ int main(int argc, char **argv)
 		goto unwind;
 	}
 	su.pools = true;
-	dp->mbox_pool = rte_mempool_create("hy_mbox", HY_MBOX_POOL_SIZE,
+	/* Every worker's event ring full, and the down direction's messages
+	 * besides: a full ring, not an empty pool, is what holds events back. */
+	dp->mbox_pool = rte_mempool_create("hy_mbox",
+		RTE_MAX(HY_MBOX_POOL_MIN,
+			dp->nb_workers * node.dataplane.event_slots + HY_INBOX_SLOTS),
 		sizeof(struct hy_mbox), 64, 0, NULL, NULL, NULL, NULL,
 		SOCKET_ID_ANY, 0);
 	if (dp->mbox_pool == NULL) {

@@ -124,7 +124,7 @@
 	X(down_deferred,   "times the control lcore left messages in the ring: worker inboxes full") \
 	X(bench_replays_accepted, "bench mode: replayed packets of bench sessions accepted (replay window skipped)") \
 	X(tx_delay_ns,     "sum over frames sent of the time from the start of the poll that made each to its tx burst (tx_delay.*)") \
-	X(events_late,     "SESSION_CLOSED events that waited for room in the event ring (sent later, none lost)") \
+	X(events_late,     "events that waited for room in the event ring, SESSION_CLOSEDs and the held commands of closing sessions (sent later, none lost)") \
 	X(commands_held,   "reliable commands refused for now, event ring full: held acknowledged, offered again (none lost)")
 
 /* The tx delay histogram: frames sent, by the time from the start of the

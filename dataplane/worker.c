@@ -85,9 +85,12 @@ struct hy_worker {
 	 * it is free: one allocation and one free fewer per broadcast. */
 	struct rte_mbuf *spare;
 	struct hy_mbox *open_event;   /* set aside for the next SESSION_OPENED */
-	/* SESSION_CLOSED events the event ring had no room for, in order:
-	 * sent as room comes (late_flush), before any newer close. */
-	struct late_closed {
+	/* Events the event ring had no room for and that cannot wait for a
+	 * client's resend, in order: SESSION_CLOSEDs, and the commands a
+	 * closing session's reliable channel held (ready entries, e), which
+	 * go before its close.  Sent as room comes (late_flush). */
+	struct late_event {
+		struct hy_mbox *e; /* a COMMAND; NULL: a SESSION_CLOSED */
 		uint64_t sid;
 		uint16_t reason;
 	} *late;
@@ -443,17 +446,37 @@ static bool post_closed(struct hy_worker *w, uint64_t sid, uint16_t reason)
 /* Sends what waits in the late list, oldest first, while there is room. */
 static void late_flush(struct hy_worker *w)
 {
-	while (w->n_late != 0 &&
-	       post_closed(w, w->late[w->late_head].sid, w->late[w->late_head].reason)) {
-		w->late_head = (w->late_head + 1) % HY_LATE_CLOSED_SLOTS;
+	while (w->n_late != 0) {
+		struct late_event *l = &w->late[w->late_head];
+
+		if (l->e != NULL) {
+			/* one producer, this worker: a free slot seen stays free */
+			if (rte_ring_free_count(w->events) == 0)
+				return;
+			post_event(w, l->e);
+		} else if (!post_closed(w, l->sid, l->reason)) {
+			return;
+		}
+		w->late_head = (w->late_head + 1) % HY_LATE_SLOTS;
 		w->n_late--;
 	}
 }
 
+/* Appends to the late list; false when it is full. */
+static bool late_add(struct hy_worker *w, struct late_event ev)
+{
+	if (unlikely(w->n_late == HY_LATE_SLOTS))
+		return false;
+	w->late[(w->late_head + w->n_late) % HY_LATE_SLOTS] = ev;
+	w->n_late++;
+	w->st.v[HY_ST_events_late]++;
+	return true;
+}
+
 /* A close the control plane must hear of, or it keeps a session that is
  * gone: when the event ring is full (a burst of closes, the main lcore
- * behind) it waits in the late list instead, and is only lost, counted in
- * events_full, past HY_LATE_CLOSED_SLOTS of them. */
+ * behind) or anything waits before it, it joins the late list, and is only
+ * lost, counted in events_full, past HY_LATE_SLOTS events. */
 static int op_session_closed(void *arg, const struct hy_engine_session_info *s,
 			     enum hy_close_reason reason)
 {
@@ -462,15 +485,27 @@ static int op_session_closed(void *arg, const struct hy_engine_session_info *s,
 	users_update(w, HY_MBOX_UID_DEL, s);
 	if (w->n_late == 0 && post_closed(w, s->sid, (uint16_t)reason))
 		return 0;
-	if (unlikely(w->n_late == HY_LATE_CLOSED_SLOTS)) {
+	if (!late_add(w, (struct late_event){.sid = s->sid, .reason = (uint16_t)reason})) {
 		w->st.v[HY_ST_events_full]++;
 		return -ENOBUFS;
 	}
-	w->late[(w->late_head + w->n_late) % HY_LATE_CLOSED_SLOTS] =
-		(struct late_closed){.sid = s->sid, .reason = (uint16_t)reason};
-	w->n_late++;
-	w->st.v[HY_ST_events_late]++;
 	return 0;
+}
+
+static void command_fill(const struct hy_worker *w, struct hy_mbox *e, uint64_t sid, uint8_t ver,
+			 uint16_t cmd, enum hy_engine_delivery delivery, const uint8_t *payload,
+			 uint32_t len)
+{
+	uint8_t *buf = hy_mbox_buf(e);
+
+	event_init(w, e, HY_MSG_COMMAND, sid);
+	memcpy(buf, payload, len);
+	e->msg.u.cmd.ver = ver;
+	e->msg.u.cmd.delivery = (uint8_t)delivery;
+	e->msg.u.cmd.cmd = cmd;
+	e->msg.u.cmd.status = 0;
+	e->msg.u.cmd.payload_len = len;
+	e->msg.u.cmd.payload = buf;
 }
 
 /* A COMMAND event for the control plane.  When the event ring or the entry
@@ -483,7 +518,6 @@ static int command_post(struct hy_worker *w, uint64_t sid, uint8_t ver, uint16_t
 			bool may_hold)
 {
 	struct hy_mbox *e = NULL;
-	uint8_t *buf;
 
 	/* The ring has one producer, this worker: a free slot seen here is
 	 * still free at the enqueue. */
@@ -495,15 +529,7 @@ static int command_post(struct hy_worker *w, uint64_t sid, uint8_t ver, uint16_t
 		w->st.v[HY_ST_events_full]++;
 		return -ENOBUFS;
 	}
-	event_init(w, e, HY_MSG_COMMAND, sid);
-	buf = hy_mbox_buf(e);
-	memcpy(buf, payload, len);
-	e->msg.u.cmd.ver = ver;
-	e->msg.u.cmd.delivery = (uint8_t)delivery;
-	e->msg.u.cmd.cmd = cmd;
-	e->msg.u.cmd.status = 0;
-	e->msg.u.cmd.payload_len = len;
-	e->msg.u.cmd.payload = buf;
+	command_fill(w, e, sid, ver, cmd, delivery, payload, len);
 	return post_event(w, e);
 }
 
@@ -513,6 +539,31 @@ static int op_command(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 		      uint32_t len)
 {
 	return command_post(arg, sid, ver, cmd, delivery, payload, len, true);
+}
+
+/* A held command of a closing session (the engine's command_late): into
+ * the late list, ahead of the SESSION_CLOSED that follows it, when the
+ * ring has no room or the list is not empty.  Lost, and counted in
+ * events_full, only when the entry pool or the list is exhausted. */
+static int op_command_late(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+			   const uint8_t *payload, uint32_t len)
+{
+	struct hy_worker *w = arg;
+	struct hy_mbox *e = hy_mbox_alloc(w->dp, len);
+
+	if (unlikely(e == NULL)) {
+		w->st.v[HY_ST_events_full]++;
+		return -ENOBUFS;
+	}
+	command_fill(w, e, sid, ver, cmd, HY_ENGINE_RELIABLE, payload, len);
+	if (w->n_late == 0 && rte_ring_free_count(w->events) != 0)
+		return post_event(w, e);
+	if (!late_add(w, (struct late_event){.e = e, .sid = sid})) {
+		hy_mbox_free(w->dp, e);
+		w->st.v[HY_ST_events_full]++;
+		return -ENOBUFS;
+	}
+	return 0;
 }
 
 /* The relay's: a DIRECT passed up from a job, which has no channel to
@@ -599,6 +650,7 @@ static const struct hy_engine_ops worker_ops = {
 	.session_opened = op_session_opened,
 	.session_closed = op_session_closed,
 	.command = op_command,
+	.command_late = op_command_late,
 	.local_command = op_local_command,
 	.tx = op_tx,
 	.tx_buf = op_tx_buf,
@@ -1458,10 +1510,10 @@ struct hy_worker *hy_worker_create(struct hy_dp *dp, unsigned int worker_id,
 			 rte_strerror(rte_errno));
 		goto fail;
 	}
-	w->late = rte_malloc_socket("hy_late_closed", HY_LATE_CLOSED_SLOTS * sizeof(*w->late),
+	w->late = rte_malloc_socket("hy_late_events", HY_LATE_SLOTS * sizeof(*w->late),
 				    RTE_CACHE_LINE_SIZE, socket);
 	if (w->late == NULL) {
-		snprintf(err, errlen, "worker %u: late-close list: out of memory", worker_id);
+		snprintf(err, errlen, "worker %u: late-event list: out of memory", worker_id);
 		goto fail;
 	}
 
@@ -1566,6 +1618,9 @@ void hy_worker_free(struct hy_dp *dp, struct hy_worker *w)
 	}
 	while (rte_ring_dequeue(w->events, &obj) == 0)
 		hy_mbox_free(dp, obj);
+	for (; w->n_late != 0; w->n_late--, w->late_head = (w->late_head + 1) % HY_LATE_SLOTS)
+		if (w->late[w->late_head].e != NULL)
+			hy_mbox_free(dp, w->late[w->late_head].e);
 	hy_relay_destroy(w->relay);
 	hy_uid_dir_destroy(w->users);
 	hy_fanout_destroy(w->fanout);

@@ -685,7 +685,10 @@ static void timer_arm(struct hy_engine *e, struct hy_session *s, uint32_t idx)
 
 /* ---- sessions --------------------------------------------------------- */
 
-/* Ends a session: optional DISCONNECTs, remembered sid, event, slot freed. */
+static void held_flush(struct hy_engine *e, struct hy_session *s);
+
+/* Ends a session: the commands its reliable channel held go up first,
+ * optional DISCONNECTs, remembered sid, event, slot freed. */
 static void close_session(struct hy_engine *e, struct hy_session *s, uint32_t idx,
 			  enum hy_close_reason reason, unsigned copies)
 {
@@ -693,6 +696,7 @@ static void close_session(struct hy_engine *e, struct hy_session *s, uint32_t id
 	uint64_t sid = s->sid;
 	struct hy_engine_session_info info;
 
+	held_flush(e, s);
 	if (copies && hy_close_encode(body, sizeof(body), reason) == sizeof(body))
 		for (unsigned i = 0; i < copies; i++)
 			send_sealed(e, s, HY_PKT_DISCONNECT, body, sizeof(body));
@@ -1018,9 +1022,10 @@ static bool answer_on(struct hy_engine *e, struct hy_session *s, enum hy_engine_
 /* A command that arrived on any channel: ECHO is answered here, what the
  * worker's fast path takes is answered with what it says, the rest goes
  * up.  Returns false only for a reliable command the worker cannot pass up
- * yet (ops->command said -EBUSY): the reliable channel holds it. */
+ * yet (ops->command said -EBUSY): the reliable channel holds it.  Of a
+ * session that is closing, such a command goes through ops->command_late. */
 static bool command_in(struct hy_engine *e, struct hy_session *s, enum hy_engine_delivery d,
-		       const uint8_t *msg, size_t len, struct hy_wr *w)
+		       const uint8_t *msg, size_t len, struct hy_wr *w, bool closing)
 {
 	const struct hy_engine_ops *ops = e->cfg.ops;
 	struct hy_engine_answer ans;
@@ -1061,8 +1066,13 @@ static bool command_in(struct hy_engine *e, struct hy_session *s, enum hy_engine
 	rc = ops->command ? ops->command(e->cfg.ops_arg, s->sid, m.ver, m.cmd, d, m.payload,
 					 (uint32_t)m.len)
 			  : -1;
-	if (rc == -EBUSY && d == HY_ENGINE_RELIABLE)
-		return false; /* counted by the channel: commands_held */
+	if (rc == -EBUSY && d == HY_ENGINE_RELIABLE) {
+		if (!closing)
+			return false; /* counted by the channel: commands_held */
+		rc = ops->command_late ? ops->command_late(e->cfg.ops_arg, s->sid, m.ver, m.cmd,
+							   m.payload, (uint32_t)m.len)
+				       : -1;
+	}
 	e->stats.commands++;
 	up_count(e, rc);
 	return true;
@@ -1072,6 +1082,7 @@ struct deliver_ctx {
 	struct hy_engine *e;
 	struct hy_session *s;
 	struct hy_wr *w;
+	bool closing; /* the session ends next: nothing may be held any more */
 };
 
 /* hy_rudp deliver callback: a whole reliable message, in order, once. */
@@ -1079,7 +1090,7 @@ static bool reliable_deliver(void *arg, const uint8_t *msg, size_t len)
 {
 	struct deliver_ctx *c = arg;
 
-	return command_in(c->e, c->s, HY_ENGINE_RELIABLE, msg, len, c->w);
+	return command_in(c->e, c->s, HY_ENGINE_RELIABLE, msg, len, c->w, c->closing);
 }
 
 static uint64_t now_us(const struct hy_engine *e)
@@ -1136,6 +1147,22 @@ static void held_retry(struct hy_engine *e, struct hy_session *s)
 	r = hy_rudp_retry_delivery(&s->rudp, now_us(e), reliable_deliver, &dc);
 	if (r != HY_R_OK)
 		e->stats.drops[r]++;
+}
+
+/* A session about to end passes up every command its channel held: the
+ * client was told they arrived (ops->command_late queues them behind the
+ * full queue, before the SESSION_CLOSED that follows). */
+static void held_flush(struct hy_engine *e, struct hy_session *s)
+{
+	struct deliver_ctx dc = {.e = e, .s = s, .w = NULL, .closing = true};
+	enum hy_reason r;
+
+	if (likely(!hy_rudp_held(&s->rudp)))
+		return;
+	r = hy_rudp_deliver_held(&s->rudp, now_us(e), reliable_deliver, &dc);
+	if (r != HY_R_OK)
+		e->stats.drops[r]++;
+	rudp_stats_sync(e);
 }
 
 /* Sends whatever the reliable channel has to send now (pending ACK, due
@@ -1290,7 +1317,7 @@ static enum hy_engine_action data_frames(struct hy_engine *e, struct hy_session 
 			continue;
 		}
 		size_t before = w.off;
-		command_in(e, s, d, f.data, f.len, &w);
+		command_in(e, s, d, f.data, f.len, &w, false);
 		frames += w.off != before;
 	} while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK);
 	/* The reply carries the ACK and queued reliable data whenever it goes

@@ -177,6 +177,13 @@ struct hy_engine_ops {
 	 * up_dropped). */
 	int (*command)(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 		       enum hy_engine_delivery delivery, const uint8_t *payload, uint32_t len);
+	/* Optional: a reliable command held for want of room (command said
+	 * -EBUSY) whose session is ending: the client was told it arrived, so
+	 * it must go up, behind what is queued and before the session's
+	 * SESSION_CLOSED, even while the queue is full.  Returns 0, or an
+	 * error when it is lost (counted as up_dropped).  NULL: lost. */
+	int (*command_late)(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+			    const uint8_t *payload, uint32_t len);
 	/* Called before command for every client command but ECHO: the
 	 * worker's fast path (the room relay).  Must not call back into the
 	 * engine (the datagram is still being processed): work that sends

@@ -181,12 +181,20 @@ bool hy_rudp_held(const struct hy_rudp *s)
 	return s->rx != NULL && s->rx->retry_at != 0;
 }
 
+enum hy_reason hy_rudp_deliver_held(struct hy_rudp *s, uint64_t now,
+				    hy_rudp_deliver_fn deliver, void *arg)
+{
+	if (s->verdict != HY_RUDP_OK || !hy_rudp_held(s))
+		return HY_R_OK;
+	return rudp_rx_drain(s, now, deliver, arg);
+}
+
 enum hy_reason hy_rudp_retry_delivery(struct hy_rudp *s, uint64_t now,
 				      hy_rudp_deliver_fn deliver, void *arg)
 {
-	if (s->verdict != HY_RUDP_OK || !hy_rudp_held(s) || now < s->rx->retry_at)
+	if (hy_rudp_held(s) && now < s->rx->retry_at)
 		return HY_R_OK;
-	return rudp_rx_drain(s, now, deliver, arg);
+	return hy_rudp_deliver_held(s, now, deliver, arg);
 }
 
 void hy_rudp_info(const struct hy_rudp *s, struct hy_rudp_info *out)

@@ -238,6 +238,11 @@ bool hy_rudp_held(const struct hy_rudp *s);
 enum hy_reason hy_rudp_retry_delivery(struct hy_rudp *s, uint64_t now,
 				      hy_rudp_deliver_fn deliver, void *arg);
 
+/* The same, whatever the retry time: for a receiver about to end the
+ * session, which owes its application every message it acknowledged. */
+enum hy_reason hy_rudp_deliver_held(struct hy_rudp *s, uint64_t now,
+				    hy_rudp_deliver_fn deliver, void *arg);
+
 /* True when an ACK is pending and its delay has run out: the caller
  * should send a packet (hy_rudp_poll_tx() writes it) even with no data. */
 bool hy_rudp_ack_due(const struct hy_rudp *s, uint64_t now);

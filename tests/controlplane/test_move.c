@@ -121,7 +121,7 @@ static struct hy_cp *node_up(unsigned i, uint32_t id, uint32_t rooms_id, bool tc
 	cp->keys.newest_id = KEY_ID;
 	cp->keys.count = 1;
 	ck_assert_msg(hy_cp_keys_expand(cp, err, sizeof(err)) == 0, "%s", err);
-	cp->reg = hy_registry_create();
+	cp->reg = hy_registry_create(0);
 	ck_assert_ptr_nonnull(cp->reg);
 	cp->conf.node.id = rooms_id;
 	ck_assert_msg(hy_cp_rooms_open(cp, err, sizeof(err)) == 0, "%s", err);

@@ -29,7 +29,7 @@ static struct hy_cp_session sess(uint64_t sid, uint8_t transport)
 
 START_TEST(registry_basic)
 {
-	struct hy_registry *r = hy_registry_create();
+	struct hy_registry *r = hy_registry_create(0);
 	struct hy_cp_session s = sess(42, HY_TRANSPORT_UDP), out;
 
 	ck_assert_ptr_nonnull(r);
@@ -55,9 +55,37 @@ START_TEST(registry_basic)
 }
 END_TEST
 
+START_TEST(registry_presized)
+{
+	/* Sized for the capacity it is given, up to 65536 sessions: that many
+	 * go in without the table growing, the next one grows it. */
+	struct hy_registry *r = hy_registry_create(1000);
+	size_t cap = hy_registry_capacity(r);
+
+	ck_assert_uint_ge(cap, 1000);
+	ck_assert_uint_lt(cap, 2048);
+	for (uint64_t i = 1; i <= cap; i++) {
+		struct hy_cp_session s = sess(i * 0x100000001ull, HY_TRANSPORT_UDP);
+		ck_assert_int_eq(hy_registry_upsert(r, &s), 1);
+	}
+	ck_assert_uint_eq(hy_registry_capacity(r), cap);
+	struct hy_cp_session s = sess(7, HY_TRANSPORT_UDP);
+	ck_assert_int_eq(hy_registry_upsert(r, &s), 1);
+	ck_assert_uint_eq(hy_registry_capacity(r), 2 * cap);
+	ck_assert_uint_eq(hy_registry_count(r, HY_TRANSPORT_UDP), cap + 1);
+	hy_registry_destroy(r);
+	r = hy_registry_create(0);
+	ck_assert_uint_eq(hy_registry_capacity(r), 32);
+	hy_registry_destroy(r);
+	r = hy_registry_create(1u << 30);
+	ck_assert_uint_eq(hy_registry_capacity(r), 65536);
+	hy_registry_destroy(r);
+}
+END_TEST
+
 START_TEST(registry_many_list_remove)
 {
-	struct hy_registry *r = hy_registry_create();
+	struct hy_registry *r = hy_registry_create(0);
 	enum { N = 20000 };
 	static struct hy_cp_session page[100];
 	size_t total, n, i;
@@ -102,7 +130,7 @@ END_TEST
 
 START_TEST(registry_resync_sweep)
 {
-	struct hy_registry *r = hy_registry_create();
+	struct hy_registry *r = hy_registry_create(0);
 	uint64_t i;
 
 	for (i = 1; i <= 10; i++) {
@@ -142,7 +170,7 @@ static void *reader(void *arg)
 
 START_TEST(registry_threads)
 {
-	struct hy_registry *r = hy_registry_create();
+	struct hy_registry *r = hy_registry_create(0);
 	pthread_t t[2];
 	uint64_t i;
 
@@ -289,6 +317,7 @@ int main(void)
 	TCase *tc = tcase_create("units");
 
 	tcase_add_test(tc, registry_basic);
+	tcase_add_test(tc, registry_presized);
 	tcase_add_test(tc, registry_many_list_remove);
 	tcase_add_test(tc, registry_resync_sweep);
 	tcase_add_test(tc, registry_threads);

@@ -173,6 +173,22 @@ static int op_command(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 	return 0;
 }
 
+static unsigned late_cmds, late_after_close; /* ops->command_late, and how many came after a close */
+
+static int op_command_late(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
+			   const uint8_t *payload, uint32_t len)
+{
+	(void)arg;
+	(void)sid;
+	(void)ver;
+	late_cmds++;
+	late_after_close += n_closed != 0;
+	ck_assert_uint_lt(up_cmds.n, MAX_LOG);
+	up_cmds.m[up_cmds.n++] = (struct logged){.cmd = cmd, .d = HY_ENGINE_RELIABLE, .len = len,
+		.hash = fnv(payload, len), .tag = tag_of(payload, len)};
+	return 0;
+}
+
 static int op_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt, uint16_t len)
 {
 	(void)arg;
@@ -185,6 +201,7 @@ static const struct hy_engine_ops ops = {
 	.session_opened = op_opened,
 	.session_closed = op_closed,
 	.command = op_command,
+	.command_late = op_command_late,
 	.tx = op_tx,
 };
 
@@ -399,6 +416,7 @@ static void setup(void)
 	memset(&up_cmds, 0, sizeof(up_cmds));
 	up_full = false;
 	up_refused_unreliable = 0;
+	late_cmds = late_after_close = 0;
 	n_closed = 0;
 	path_init(&up, 0, 0, 0);
 	path_init(&down, 0, 0, 0);
@@ -800,6 +818,38 @@ START_TEST(reliable_commands_wait_for_room_upstream)
 }
 END_TEST
 
+START_TEST(held_commands_go_up_before_the_close)
+{
+	/* The client was told its commands arrived: when the session ends
+	 * while they are still held (the control plane's queue full), they go
+	 * up first, in order, through command_late, and then the close. */
+	const struct hy_engine_stats *st = hy_engine_stats(eng);
+	static uint32_t hash[16];
+
+	up_full = true;
+	for (unsigned i = 0; i < 16; i++)
+		ck_assert_int_eq(client_command(&cl, 0x0600, i, 100 + i * 150, &hash[i]), HY_R_OK);
+	for (unsigned i = 0; i < 50; i++) {
+		client_flush(&cl);
+		step();
+	}
+	ck_assert_ptr_null(cl.r.tx); /* all acknowledged */
+	ck_assert_uint_eq(up_cmds.n, 0);
+	ck_assert_uint_gt(st->commands_held, 0);
+	ck_assert_int_eq(hy_engine_kick(eng, cl.t.cred.sid, HY_CLOSE_KICKED), HY_R_OK);
+	ck_assert_uint_eq(n_closed, 1);
+	ck_assert_uint_eq(late_cmds, 16);
+	ck_assert_uint_eq(late_after_close, 0);
+	ck_assert_uint_eq(up_cmds.n, 16);
+	for (unsigned i = 0; i < 16; i++) {
+		ck_assert_uint_eq(up_cmds.m[i].tag, i);
+		ck_assert_uint_eq(up_cmds.m[i].hash, hash[i]);
+	}
+	ck_assert_uint_eq(st->rudp_pool_used, 0);
+	ck_assert_uint_eq(st->up_dropped, 0);
+}
+END_TEST
+
 START_TEST(inconsistent_stream_closes_protocol_error)
 {
 	const struct hy_engine_stats *st = hy_engine_stats(eng);
@@ -865,6 +915,7 @@ static Suite *reliable_suite(void)
 	tcase_add_test(tc, slow_consumer_closed_at_the_cap);
 	tcase_add_test(tc, pool_exhaustion_is_counted);
 	tcase_add_test(tc, reliable_commands_wait_for_room_upstream);
+	tcase_add_test(tc, held_commands_go_up_before_the_close);
 	tcase_add_test(tc, inconsistent_stream_closes_protocol_error);
 	tcase_add_test(tc, config_checks);
 	suite_add_tcase(s, tc);
