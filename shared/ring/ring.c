@@ -162,6 +162,11 @@ int hy_ring_create(struct hy_ring **out, enum hy_ring_dir dir,
 		r->memfd, 0);
 	if (base == MAP_FAILED)
 		goto fail_errno;
+	/* Every page written now: left to the first message through each
+	 * slot, the 4096-slot ring's 2048 pages faulted in one by one during
+	 * the first connect storm (a few ms of stalls on a VM, while the
+	 * rings filled).  The peer maps them populated (hy_ring_attach). */
+	memset(base, 0, size);
 	r->sh = base;
 	r->map_size = size;
 	r->rr = (struct rte_ring *)((uint8_t *)base + HY_RING_HDR_SIZE);
@@ -222,7 +227,7 @@ int hy_ring_attach(struct hy_ring **out, int memfd, int efd,
 		return -EPROTO;
 	}
 	size_t size = (size_t)st.st_size;
-	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
 		memfd, 0);
 	if (base == MAP_FAILED)
 		return -errno;

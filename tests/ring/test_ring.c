@@ -325,6 +325,34 @@ START_TEST(test_send_many)
 }
 END_TEST
 
+/* Pages of the region at addr (size bytes) that are backed. */
+static size_t resident_pages(void *addr, size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = (size + page - 1) / page, n = 0;
+	unsigned char *vec = malloc(pages);
+
+	ck_assert_ptr_nonnull(vec);
+	ck_assert_int_eq(mincore(addr, size, vec), 0);
+	for (size_t i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	free(vec);
+	return n;
+}
+
+START_TEST(test_region_backed_at_creation)
+{
+	/* Every page of the region exists before the first message, from
+	 * the creator's side alone: the first messages through a ring take
+	 * no page faults. */
+	struct hy_ring *r;
+	size_t size = hy_ring_region_size(1024), page = (size_t)sysconf(_SC_PAGESIZE);
+
+	ck_assert_int_eq(hy_ring_create(&r, HY_RING_UP, HY_RING_PRODUCER, 1024), 0);
+	ck_assert_uint_eq(resident_pages(hy_ring_shared(r), size), (size + page - 1) / page);
+	hy_ring_close(r);
+}
+END_TEST
+
 START_TEST(test_peer_gone)
 {
 	struct pair p = pair_open(SLOTS);
@@ -362,6 +390,7 @@ int main(void)
 	tcase_add_test(tc, test_wrap_around_with_odd_bursts);
 	tcase_add_test(tc, test_multi_part_across_wrap);
 	tcase_add_test(tc, test_send_many);
+	tcase_add_test(tc, test_region_backed_at_creation);
 	tcase_add_test(tc, test_malformed_slots_are_dropped_and_counted);
 	tcase_add_test(tc, test_layout_checks);
 	tcase_add_test(tc, test_wakeup_only_for_armed_consumer);
