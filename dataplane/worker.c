@@ -473,6 +473,22 @@ static bool late_add(struct hy_worker *w, struct late_event ev)
 	return true;
 }
 
+/* A ready entry that must not be lost and cannot wait anywhere else (a
+ * reliable item with no client to resend it): into the event ring, or,
+ * while the ring is full or anything waits already, onto the late list
+ * behind it.  Lost, counted in events_full, only with the list full. */
+static int post_event_late(struct hy_worker *w, struct hy_mbox *e)
+{
+	if (w->n_late == 0 && rte_ring_free_count(w->events) != 0)
+		return post_event(w, e);
+	if (!late_add(w, (struct late_event){.e = e, .sid = e->msg.sid})) {
+		hy_mbox_free(w->dp, e);
+		w->st.v[HY_ST_events_full]++;
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
 /* A close the control plane must hear of, or it keeps a session that is
  * gone: when the event ring is full (a burst of closes, the main lcore
  * behind) or anything waits before it, it joins the late list, and is only
@@ -508,29 +524,34 @@ static void command_fill(const struct hy_worker *w, struct hy_mbox *e, uint64_t 
 	e->msg.u.cmd.payload = buf;
 }
 
-/* A COMMAND event for the control plane.  When the event ring or the entry
- * pool is full, a reliable command the engine can hold (may_hold) is
- * refused with -EBUSY and nothing counted: its channel keeps it,
- * acknowledged, and offers it again (commands_held).  Any other is dropped
- * and counted in events_full. */
+/* A COMMAND event for the control plane.  A reliable command the engine
+ * can hold (may_hold) is refused with -EBUSY, nothing counted, while the
+ * event ring is full, the late list not empty (it keeps its place behind
+ * them) or the entry pool empty: its channel keeps it, acknowledged, and
+ * offers it again (commands_held).  A reliable one that cannot be held (a
+ * DIRECT passed up from a relay job) goes to the late list when the ring
+ * is full.  Others are dropped then, and counted in events_full. */
 static int command_post(struct hy_worker *w, uint64_t sid, uint8_t ver, uint16_t cmd,
 			enum hy_engine_delivery delivery, const uint8_t *payload, uint32_t len,
 			bool may_hold)
 {
+	bool reliable = delivery == HY_ENGINE_RELIABLE;
 	struct hy_mbox *e = NULL;
 
 	/* The ring has one producer, this worker: a free slot seen here is
 	 * still free at the enqueue. */
-	if (likely(rte_ring_free_count(w->events) != 0))
+	if (reliable && may_hold && unlikely(w->n_late != 0))
+		return -EBUSY;
+	if (likely(rte_ring_free_count(w->events) != 0) || (reliable && !may_hold))
 		e = hy_mbox_alloc(w->dp, len);
 	if (unlikely(e == NULL)) {
-		if (may_hold && delivery == HY_ENGINE_RELIABLE)
+		if (reliable && may_hold)
 			return -EBUSY;
 		w->st.v[HY_ST_events_full]++;
 		return -ENOBUFS;
 	}
 	command_fill(w, e, sid, ver, cmd, delivery, payload, len);
-	return post_event(w, e);
+	return reliable && !may_hold ? post_event_late(w, e) : post_event(w, e);
 }
 
 /* The engine's command op: a reliable command waits in its channel. */
@@ -556,18 +577,11 @@ static int op_command_late(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 		return -ENOBUFS;
 	}
 	command_fill(w, e, sid, ver, cmd, HY_ENGINE_RELIABLE, payload, len);
-	if (w->n_late == 0 && rte_ring_free_count(w->events) != 0)
-		return post_event(w, e);
-	if (!late_add(w, (struct late_event){.e = e, .sid = sid})) {
-		hy_mbox_free(w->dp, e);
-		w->st.v[HY_ST_events_full]++;
-		return -ENOBUFS;
-	}
-	return 0;
+	return post_event_late(w, e);
 }
 
 /* The relay's: a DIRECT passed up from a job, which has no channel to
- * wait in. */
+ * wait in (a reliable one waits in the late list instead). */
 static int op_command_up(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 			 enum hy_engine_delivery delivery, const uint8_t *payload,
 			 uint32_t len)
@@ -699,6 +713,9 @@ static int relay_up(void *arg, const struct hy_relay_job *job, const uint64_t *s
 	e->msg.u.send.sids = buf;
 	e->msg.u.send.payload_len = job->len;
 	e->msg.u.send.payload = buf + 8u * n;
+	/* a reliable push the sender was told arrived: no one would resend it */
+	if (job->delivery == HY_ENGINE_RELIABLE)
+		return post_event_late(w, e);
 	return post_event(w, e);
 }
 

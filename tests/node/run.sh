@@ -517,6 +517,30 @@ case $case in
     [[ $(dp events_full) == 0 && $(dp ring_full) == 0 && $(dp commands) == $((n + 100)) ]] ||
       fail "commands lost on the way up: events_full $(dp events_full), ring_full $(dp ring_full)," \
         "passed up $(dp commands)"
+    # Last, reliable broadcasts of a UDP member to a TCP member of its room:
+    # the data plane relays them up for the control plane to deliver.  A
+    # relayed push has no client to resend it, so while the queues are
+    # full it waits on the worker's late list; none may be lost.
+    go=$state/go-room
+    "$devnet" exec --name "$name" "$client" roomhold 300 "$go" >"$state/roomhold.log" 2>&1 &
+    bpid=$!
+    bg+=("$bpid")
+    wait_for 15 grep -q '^roomhold: ready' "$state/roomhold.log" ||
+      fail "room clients not ready: $(cat "$state/roomhold.log")"
+    l0=$(dp events_late)
+    kill -STOP "$cp_pid"
+    stopped=1
+    touch "$go"
+    late_relays() { (($(dp events_late) - l0 > 100)); }
+    wait_for 30 late_relays &&
+      echo "ok: relayed pushes wait on the late list ($(($(dp events_late) - l0)))" ||
+      fail "relayed pushes did not wait: events_late +$(($(dp events_late) - l0)), events_full $(dp events_full)"
+    kill -CONT "$cp_pid"
+    stopped=0
+    wait_for 60 dead "$bpid" || fail "room clients still running"
+    wait "$bpid" || fail "room clients failed: $(cat "$state/roomhold.log")"
+    grep '^roomhold: ' "$state/roomhold.log"
+    [[ $(dp events_full) == 0 ]] || fail "events lost: events_full $(dp events_full)"
     ;;
   *) echo "unknown case $case"; exit 2 ;;
 esac

@@ -38,6 +38,11 @@
  *                                           disconnect
  *                                with /HOLD, once UNTIL is met the session
  *                                is kept (no more echoes) until HOLD exists
+ *   itest_client roomhold N /GO  a UDP member and a TCP member (tickets from
+ *                                the HTTP API) in one room; once GO exists
+ *                                the UDP member broadcasts N reliable
+ *                                messages; the TCP member, served by the
+ *                                control plane, must get all N, in order
  *   itest_client burst N SIZE /GO
  *                                one session; once GO exists, N reliable
  *                                commands of SIZE bytes the control plane
@@ -1020,6 +1025,135 @@ static void mode_session(const char *transport, const char *until, const char *h
 	hy_client_destroy(c);
 }
 
+/* Pumps both clients for up to ms, until done(arg) says so. */
+static bool pump_two(struct hy_client *a, struct hy_client *b, unsigned int ms,
+		     bool (*done)(struct hy_client *, struct hy_client *, void *), void *arg)
+{
+	uint64_t start = hy_client_now_ms();
+
+	while (hy_client_now_ms() - start < ms) {
+		struct pollfd p[2] = { { .fd = hy_client_fd(a), .events = hy_client_poll_events(a) },
+				       { .fd = hy_client_fd(b), .events = hy_client_poll_events(b) } };
+
+		hy_client_update(a, hy_client_now_ms());
+		hy_client_update(b, hy_client_now_ms());
+		if (done(a, b, arg))
+			return true;
+		if (hy_client_state(a) != HY_CLIENT_CONNECTED ||
+		    hy_client_state(b) != HY_CLIENT_CONNECTED)
+			return false;
+		poll(p, 2, 5);
+	}
+	return false;
+}
+
+struct roomhold {
+	uint64_t room;
+	bool joined;
+	unsigned int n, sent, got, out_of_order;
+	const char *go;
+};
+
+/* Room events of a (the UDP member) and b (the TCP member). */
+static void roomhold_events(struct hy_client *a, struct hy_client *b, struct roomhold *h)
+{
+	struct hy_client_message m;
+	struct hy_room_event ev;
+
+	while (hy_client_receive(a, &m))
+		if (hy_room_decode(&m, &ev) == HY_R_OK && ev.kind == HY_ROOM_EV_CREATED)
+			h->room = ev.room_id;
+	while (hy_client_receive(b, &m)) {
+		if (hy_room_decode(&m, &ev) != HY_R_OK)
+			continue;
+		if (ev.kind == HY_ROOM_EV_JOINED)
+			h->joined = true;
+		if (ev.kind == HY_ROOM_EV_BROADCAST && ev.data_len == 4) {
+			uint32_t k;
+
+			memcpy(&k, ev.data, 4);
+			h->out_of_order += k != h->got;
+			h->got++;
+		}
+	}
+}
+
+static bool room_created(struct hy_client *a, struct hy_client *b, void *arg)
+{
+	roomhold_events(a, b, arg);
+	return ((struct roomhold *)arg)->room != 0;
+}
+
+static bool room_joined(struct hy_client *a, struct hy_client *b, void *arg)
+{
+	roomhold_events(a, b, arg);
+	return ((struct roomhold *)arg)->joined;
+}
+
+static bool go_given(struct hy_client *a, struct hy_client *b, void *arg)
+{
+	roomhold_events(a, b, arg);
+	return file_exists(((struct roomhold *)arg)->go);
+}
+
+/* Sends what the UDP member's channel takes; done when the TCP member has
+ * every broadcast. */
+static bool all_relayed(struct hy_client *a, struct hy_client *b, void *arg)
+{
+	struct roomhold *h = arg;
+
+	while (h->sent < h->n) {
+		uint32_t k = h->sent;
+
+		if (hy_room_broadcast_flags(a, &k, 4, HY_ROOM_BROADCAST_QUIET, true) != 0)
+			break;
+		h->sent++;
+	}
+	roomhold_events(a, b, h);
+	return h->got >= h->n;
+}
+
+static void mode_roomhold(unsigned int n, const char *go)
+{
+	const char *url = getenv("HAYATE_HTTP_URL"), *key = getenv("HAYATE_APP_KEY");
+	struct roomhold h = { .n = n, .go = go };
+	struct hy_client *a, *b;
+	struct hy_ticket t;
+	char err[256];
+
+	if (url == NULL || key == NULL) {
+		fprintf(stderr, "itest_client: roomhold needs HAYATE_HTTP_URL and HAYATE_APP_KEY\n");
+		exit(2);
+	}
+	a = connect_new("itest-room-udp");
+	if (hy_auth_fetch(url, key, "itest-room-tcp", HY_TRANSPORT_TCP, &t, err, sizeof(err)) != 0) {
+		CHECK(0, "auth: %s", err);
+		hy_client_destroy(a);
+		return;
+	}
+	b = connect_ticket(&t);
+	explicit_bzero(&t, sizeof(t));
+	CHECK(hy_client_state(a) == HY_CLIENT_CONNECTED && hy_client_state(b) == HY_CLIENT_CONNECTED,
+	      "not connected: %s, %s", hy_client_state_name(hy_client_state(a)),
+	      hy_client_state_name(hy_client_state(b)));
+	hy_room_create(a, NULL, true);
+	CHECK(pump_two(a, b, WAIT_MS, room_created, &h), "no room created");
+	hy_room_join(b, h.room, true);
+	CHECK(pump_two(a, b, WAIT_MS, room_joined, &h), "the TCP member did not join");
+	printf("roomhold: ready, room %016llx\n", (unsigned long long)h.room);
+	CHECK(pump_two(a, b, 30000, go_given, &h), "%s never appeared", go);
+	/* bounded: the script stops the control plane for a few seconds */
+	pump_two(a, b, 60000, all_relayed, &h);
+	CHECK(h.got == n && h.out_of_order == 0, "the TCP member got %u of %u broadcasts, %u out of "
+	      "order", h.got, n, h.out_of_order);
+	printf("roomhold: %u reliable broadcasts sent by the UDP member, %u received by the TCP "
+	       "member, in order\n", h.sent, h.got);
+	hy_client_disconnect(a);
+	hy_client_disconnect(b);
+	hy_client_destroy(a);
+	hy_client_destroy(b);
+}
+
 /* Reliable commands for the control plane, as fast as the reliable
  * channel takes them: with the control plane stopped by the script, the
  * node must hold them (acknowledged, or left for this client to resend
@@ -1107,13 +1241,15 @@ int main(int argc, char **argv)
 		mode_multiworker(arg ? arg : 50);
 	else if (strcmp(mode, "echo6") == 0)
 		mode_echo6(arg ? arg : 3);
+	else if (strcmp(mode, "roomhold") == 0 && argc == 4)
+		mode_roomhold(arg, argv[3]);
 	else if (strcmp(mode, "burst") == 0 && argc == 5)
 		mode_burst(arg, (unsigned int)strtoul(argv[3], NULL, 10), argv[4]);
 	else {
 		fprintf(stderr, "usage: itest_client echo N|rebind|idle MS|drain|"
 			"many N|hostile|\n"
 			"       multiworker N|echo6 N|session udp|tcp kicked|offline|/FILE [/HOLD]|\n"
-			"       burst N SIZE /GO\n");
+			"       roomhold N /GO|burst N SIZE /GO\n");
 		return 2;
 	}
 	hy_aead_key_wipe(&env.key);
