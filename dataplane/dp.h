@@ -39,9 +39,9 @@ struct hy_link_server;
 #define HY_MBOX_INLINE 1536u
 #define HY_MBOX_POOL_MIN 8191u /* mailbox entries at least (main.c sizes the pool) */
 #define HY_INBOX_SLOTS 4096u  /* per worker: hand-offs and messages */
-/* Per worker: events waiting for room in the event ring that cannot wait
- * for a client (SESSION_CLOSEDs, the held commands of closing sessions;
- * 24 bytes each), so that a burst of closes is told late, not lost. */
+/* Per worker: events waiting for room in the event ring that no client
+ * would resend (SESSION_CLOSEDs, reliable items with nowhere else to wait;
+ * 24 bytes each), so that they are told late, not lost. */
 #define HY_LATE_SLOTS 65536u
 
 /* What an entry asks for (internal; ring messages are HY_MBOX_MSG). */

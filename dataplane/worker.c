@@ -85,12 +85,13 @@ struct hy_worker {
 	 * it is free: one allocation and one free fewer per broadcast. */
 	struct rte_mbuf *spare;
 	struct hy_mbox *open_event;   /* set aside for the next SESSION_OPENED */
-	/* Events the event ring had no room for and that cannot wait for a
-	 * client's resend, in order: SESSION_CLOSEDs, and the commands a
-	 * closing session's reliable channel held (ready entries, e), which
-	 * go before its close.  Sent as room comes (late_flush). */
+	/* Events the event ring had no room for and that no client would
+	 * resend, in order: SESSION_CLOSEDs, and ready entries of reliable
+	 * items (a closing session's held commands, which go before its
+	 * close; reliable pushes and DIRECTs the relay passes up).  Sent as
+	 * room comes (late_flush). */
 	struct late_event {
-		struct hy_mbox *e; /* a COMMAND; NULL: a SESSION_CLOSED */
+		struct hy_mbox *e; /* a ready COMMAND or RELAY; NULL: a SESSION_CLOSED */
 		uint64_t sid;
 		uint16_t reason;
 	} *late;

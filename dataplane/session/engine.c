@@ -685,7 +685,7 @@ static void timer_arm(struct hy_engine *e, struct hy_session *s, uint32_t idx)
 
 /* ---- sessions --------------------------------------------------------- */
 
-static void held_flush(struct hy_engine *e, struct hy_session *s);
+static void held_offer(struct hy_engine *e, struct hy_session *s, bool closing);
 
 /* Ends a session: the commands its reliable channel held go up first,
  * optional DISCONNECTs, remembered sid, event, slot freed. */
@@ -696,7 +696,7 @@ static void close_session(struct hy_engine *e, struct hy_session *s, uint32_t id
 	uint64_t sid = s->sid;
 	struct hy_engine_session_info info;
 
-	held_flush(e, s);
+	held_offer(e, s, true);
 	if (copies && hy_close_encode(body, sizeof(body), reason) == sizeof(body))
 		for (unsigned i = 0; i < copies; i++)
 			send_sealed(e, s, HY_PKT_DISCONNECT, body, sizeof(body));
@@ -1135,31 +1135,21 @@ static bool rudp_verdict_close(struct hy_engine *e, struct hy_session *s, uint32
 	}
 }
 
-/* Offers the reliable commands held for the control plane's queue again
- * (their retry time has come), before the replies they make are sent. */
-static void held_retry(struct hy_engine *e, struct hy_session *s)
+/* Offers the reliable commands held for the control plane's queue again:
+ * when their retry time has come, or, for a session about to end
+ * (closing), all of them now, since the client was told they arrived
+ * (ops->command_late queues what still finds the queue full, before the
+ * SESSION_CLOSED that follows). */
+static void held_offer(struct hy_engine *e, struct hy_session *s, bool closing)
 {
-	struct deliver_ctx dc = {.e = e, .s = s, .w = NULL}; /* reliable answers take no w */
+	/* reliable answers take no w */
+	struct deliver_ctx dc = {.e = e, .s = s, .w = NULL, .closing = closing};
 	enum hy_reason r;
 
 	if (likely(!hy_rudp_held(&s->rudp)))
 		return;
-	r = hy_rudp_retry_delivery(&s->rudp, now_us(e), reliable_deliver, &dc);
-	if (r != HY_R_OK)
-		e->stats.drops[r]++;
-}
-
-/* A session about to end passes up every command its channel held: the
- * client was told they arrived (ops->command_late queues them behind the
- * full queue, before the SESSION_CLOSED that follows). */
-static void held_flush(struct hy_engine *e, struct hy_session *s)
-{
-	struct deliver_ctx dc = {.e = e, .s = s, .w = NULL, .closing = true};
-	enum hy_reason r;
-
-	if (likely(!hy_rudp_held(&s->rudp)))
-		return;
-	r = hy_rudp_deliver_held(&s->rudp, now_us(e), reliable_deliver, &dc);
+	r = closing ? hy_rudp_deliver_held(&s->rudp, now_us(e), reliable_deliver, &dc)
+		    : hy_rudp_retry_delivery(&s->rudp, now_us(e), reliable_deliver, &dc);
 	if (r != HY_R_OK)
 		e->stats.drops[r]++;
 	rudp_stats_sync(e);
@@ -1176,7 +1166,7 @@ static unsigned rudp_flush(struct hy_engine *e, struct hy_session *s, uint32_t i
 	unsigned sent = 0;
 	struct hy_wr w;
 
-	held_retry(e, s);
+	held_offer(e, s, false);
 	for (;;) {
 		hy_wr_init(&w, e->pt, sizeof(e->pt));
 		if (hy_rudp_poll_tx(&s->rudp, now_us(e), &w, HY_MAX_FRAMES_PER_PACKET) == 0)
