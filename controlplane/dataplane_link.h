@@ -106,4 +106,9 @@ void hy_dplink_drain(struct hy_dplink *l, uint32_t grace_ms);
 uint64_t hy_dplink_counter(const struct hy_dplink *l, enum hy_dplink_counter c);
 const char *hy_dplink_counter_name(enum hy_dplink_counter c);
 
+/* A session's client address as the registry keeps it: "ip:port" or
+ * "[ip6]:port" ("?:port" for an unknown family); "" when len cannot hold
+ * it. */
+void hy_dplink_format_addr(const struct hy_msg_addr *a, char *buf, size_t len);
+
 #endif /* HY_CP_DATAPLANE_LINK_H */

@@ -83,6 +83,14 @@ void hy_registry_destroy(struct hy_registry *r)
 	free(r);
 }
 
+void hy_registry_prefetch(const struct hy_registry *r, uint64_t sid)
+{
+	const char *e = (const char *)&r->tab[slot_of(r, sid)];
+
+	for (size_t off = 0; off < sizeof(struct entry); off += 64)
+		__builtin_prefetch(e + off, 1);
+}
+
 /* Index of sid, or of the free slot where it would go. */
 static size_t probe(const struct hy_registry *r, uint64_t sid)
 {

@@ -41,6 +41,11 @@ void hy_registry_destroy(struct hy_registry *r);
  */
 int hy_registry_upsert(struct hy_registry *r, const struct hy_cp_session *s);
 
+/* Starts loading the table slot where sid is or would go, for an upsert or
+ * remove soon after.  Only for the writer (the event loop): it reads the
+ * table without the lock. */
+void hy_registry_prefetch(const struct hy_registry *r, uint64_t sid);
+
 /* Removes sid.  Returns 0, or -1 if there was no such session. */
 int hy_registry_remove(struct hy_registry *r, uint64_t sid);
 

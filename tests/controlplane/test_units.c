@@ -10,6 +10,7 @@
 #include "check_run.h"
 #include "commands.h"
 #include "registry.h"
+#include "dataplane_link.h"
 #include "sidset.h"
 #include "proto/record.h"
 
@@ -52,6 +53,33 @@ START_TEST(registry_basic)
 	ck_assert_int_eq(hy_registry_remove(r, 42), -1);
 	ck_assert_uint_eq(hy_registry_count(r, 0), 0);
 	hy_registry_destroy(r);
+}
+END_TEST
+
+START_TEST(dplink_format_addr)
+{
+	struct hy_msg_addr a = {.family = 4, .port = 65535, .addr = {198, 18, 0, 2}};
+	char buf[64];
+
+	hy_dplink_format_addr(&a, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "198.18.0.2:65535");
+	a.port = 0;
+	hy_dplink_format_addr(&a, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "198.18.0.2:0");
+	a = (struct hy_msg_addr){.family = 6, .port = 7100,
+		.addr = {0x20, 0x01, 0x0d, 0xb8, 0, 0x48, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
+	hy_dplink_format_addr(&a, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "[2001:db8:48::2]:7100");
+	a.family = 9;
+	hy_dplink_format_addr(&a, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "?:7100");
+	/* eight full groups and a 5-digit port */
+	a = (struct hy_msg_addr){.family = 6, .port = 12345};
+	memset(a.addr, 0xff, 16);
+	hy_dplink_format_addr(&a, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:12345");
+	hy_dplink_format_addr(&a, buf, 20); /* too small: empty, never cut */
+	ck_assert_str_eq(buf, "");
 }
 END_TEST
 
@@ -318,6 +346,7 @@ int main(void)
 
 	tcase_add_test(tc, registry_basic);
 	tcase_add_test(tc, registry_presized);
+	tcase_add_test(tc, dplink_format_addr);
 	tcase_add_test(tc, registry_many_list_remove);
 	tcase_add_test(tc, registry_resync_sweep);
 	tcase_add_test(tc, registry_threads);
