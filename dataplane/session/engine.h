@@ -173,8 +173,9 @@ struct hy_engine_ops {
 	 * 3-byte command header.  Returns 0, or -EBUSY for a RELIABLE command
 	 * the control plane's queue has no room for now: having done nothing,
 	 * it is held in the session's reliable channel (acknowledged) and
-	 * offered again a millisecond later, with the commands behind it, so none is lost; any other error drops the command (counted as
-	 * up_dropped). */
+	 * offered again a millisecond later (backing off to 32 ms while it is
+	 * refused), with the commands behind it, so none is lost; any other
+	 * error drops the command (counted as up_dropped). */
 	int (*command)(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 		       enum hy_engine_delivery delivery, const uint8_t *payload, uint32_t len);
 	/* Optional: a reliable command held for want of room (command said

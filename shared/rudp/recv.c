@@ -74,10 +74,16 @@ static void note_high(struct hy_rudp *s, uint64_t seq, uint64_t now)
 	}
 }
 
-/* The head message was refused: it stays, and is offered again later. */
+/* The head message was refused: it stays, and is offered again later,
+ * backing off while the receiver stays full, so that many held sessions
+ * do not each retry every retry_us through a long stall. */
 static enum hy_reason rx_hold(struct hy_rudp *s, uint64_t now)
 {
-	s->rx->retry_at = now + s->env->cfg.retry_us;
+	struct rudp_rx *rx = s->rx;
+	unsigned shift = rx->holds < HOLD_BACKOFF_MAX ? rx->holds : HOLD_BACKOFF_MAX;
+
+	rx->retry_at = now + ((uint64_t)s->env->cfg.retry_us << shift);
+	rx->holds++;
 	s->env->stats.deliveries_held++;
 	return HY_R_OK;
 }
@@ -136,6 +142,7 @@ enum hy_reason rudp_rx_drain(struct hy_rudp *s, uint64_t now, hy_rudp_deliver_fn
 		}
 		s->rx_next += count;
 		rx->retry_at = 0;
+		rx->holds = 0;
 		env->stats.msgs_delivered++;
 	}
 	if (s->rx != NULL && s->rx->units == 0)

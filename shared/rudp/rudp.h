@@ -90,7 +90,8 @@ struct hy_rudp_config {
 	uint32_t max_message;    /* HY_MAX_MESSAGE; conf limits.max_message_bytes */
 	uint32_t ack_delay_us;   /* 20000: longest an ACK waits for company */
 	uint32_t ack_every;      /* 2: units received that make the ACK due at once */
-	uint32_t retry_us;       /* 1000: how soon a refused delivery is offered again */
+	uint32_t retry_us;       /* 1000: how soon a refused delivery is offered again
+				  * (doubling while refusals go on, up to 32 x) */
 	uint32_t initial_seq;    /* first reliable seq in both directions; the protocol says 0
 				  * (other values exist for tests near the end of the space) */
 	struct hy_rudp_alloc alloc; /* required */
@@ -208,8 +209,8 @@ unsigned hy_rudp_poll_tx(struct hy_rudp *s, uint64_t now, struct hy_wr *w, unsig
  * true when the message was taken, false (having done nothing) when the
  * receiver has no room for it now.  A refused message and those behind it
  * stay in the receive window, acknowledged, and are offered again by
- * hy_rudp_retry_delivery() from retry_us later.  msg is valid only during
- * the call. */
+ * hy_rudp_retry_delivery() from retry_us later (2, 4 ... 32 x retry_us
+ * after further refusals in a row).  msg is valid only during the call. */
 typedef bool (*hy_rudp_deliver_fn)(void *arg, const uint8_t *msg, size_t len);
 
 /*

@@ -8,6 +8,9 @@
 
 #define SEQ_SPACE (1ull << 32) /* seqs are 0 .. 2^32 - 1 and never wrap */
 #define CLOCK_GRANULARITY_US 1000u
+/* A refused delivery is offered again after retry_us, doubling with each
+ * refusal in a row up to retry_us << HOLD_BACKOFF_MAX. */
+#define HOLD_BACKOFF_MAX 5u
 
 /* flags in struct hy_rudp */
 #define F_HAVE_RTT 0x01u   /* srtt holds a sample */
@@ -54,6 +57,7 @@ struct rudp_rx_unit {
 struct rudp_rx {
 	uint64_t high;      /* highest seq buffered */
 	uint64_t retry_at;  /* the head message was refused: offer it again then; 0: not held */
+	uint32_t holds;     /* refusals in a row, for the back-off */
 	uint32_t bytes;     /* message bytes buffered */
 	uint32_t units;
 	struct rudp_rx_unit *slot[]; /* by seq & (window - 1), seqs rx_next .. rx_next + window - 1 */

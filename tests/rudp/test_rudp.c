@@ -1010,16 +1010,22 @@ START_TEST(test_receiver_holds)
 	ck_assert_int_eq(relb(&b, 2, d, 900, 300), HY_R_REASSEMBLY_FULL);
 	ck_assert_int_eq(rel(&b, 3, "fourth", 300), HY_R_OK);
 	acks_are(&b, 300, (const uint8_t[]){1, 1, 0, 1}, 4);
-	/* Not before its time; then refused again: held another retry_us. */
+	/* Not before its time; then refused again and again: held twice as
+	 * long each time, up to 32 x retry_us. */
 	ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, 1099, ep1_deliver, &b), HY_R_OK);
 	ck_assert_uint_eq(b.env->stats.deliveries_held, 1);
-	ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, 1100, ep1_deliver, &b), HY_R_OK);
-	ck_assert_uint_eq(b.env->stats.deliveries_held, 2);
-	ck_assert_uint_eq(hy_rudp_next_deadline(&b.s), 2100);
+	uint64_t t = 1100;
+	const uint64_t waits[] = {2000, 4000, 8000, 16000, 32000, 32000};
+	for (unsigned i = 0; i < 6; i++) {
+		ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, t, ep1_deliver, &b), HY_R_OK);
+		ck_assert_uint_eq(b.env->stats.deliveries_held, 2 + i);
+		ck_assert_uint_eq(hy_rudp_next_deadline(&b.s), t + waits[i]);
+		t += waits[i];
+	}
 	ck_assert_uint_eq(b.got, 0);
 	/* Room again: both, in order, up to the gap. */
 	b.refuse = false;
-	ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, 2100, ep1_deliver, &b), HY_R_OK);
+	ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, t, ep1_deliver, &b), HY_R_OK);
 	ck_assert_uint_eq(b.got, 2);
 	ck_assert_uint_eq(b.last_len, 6);
 	ck_assert_mem_eq(b.last, "second", 6);
@@ -1027,12 +1033,14 @@ START_TEST(test_receiver_holds)
 	/* The resent unit fills the gap and is refused in its turn: held
 	 * (whole, copied), and "fourth" behind it; then both are taken. */
 	b.refuse = true;
-	ck_assert_int_eq(relb(&b, 2, d, 900, 2200), HY_R_OK);
+	ck_assert_int_eq(relb(&b, 2, d, 900, t + 100), HY_R_OK);
 	ck_assert(hy_rudp_held(&b.s));
-	ck_assert_int_eq(relb(&b, 2, d, 900, 2300), HY_R_DUPLICATE);
+	/* the back-off starts again from retry_us: the last hold ended */
+	ck_assert_uint_eq(hy_rudp_next_deadline(&b.s), t + 1100);
+	ck_assert_int_eq(relb(&b, 2, d, 900, t + 200), HY_R_DUPLICATE);
 	ck_assert_uint_eq(b.got, 2);
 	b.refuse = false;
-	ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, 3200, ep1_deliver, &b), HY_R_OK);
+	ck_assert_int_eq(hy_rudp_retry_delivery(&b.s, t + 1100, ep1_deliver, &b), HY_R_OK);
 	ck_assert_uint_eq(b.got, 4);
 	ck_assert_uint_eq(b.got_bytes, 5 + 6 + 900 + 6);
 	ck_assert_mem_eq(b.last, "fourth", 6);
