@@ -80,10 +80,14 @@ struct hy_worker {
 	 * poll: one rte_pktmbuf_free_bulk() instead of a free per frame. */
 	struct rte_mbuf *dead[MAX_BURST];
 	unsigned int n_dead;
-	/* The mbuf the engine's next packet is sealed into (op_tx_buf), so
-	 * op_tx need not copy it; a consumed datagram's mbuf becomes it when
-	 * it is free: one allocation and one free fewer per broadcast. */
-	struct rte_mbuf *spare;
+	/* Mbufs for the engine's next packets, the top one the next it seals
+	 * into (op_tx_buf), so that op_tx need not copy it.  Consumed
+	 * datagrams' mbufs go here, up to a burst of them: the relay sends a
+	 * burst's pushes after the burst, so at 1:1 every push reuses the mbuf
+	 * of a broadcast, still in cache, instead of a free and an allocation
+	 * per push. */
+	struct rte_mbuf *spares[MAX_BURST];
+	unsigned int n_spares;
 	struct hy_mbox *open_event;   /* set aside for the next SESSION_OPENED */
 	/* Events the event ring had no room for and that no client would
 	 * resend, in order: SESSION_CLOSEDs, and ready entries of reliable
@@ -600,13 +604,18 @@ static uint8_t *op_tx_buf(void *arg, const struct hy_peer *to, uint16_t *cap)
 
 	if (unlikely(hdr == 0))
 		return NULL;
-	if (w->spare == NULL && (w->spare = rte_pktmbuf_alloc(w->pool)) == NULL)
-		return NULL; /* op_tx counts the shortage */
-	room = rte_pktmbuf_tailroom(w->spare);
+	if (w->n_spares == 0) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+
+		if (m == NULL)
+			return NULL; /* op_tx counts the shortage */
+		w->spares[w->n_spares++] = m;
+	}
+	room = rte_pktmbuf_tailroom(w->spares[w->n_spares - 1]);
 	if (unlikely(room <= hdr))
 		return NULL;
 	*cap = (uint16_t)(room - hdr);
-	return rte_pktmbuf_mtod_offset(w->spare, uint8_t *, hdr);
+	return rte_pktmbuf_mtod_offset(w->spares[w->n_spares - 1], uint8_t *, hdr);
 }
 
 static int op_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt,
@@ -624,11 +633,7 @@ static int op_tx(void *arg, const struct hy_peer *to, const uint8_t *pkt,
 		return -EINVAL;
 	ifc = &w->dp->ifc[p];
 	hdr = hy_net_udp_hdr_len(to->family);
-	m = w->spare;
-	if (m != NULL)
-		w->spare = NULL;
-	else
-		m = rte_pktmbuf_alloc(w->pool);
+	m = w->n_spares != 0 ? w->spares[--w->n_spares] : rte_pktmbuf_alloc(w->pool);
 	if (unlikely(m == NULL)) {
 		w->st.v[HY_ST_tx_no_mbuf]++;
 		return -ENOBUFS;
@@ -793,11 +798,11 @@ static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
 	/* Room traffic the datagram asked for waits in the relay for the
 	 * burst's flush (relay_flush()).  The relay copied what it sends, so a
 	 * consumed datagram's mbuf can carry some of it. */
-	if (act == HY_ENGINE_CONSUMED && w->spare == NULL &&
+	if (act == HY_ENGINE_CONSUMED && w->n_spares < w->burst &&
 	    likely(RTE_MBUF_DIRECT(m) && m->nb_segs == 1 && rte_mbuf_refcnt_read(m) == 1)) {
 		w->st.v[HY_ST_engine_consumed]++;
 		rte_pktmbuf_reset(m);
-		w->spare = m;
+		w->spares[w->n_spares++] = m;
 		return;
 	}
 	switch (act) {
@@ -1292,8 +1297,8 @@ int hy_worker_main(void *arg)
 	late_flush(w);
 	dead_flush(w);
 	tx_flush_all(w);
-	rte_pktmbuf_free(w->spare); /* NULL-safe */
-	w->spare = NULL;
+	rte_pktmbuf_free_bulk(w->spares, w->n_spares);
+	w->n_spares = 0;
 	if (w->open_event != NULL)
 		hy_mbox_free(w->dp, w->open_event);
 	w->open_event = NULL;
