@@ -853,6 +853,12 @@ static inline bool rx_classify(struct hy_worker *w, unsigned int p, struct rte_m
 	hy_net_stats_count(&w->net, v, &fm->pkt);
 	if (likely(v == HY_NET_UDP_FOR_US)) {
 		w->st.v[HY_ST_udp_in]++;
+		/* garbage goes on its first byte, before its peer is written
+		 * into the mbuf's cold private area (a flood's cost) */
+		if (unlikely(!hy_engine_admit(w->engine, payload_of(m, fm), fm->pkt.payload_len))) {
+			drop_frame(w, m);
+			return false;
+		}
 		peer_from_flow(ifc, p, &fm->pkt.flow, &fm->peer);
 		fm->handed = 0;
 		return true;

@@ -1467,6 +1467,18 @@ unsigned hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *buf
 	return looked;
 }
 
+bool hy_engine_admit(struct hy_engine *e, const uint8_t *buf, uint16_t len)
+{
+	enum hy_pkt_type type;
+	enum hy_reason r = len > HY_MAX_DATAGRAM ? HY_R_OVERSIZED : hy_pkt_classify(buf, len, &type);
+
+	if (likely(r == HY_R_OK))
+		return true;
+	e->stats.rx++;
+	e->stats.drops[r]++;
+	return false;
+}
+
 enum hy_engine_action hy_engine_input(struct hy_engine *e, const struct hy_peer *from,
 				      uint8_t *buf, uint16_t len, uint16_t cap, uint64_t now_ms,
 				      struct hy_engine_result *res)

@@ -346,6 +346,16 @@ unsigned hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *buf
 				  const uint16_t *lens, unsigned n, uint32_t *hints, uint64_t *sids);
 
 /*
+ * The first check hy_engine_input() makes, alone, for a caller that turns
+ * garbage away before it prepares anything else for the engine (the
+ * worker fills in the peer, batches the burst).  Returns true for a
+ * datagram hy_engine_input() would look at; false for one it would drop
+ * on its first byte or its length, counted as it would count it (rx and
+ * drops[reason]).
+ */
+bool hy_engine_admit(struct hy_engine *e, const uint8_t *buf, uint16_t len);
+
+/*
  * hy_engine_input() for a datagram of a burst hy_engine_prefetch_burst()
  * prepared, with its hint: the session lookup is skipped.  A hint is only
  * a shortcut: it is checked against the table (a session closed or opened

@@ -274,6 +274,39 @@ START_TEST(full_handshake_echo_commands_disconnect)
 }
 END_TEST
 
+START_TEST(admit_turns_garbage_away_and_counts_it)
+{
+	/* hy_engine_admit() alone: what hy_engine_input() would drop on its
+	 * first byte or its length is refused and counted the same way;
+	 * the rest is let through, counted nowhere yet. */
+	const struct hy_engine_stats *st = hy_engine_stats(eng);
+	static uint8_t buf[HY_MAX_DATAGRAM + 1];
+	struct tclient c;
+	uint16_t len;
+
+	new_client(&c, 1);
+	len = tclient_hello(&c, NULL, buf, sizeof(buf));
+	ck_assert(hy_engine_admit(eng, buf, len));
+	ck_assert_uint_eq(st->rx, 0);
+	buf[0] ^= 0xf0; /* another protocol version */
+	ck_assert(!hy_engine_admit(eng, buf, len));
+	ck_assert_uint_eq(st->drops[HY_R_BAD_VERSION], 1);
+	buf[0] ^= 0xf0;
+	ck_assert(!hy_engine_admit(eng, buf, 10)); /* a CONNECT cut short */
+	ck_assert_uint_eq(st->drops[HY_R_BAD_PACKET_SIZE], 1);
+	ck_assert(!hy_engine_admit(eng, buf, 0));
+	ck_assert_uint_eq(st->drops[HY_R_TRUNCATED], 1);
+	ck_assert(!hy_engine_admit(eng, buf, HY_MAX_DATAGRAM + 1));
+	ck_assert_uint_eq(st->drops[HY_R_OVERSIZED], 1);
+	ck_assert_uint_eq(st->rx, 4);
+	/* the same datagram through hy_engine_input() is counted the same way */
+	buf[0] ^= 0xf0;
+	expect_drop(eng, &c.peer, buf, len, HY_R_BAD_VERSION);
+	ck_assert_uint_eq(st->drops[HY_R_BAD_VERSION], 2);
+	ck_assert_uint_eq(st->rx, 5);
+}
+END_TEST
+
 START_TEST(connect_bad_tokens_are_silent)
 {
 	struct tclient c;
@@ -1371,6 +1404,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, events_full_waits_for_resend);
 	tcase_add_test(tc, drain_denies_and_reports_offline);
 	tcase_add_test(tc, sealed_drops_by_reason);
+	tcase_add_test(tc, admit_turns_garbage_away_and_counts_it);
 	tcase_add_test(tc, nat_rebind_follows_authenticated_packets_only);
 	tcase_add_test(tc, idle_timeout_and_keepalive);
 	tcase_add_test(tc, tick_is_bounded);
