@@ -595,7 +595,8 @@ static int op_command_up(void *arg, uint64_t sid, uint8_t ver, uint16_t cmd,
 }
 
 /* Where the engine may seal its next packet to `to`: the payload of the
- * spare mbuf, behind the room its headers take. */
+ * top spare mbuf (one allocated when there is none), behind the room its
+ * headers take. */
 static uint8_t *op_tx_buf(void *arg, const struct hy_peer *to, uint16_t *cap)
 {
 	struct hy_worker *w = arg;
