@@ -160,10 +160,9 @@ void hy_dplink_drain(struct hy_dplink *l, uint32_t grace_ms)
 		hy_dplink_send(l, &m);
 }
 
-/* "ip:port" of a ring session address. */
-/* Written by hand, not with snprintf: one is
- * formatted for every session the data plane opens, and snprintf was a
- * tenth of the control plane's time in a connect storm. */
+/* Written by hand, not with snprintf: one is formatted for every session
+ * the data plane opens, and snprintf was a tenth of the control plane's
+ * time in a connect storm. */
 void hy_dplink_format_addr(const struct hy_msg_addr *a, char *buf, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN] = "?", digits[5];

@@ -95,9 +95,9 @@ struct hy_worker {
 	 * close; reliable pushes and DIRECTs the relay passes up).  Sent as
 	 * room comes (late_flush). */
 	struct late_event {
-		struct hy_mbox *e; /* a ready COMMAND or RELAY; NULL: a SESSION_CLOSED */
-		uint64_t sid;
-		uint16_t reason;
+		struct hy_mbox *e; /* a ready COMMAND or RELAY; NULL: a SESSION_CLOSED of */
+		uint64_t sid;      /* this session, */
+		uint16_t reason;   /* for this reason */
 	} *late;
 	uint32_t late_head, n_late;
 	struct rte_ring *inbox;
@@ -440,12 +440,7 @@ static bool post_closed(struct hy_worker *w, uint64_t sid, uint16_t reason)
 		return false;
 	event_init(w, e, HY_MSG_SESSION_CLOSED, sid);
 	e->msg.u.closed.reason = reason;
-	if (unlikely(rte_ring_sp_enqueue(w->events, e) != 0)) {
-		hy_mbox_free(w->dp, e);
-		return false;
-	}
-	w->st.v[HY_ST_events_up]++;
-	return true;
+	return post_event(w, e) == 0;
 }
 
 /* Sends what waits in the late list, oldest first, while there is room. */
@@ -486,7 +481,7 @@ static int post_event_late(struct hy_worker *w, struct hy_mbox *e)
 {
 	if (w->n_late == 0 && rte_ring_free_count(w->events) != 0)
 		return post_event(w, e);
-	if (!late_add(w, (struct late_event){.e = e, .sid = e->msg.sid})) {
+	if (!late_add(w, (struct late_event){.e = e})) {
 		hy_mbox_free(w->dp, e);
 		w->st.v[HY_ST_events_full]++;
 		return -ENOBUFS;

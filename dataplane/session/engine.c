@@ -1467,10 +1467,17 @@ unsigned hy_engine_prefetch_burst(struct hy_engine *e, const uint8_t *const *buf
 	return looked;
 }
 
+/* The first check of every datagram: its size, then its first byte and
+ * the size its type allows. */
+static enum hy_reason first_check(const uint8_t *buf, uint16_t len, enum hy_pkt_type *type)
+{
+	return len > HY_MAX_DATAGRAM ? HY_R_OVERSIZED : hy_pkt_classify(buf, len, type);
+}
+
 bool hy_engine_admit(struct hy_engine *e, const uint8_t *buf, uint16_t len)
 {
 	enum hy_pkt_type type;
-	enum hy_reason r = len > HY_MAX_DATAGRAM ? HY_R_OVERSIZED : hy_pkt_classify(buf, len, &type);
+	enum hy_reason r = first_check(buf, len, &type);
 
 	if (likely(r == HY_R_OK))
 		return true;
@@ -1497,9 +1504,7 @@ enum hy_engine_action hy_engine_input_hinted(struct hy_engine *e, const struct h
 	res->owner = 0;
 	clock_advance(e, now_ms);
 	e->stats.rx++;
-	if (len > HY_MAX_DATAGRAM)
-		return drop(e, res, HY_R_OVERSIZED);
-	r = hy_pkt_classify(buf, len, &type);
+	r = first_check(buf, len, &type);
 	if (r != HY_R_OK)
 		return drop(e, res, r);
 	switch (type) {

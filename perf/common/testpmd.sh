@@ -11,8 +11,9 @@
 # the node's place, the memif server, and hayate-loadgen the client
 # (addressing a node 198.18.0.1 at 02:00:00:00:00:01 that testpmd stands in
 # for), as against the node: each side of the link pays what it pays
-# against the node (memif's server and client copy differently, and by up
-# to 3x on this VM).  Prints the generator's BENCH line.
+# against the node (memif's server and client do not cost the same: the
+# generator offered 49 Mpps as the server, 7.5-9.8 as the client, on the
+# development VM).  Prints the generator's BENCH line.
 testpmd_round() {
   local out=$tmp/lg-tp.out tp mode=$1
   shift

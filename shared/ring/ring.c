@@ -408,61 +408,57 @@ void hy_ring_commit(struct hy_ring *r, unsigned n)
 	}
 }
 
+/* Encodes m into the slots of sp from index at on (its parts there,
+ * contiguous, at most room of them); *used gets the slots it took.
+ * Returns OK, or why m cannot go: BAD_TYPE, MESSAGE_TOO_LARGE (over
+ * HY_MSG_MAX_BODY, or more parts than room) or the encoder's reason. */
+static enum hy_reason encode_at(struct hy_ring *r, const struct hy_ring_msg *m,
+	const struct hy_ring_span *sp, unsigned at, unsigned room, unsigned *used)
+{
+	size_t blen = hy_msg_body_len(m);
+	enum hy_reason why;
+
+	*used = 0;
+	if (!hy_msg_type_dir(m->type, NULL))
+		return HY_R_BAD_TYPE;
+	if (blen > HY_MSG_MAX_BODY || room == 0)
+		return HY_R_MESSAGE_TOO_LARGE;
+	if (blen <= HY_MSG_SLOT_BODY) {
+		/* the common case: straight into the slot */
+		why = hy_msg_encode_slot(m, hy_ring_span_slot(sp, at), NULL);
+		*used = why == HY_R_OK;
+		return why;
+	}
+	why = hy_msg_encode_body(m, r->body, HY_MSG_MAX_BODY, &blen);
+	if (why != HY_R_OK)
+		return why;
+	unsigned parts = hy_msg_parts(blen);
+	if (parts > room)
+		return HY_R_MESSAGE_TOO_LARGE;
+	for (unsigned p = 0; p < parts; p++)
+		hy_msg_split(m, r->body, blen, p, hy_ring_span_slot(sp, at + p));
+	*used = parts;
+	return HY_R_OK;
+}
+
 enum hy_reason hy_ring_send(struct hy_ring *r, const struct hy_ring_msg *m)
 {
+	size_t blen = hy_msg_body_len(m);
+	unsigned parts = hy_msg_parts(blen), used;
 	struct hy_ring_span sp;
 	enum hy_reason why;
 
 	if (!hy_msg_type_dir(m->type, NULL))
 		return HY_R_BAD_TYPE;
-	size_t blen = hy_msg_body_len(m);
-	if (blen <= HY_MSG_SLOT_BODY) {
-		/* Common case: encode straight into the ring slot. */
-		if (!hy_ring_reserve(r, 1, true, &sp, &why))
-			return why;
-		why = hy_msg_encode_slot(m, sp.ptr1, NULL);
-		hy_ring_commit(r, why == HY_R_OK ? 1 : 0);
-		if (why == HY_R_OK)
-			r->stats.sent_msgs++;
-		return why;
-	}
-	if (blen > HY_MSG_MAX_BODY)
-		return HY_R_MESSAGE_TOO_LARGE;
-	why = hy_msg_encode_body(m, r->body, HY_MSG_MAX_BODY, &blen);
-	if (why != HY_R_OK)
-		return why;
-	unsigned parts = hy_msg_parts(blen);
-	if (parts > hy_ring_capacity(r))
+	if (blen > HY_MSG_MAX_BODY || parts > hy_ring_capacity(r))
 		return HY_R_MESSAGE_TOO_LARGE;
 	if (!hy_ring_reserve(r, parts, true, &sp, &why))
 		return why;
-	for (unsigned p = 0; p < parts; p++)
-		hy_msg_split(m, r->body, blen, p, hy_ring_span_slot(&sp, p));
-	hy_ring_commit(r, parts);
-	r->stats.sent_msgs++;
-	return HY_R_OK;
-}
-
-/* Encodes message m into the slots of sp from index at on (its parts
- * there, contiguous, at most room of them); returns the slots used, 0 if m
- * cannot be encoded. */
-static unsigned encode_at(struct hy_ring *r, const struct hy_ring_msg *m,
-	const struct hy_ring_span *sp, unsigned at, unsigned room)
-{
-	size_t blen = hy_msg_body_len(m);
-
-	if (!hy_msg_type_dir(m->type, NULL) || blen > HY_MSG_MAX_BODY)
-		return 0;
-	if (blen <= HY_MSG_SLOT_BODY)
-		return hy_msg_encode_slot(m, hy_ring_span_slot(sp, at), NULL) == HY_R_OK;
-	if (hy_msg_encode_body(m, r->body, HY_MSG_MAX_BODY, &blen) != HY_R_OK)
-		return 0;
-	unsigned parts = hy_msg_parts(blen);
-	if (parts > room)
-		return 0;
-	for (unsigned p = 0; p < parts; p++)
-		hy_msg_split(m, r->body, blen, p, hy_ring_span_slot(sp, at + p));
-	return parts;
+	why = encode_at(r, m, &sp, 0, parts, &used);
+	hy_ring_commit(r, used);
+	if (why == HY_R_OK)
+		r->stats.sent_msgs++;
+	return why;
 }
 
 unsigned hy_ring_send_many(struct hy_ring *r, const struct hy_ring_msg *const *msgs,
@@ -487,8 +483,8 @@ unsigned hy_ring_send_many(struct hy_ring *r, const struct hy_ring_msg *const *m
 			r->stats.full++;
 			break;
 		}
-		unsigned got = encode_at(r, msgs[i], &sp, used, sp.n - used);
-		if (got == 0) {
+		unsigned got;
+		if (encode_at(r, msgs[i], &sp, used, sp.n - used, &got) != HY_R_OK) {
 			(*n_bad)++;
 			continue;
 		}

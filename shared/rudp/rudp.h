@@ -234,7 +234,7 @@ bool hy_rudp_held(const struct hy_rudp *s);
 
 /* Offers the held messages to deliver again, in order, when their retry
  * time has come (hy_rudp_next_deadline() includes it); a refusal holds
- * them another retry_us.  Returns OK, or the reason the stream broke
+ * them again, twice as long as the last time (up to 32 x retry_us).  Returns OK, or the reason the stream broke
  * (as hy_rudp_on_frame()). */
 enum hy_reason hy_rudp_retry_delivery(struct hy_rudp *s, uint64_t now,
 				      hy_rudp_deliver_fn deliver, void *arg);
