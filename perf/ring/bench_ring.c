@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Ring throughput between two processes pinned to different cores.
  *
- * Scenarios (each with 64-byte and 2048-byte messages in 2 KiB slots,
- * bursts of 32):
+ * Scenarios (each with 64-byte messages and messages that fill a whole
+ * slot, HY_RING_SLOT_SIZE bytes, bursts of 32):
  *   rte     - the shipped ring (shared/ring: rte_ring zero-copy elem API,
  *             copies only the used bytes, decodes in place)
  *   rteelem - plain rte_ring_enqueue_burst_elem/dequeue_burst_elem on the
@@ -37,7 +37,7 @@
 
 enum impl { IMPL_RTE, IMPL_RTEELEM, IMPL_SPSC, IMPL_COUNT };
 static const char *const impl_names[IMPL_COUNT] = {"rte", "rteelem", "spsc"};
-static const unsigned sizes[] = {64, 2048};
+static const unsigned sizes[] = {64, HY_RING_SLOT_SIZE};
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
 
 struct ctl {

@@ -10,6 +10,7 @@
 
 #include "config/conf_schema.h"
 #include "proto/limits.h"
+#include "ring/msg.h"
 
 #define N struct hy_node_config
 #define P struct hy_conf_port
@@ -116,9 +117,9 @@ static const struct hy_conf_key dataplane_keys[] = {
 		"On drain, time given to sessions to leave before closing"),
 	HY_KEY_UINT(N, dataplane.burst, "burst", 0, 1, 256, 32,
 		"Packets per rx/tx burst"),
-	HY_KEY_UINT(N, dataplane.ring_slots, "ring_slots", HY_CK_POW2, 64,
-		1048576, 4096,
-		"Slots per direction of the control-plane rings"),
+	HY_KEY_UINT(N, dataplane.ring_slots, "ring_slots", HY_CK_POW2,
+		HY_RING_CONFIG_MIN_SLOTS, 1048576, 4096,
+		"Slots of 512 bytes per direction of the control-plane rings"),
 	HY_KEY_UINT(N, dataplane.event_slots, "event_slots", HY_CK_POW2, 64,
 		1048576, 4096,
 		"Slots of each worker's queue of events for the control plane "

@@ -31,7 +31,14 @@
 #include "common/reason.h"
 #include "proto/limits.h"
 
-#define HY_RING_SLOT_SIZE 2048u
+/* 512 bytes: the events of a connect storm (SESSION_OPENED, about 100
+ * bytes) take one slot each, so a storm streams through a quarter of the
+ * memory it did with 2 KiB slots, eight messages to a page instead of two.
+ * With 2 KiB slots the 8 MiB up ring went cold between storms, the control
+ * plane fell behind reading it, and a fresh node refused a whole window of
+ * handshakes (docs/architecture.md, "Footprint").  Larger messages take
+ * several slots (parts). */
+#define HY_RING_SLOT_SIZE 512u
 #define HY_MSG_HDR_LEN 32u
 #define HY_MSG_SLOT_BODY (HY_RING_SLOT_SIZE - HY_MSG_HDR_LEN)
 
@@ -40,6 +47,11 @@
 #define HY_MSG_MAX_SIDS 1024u
 #define HY_MSG_MAX_BODY (HY_MAX_MESSAGE + 8u * HY_MSG_MAX_SIDS + 64u)
 #define HY_MSG_MAX_PARTS ((HY_MSG_MAX_BODY + HY_MSG_SLOT_BODY - 1) / HY_MSG_SLOT_BODY)
+/* Fewest slots dataplane.ring_slots may ask for: the largest message must
+ * fit in the ring (smaller rings, for tests, refuse it as too large). */
+#define HY_RING_CONFIG_MIN_SLOTS 256u
+_Static_assert(HY_MSG_MAX_PARTS <= HY_RING_CONFIG_MIN_SLOTS,
+	"the largest message fits the smallest configured ring");
 
 #define HY_MSG_F_MORE 0x0001u /* another part of this message follows */
 #define HY_MSG_F_ALL HY_MSG_F_MORE

@@ -35,7 +35,7 @@ _Static_assert(HY_RING_SLOT_SIZE % 4 == 0, "rte_ring elem size rule");
 
 /* Slots peeked per receive burst; a multi-part message never needs more
  * than this because the producer publishes all its parts at once. */
-#define RECV_PEEK 64u
+#define RECV_PEEK 256u
 _Static_assert(HY_MSG_MAX_PARTS <= RECV_PEEK, "a whole message fits a peek");
 
 /* A full ring is the only moment a producer can learn, for free, that the

@@ -176,6 +176,9 @@ START_TEST(test_out_of_range)
 		    HY_R_CONFIG_BAD_VALUE, 4, "dataplane.burst");
 	expect_fail(BASE_NODE BASE_PORTS "\tring_slots = 1000;\n};\n",
 		    HY_R_CONFIG_BAD_VALUE, 4, "dataplane.ring_slots");
+	/* a power of two, but the largest message (154 slots) would not fit */
+	expect_fail(BASE_NODE BASE_PORTS "\tring_slots = 128;\n};\n",
+		    HY_R_CONFIG_BAD_VALUE, 4, "dataplane.ring_slots");
 	expect_fail(BASE_NODE BASE_PORTS "\tmax_sessions = -1;\n};\n",
 		    HY_R_CONFIG_BAD_VALUE, 4, "dataplane.max_sessions");
 	/* libconfig 1.5 would wrap this to 5 without the loader's help */

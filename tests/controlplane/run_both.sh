@@ -61,7 +61,7 @@ dataplane = {
   workers = 1;
   max_sessions = 1024;
   drain_timeout_s = 1;
-  ring_slots = 64;
+  ring_slots = 256;
 };
 controlplane = { tcp = { listen = "127.0.0.1"; port = $(free_port); }; };
 CONF

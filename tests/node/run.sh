@@ -45,7 +45,7 @@ impair_spec=loss=0.2,dup=0.1,reorder=0.1,delay=5ms,jitter=20ms,seed=1
 [[ $case == impair || $case == room-impair ]] && opts=(--impair "$impair_spec")
 # the smallest queues between the worker and the control plane, so that a
 # few hundred commands fill them
-[[ $case == hold ]] && opts=(--ring-slots 64 --event-slots 64)
+[[ $case == hold ]] && opts=(--ring-slots 256 --event-slots 64)
 memif_sock=/tmp/hy-node-$name.sock
 # perf_memory_*: the loadgen case takes its memory the way perf/bench does,
 # hugepages when the kernel gives them (devnet --hugepages), else 4 KiB
@@ -433,18 +433,18 @@ case $case in
     ;;
   hold)
     # Reliable commands while the control plane cannot take them (stopped):
-    # the ring up and the worker's event queue fill (64 slots each; a
-    # 3000-byte command takes two ring slots), then the node holds the
+    # the ring up and the worker's event queue fill (256 ring slots, 64
+    # events; a 3600-byte command takes eight ring slots), then the node holds the
     # commands in the session's reliable channel, acknowledged up to its
     # receive window and resent by the client beyond it, and passes every
     # one up once the control plane runs again.  None may be lost.
-    # First, 100 commands: 86 fill the queues, the other 14 (42 units)
-    # fit the node's receive window, so the node acknowledges every one
+    # First, 100 commands: about 90 fill the queues, the others (four units
+    # each) fit the node's receive window, so the node acknowledges every one
     # while the control plane is stopped, and the client, done, disconnects.
-    # The session ends holding 14 commands the client was told arrived:
-    # they must still reach the control plane, and before the close.
+    # The session ends holding commands the client was told arrived: they
+    # must still reach the control plane, and before the close.
     go=$state/go-a
-    "$devnet" exec --name "$name" "$client" burst 100 3000 "$go" >"$state/burst-a.log" 2>&1 &
+    "$devnet" exec --name "$name" "$client" burst 100 3600 "$go" >"$state/burst-a.log" 2>&1 &
     bpid=$!
     bg+=("$bpid")
     wait_for 15 grep -q '^burst: connected' "$state/burst-a.log" ||
@@ -480,7 +480,7 @@ case $case in
     n=600
     go=$state/go
     # a simple command, not a function: $! is then the client itself
-    "$devnet" exec --name "$name" "$client" burst "$n" 3000 "$go" >"$state/burst.log" 2>&1 &
+    "$devnet" exec --name "$name" "$client" burst "$n" 3600 "$go" >"$state/burst.log" 2>&1 &
     bpid=$!
     bg+=("$bpid")
     wait_for 15 grep -q '^burst: connected' "$state/burst.log" ||
@@ -520,9 +520,10 @@ case $case in
     # Last, reliable broadcasts of a UDP member to a TCP member of its room:
     # the data plane relays them up for the control plane to deliver.  A
     # relayed push has no client to resend it, so while the queues are
-    # full it waits on the worker's late list; none may be lost.
+    # full it waits on the worker's late list; none may be lost.  (600:
+    # the first 320 or so fill the ring up and the event queue.)
     go=$state/go-room
-    "$devnet" exec --name "$name" "$client" roomhold 300 "$go" >"$state/roomhold.log" 2>&1 &
+    "$devnet" exec --name "$name" "$client" roomhold 600 "$go" >"$state/roomhold.log" 2>&1 &
     bpid=$!
     bg+=("$bpid")
     wait_for 15 grep -q '^roomhold: ready' "$state/roomhold.log" ||

@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 		put(argv[1], name, slot, used);
 	}
 	struct hy_ring_msg big = {.type = HY_MSG_COMMAND, .seq = 9, .sid = 9,
-		.u.cmd = {.ver = 1, .cmd = 1, .payload = payload, .payload_len = 5000}};
+		.u.cmd = {.ver = 1, .cmd = 1, .payload = payload,
+			  .payload_len = 2 * HY_MSG_SLOT_BODY}}; /* 3 parts */
 	size_t len, off = 0;
 	if (hy_msg_encode_body(&big, body, sizeof(body), &len) != HY_R_OK)
 		return 1;

@@ -209,6 +209,9 @@ START_TEST(test_decoder_refuses_malformed)
 END_TEST
 
 /* Splits a big COMMAND into slots; returns the part count. */
+/* A COMMAND payload that takes three slots (its body is 8 bytes more) */
+#define THREE_PARTS (2u * HY_MSG_SLOT_BODY)
+
 static unsigned split_big(uint8_t *slots, uint32_t payload_len, uint32_t seq)
 {
 	static uint8_t body[HY_MSG_MAX_BODY];
@@ -265,7 +268,7 @@ START_TEST(test_reassembly_refuses_misordered)
 {
 	struct hy_msg_reasm ra;
 	bool done;
-	unsigned parts = split_big(slots, 5000, 1); /* 3 parts */
+	unsigned parts = split_big(slots, THREE_PARTS, 1);
 	ck_assert_uint_eq(parts, 3);
 	hy_msg_reasm_init(&ra, rbuf, sizeof(rbuf));
 
@@ -285,7 +288,7 @@ START_TEST(test_reassembly_refuses_misordered)
 	ck_assert(done);
 
 	/* A part from another message (other seq) in the middle. */
-	split_big(slot_at(3), 5000, 2);
+	split_big(slot_at(3), THREE_PARTS, 2);
 	ck_assert_int_eq(hy_msg_reasm_push(&ra, slot_at(0), &done), HY_R_OK);
 	ck_assert_int_eq(hy_msg_reasm_push(&ra, slot_at(4), &done), HY_R_RING_BAD_MESSAGE);
 	ck_assert(!ra.active);
@@ -321,10 +324,13 @@ START_TEST(test_header_limits)
 	struct hy_msg_hdr out;
 	hy_msg_hdr_write(&h, slot);
 	ck_assert_int_eq(hy_msg_hdr_read(slot, &out), HY_R_RING_BAD_MESSAGE);
-	h.total = 3000; h.part = 5; h.len = 0; /* part beyond the last */
+	h.total = HY_MSG_SLOT_BODY + 100; h.part = 2; h.len = 0; /* part beyond the last */
 	hy_msg_hdr_write(&h, slot);
 	ck_assert_int_eq(hy_msg_hdr_read(slot, &out), HY_R_RING_BAD_MESSAGE);
-	h.part = 1; h.len = 3000 - HY_MSG_SLOT_BODY; /* last part, no MORE */
+	h.part = 1; h.len = 99; /* the last part, one byte short */
+	hy_msg_hdr_write(&h, slot);
+	ck_assert_int_eq(hy_msg_hdr_read(slot, &out), HY_R_RING_BAD_MESSAGE);
+	h.part = 1; h.len = 100; /* the last part, no MORE */
 	hy_msg_hdr_write(&h, slot);
 	ck_assert_int_eq(hy_msg_hdr_read(slot, &out), HY_R_OK);
 	/* hy_msg_slot_used never exceeds the slot even for a lying len. */

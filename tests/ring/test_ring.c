@@ -17,6 +17,10 @@
 #include "ring/ring.h"
 
 #define SLOTS 16u
+/* COMMAND payloads that take two and three slots (the body is 8 bytes
+ * more than the payload) */
+#define TWO_SLOTS HY_MSG_SLOT_BODY
+#define THREE_SLOTS (2u * HY_MSG_SLOT_BODY)
 
 static uint8_t payload[HY_MAX_MESSAGE + 256]; /* + room for the per-seq offset */
 
@@ -125,11 +129,14 @@ END_TEST
 
 START_TEST(test_multi_part_across_wrap)
 {
-	struct pair p = pair_open(64);
+	struct pair p = pair_open(HY_RING_CONFIG_MIN_SLOTS);
 	struct hy_ring_msg out[4];
 	uint32_t seq = 0, got = 0;
-	/* Sizes chosen so messages straddle the ring's end. */
-	const uint32_t sizes[] = {HY_MAX_MESSAGE, 10, 5000, 2016, 2009, 40000, 0};
+	/* Sizes chosen so messages straddle the ring's end; a COMMAND's body
+	 * is 8 bytes and the payload, so the 4th fills one slot exactly and
+	 * the 5th takes two. */
+	const uint32_t sizes[] = {HY_MAX_MESSAGE, 10, 5000, HY_MSG_SLOT_BODY - 8,
+		HY_MSG_SLOT_BODY - 7, 40000, 0};
 	for (int round = 0; round < 40; round++) {
 		for (unsigned i = 0; i < 7; i++) {
 			struct hy_ring_msg m = cmd(seq, sizes[(seq) % 7]);
@@ -271,7 +278,7 @@ START_TEST(test_send_many)
 {
 	struct pair p = pair_open(SLOTS);
 	struct hy_ring_msg out[SLOTS];
-	struct hy_ring_msg c0 = cmd(0, 10), c1 = cmd(1, 3000), c2 = cmd(2, 5000),
+	struct hy_ring_msg c0 = cmd(0, 10), c1 = cmd(1, TWO_SLOTS), c2 = cmd(2, THREE_SLOTS),
 			   bad = {.type = 0xee}, k = {.type = HY_MSG_KICK, .sid = 7};
 	const struct hy_ring_msg *batch[] = {&c0, &c1, &bad, &c2, &k};
 	unsigned n_bad;
@@ -291,9 +298,9 @@ START_TEST(test_send_many)
 	ck_assert_uint_eq(recv_one(&p, out), 1);
 	expect_cmd(&out[0], 0, 10);
 	ck_assert_uint_eq(recv_one(&p, out), 1);
-	expect_cmd(&out[0], 1, 3000);
+	expect_cmd(&out[0], 1, TWO_SLOTS);
 	ck_assert_uint_eq(recv_one(&p, out), 1);
-	expect_cmd(&out[0], 2, 5000);
+	expect_cmd(&out[0], 2, THREE_SLOTS);
 	ck_assert_uint_eq(recv_one(&p, out), 1);
 	ck_assert_uint_eq(out[0].type, HY_MSG_KICK);
 	ck_assert_uint_eq(hy_ring_recv_burst(p.cons, out, SLOTS), 0);
@@ -302,7 +309,7 @@ START_TEST(test_send_many)
 	 * slots) does not fit in the one left, and nothing after it goes. */
 	for (unsigned i = 0; i < SLOTS - 1 - 3; i++)
 		ck_assert_int_eq(hy_ring_send(p.prod, &k), HY_R_OK);
-	struct hy_ring_msg c3 = cmd(3, 3000), c4 = cmd(4, 3000), c5 = cmd(5, 1);
+	struct hy_ring_msg c3 = cmd(3, TWO_SLOTS), c4 = cmd(4, TWO_SLOTS), c5 = cmd(5, 1);
 	const struct hy_ring_msg *tail[] = {&c3, &c4, &c5};
 	ck_assert_uint_eq(hy_ring_send_many(p.prod, tail, 3, &n_bad, &why), 1);
 	ck_assert_int_eq(why, HY_R_RING_FULL);
@@ -310,11 +317,11 @@ START_TEST(test_send_many)
 	ck_assert_uint_eq(hy_ring_count(p.cons), SLOTS - 2);
 	ck_assert_uint_eq(hy_ring_recv_burst(p.cons, out, SLOTS - 1 - 3), SLOTS - 1 - 3);
 	ck_assert_uint_eq(recv_one(&p, out), 1);
-	expect_cmd(&out[0], 3, 3000);
+	expect_cmd(&out[0], 3, TWO_SLOTS);
 	/* the rest, once there is room */
 	ck_assert_uint_eq(hy_ring_send_many(p.prod, tail + 1, 2, &n_bad, &why), 2);
 	ck_assert_uint_eq(recv_one(&p, out), 1);
-	expect_cmd(&out[0], 4, 3000);
+	expect_cmd(&out[0], 4, TWO_SLOTS);
 	ck_assert_uint_eq(recv_one(&p, out), 1);
 	expect_cmd(&out[0], 5, 1);
 	/* Nobody there: nothing sent, and said why. */
