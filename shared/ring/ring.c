@@ -555,6 +555,7 @@ unsigned hy_ring_recv_burst(struct hy_ring *r, struct hy_ring_msg *msgs,
 {
 	struct hy_ring_span sp;
 	unsigned got = 0, i = 0;
+	bool reassembled = false;
 	if (n == 0)
 		return 0;
 	unsigned avail = hy_ring_peek(r, RECV_PEEK, &sp);
@@ -583,6 +584,13 @@ unsigned hy_ring_recv_burst(struct hy_ring *r, struct hy_ring_msg *msgs,
 					count_bad(r, why);
 				continue;
 			}
+			if (reassembled) {
+				/* One reassembly buffer, holding a message this
+				 * burst returns: the next multi-part message
+				 * waits for the next call. */
+				i--;
+				break;
+			}
 		}
 		why = hy_msg_reasm_push(&r->ra, slot, &done);
 		if (why != HY_R_OK)
@@ -595,9 +603,7 @@ unsigned hy_ring_recv_burst(struct hy_ring *r, struct hy_ring_msg *msgs,
 			continue;
 		}
 		got++;
-		/* One reassembly buffer: the next multi-part message must
-		 * wait for the next call. */
-		break;
+		reassembled = true;
 	}
 	r->held = i;
 	r->stats.recv_slots += i;

@@ -237,7 +237,9 @@ void hy_ring_release(struct hy_ring *r, unsigned n);
  * are dropped and counted (stats.bad, stats.last_bad).  Pointer fields in
  * msgs point into the ring or into the handle's reassembly buffer and stay
  * valid until the next hy_ring_recv_burst/peek/close on this handle, which
- * also returns the slots to the producer.  Returns the number decoded.
+ * also returns the slots to the producer.  At most one multi-part message
+ * per call (one reassembly buffer): a second one ends the burst before it.
+ * Returns the number decoded.
  */
 unsigned hy_ring_recv_burst(struct hy_ring *r, struct hy_ring_msg *msgs,
 	unsigned n);
