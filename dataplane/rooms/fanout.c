@@ -222,7 +222,7 @@ static void local_add(struct hy_fanout *f, struct hy_fanout_room *r, uint64_t si
 	 * stale (an update that was ignored) and is taken over. */
 	bool had = rte_hash_lookup_data(f->local_h, &sid, &old) >= 0;
 
-	r->local[r->n_local++] = sid;
+	r->local[r->n_local++] = (struct hy_fanout_local){.sid = sid, .hint = HY_ENGINE_NO_HINT};
 	if (rte_hash_add_key_data(f->local_h, &sid, r) < 0) {
 		/* still receives; its own sends go up the slow way */
 		f->stats.local_full++;
@@ -237,7 +237,7 @@ static void local_del(struct hy_fanout *f, struct hy_fanout_room *r, uint64_t si
 	void *data;
 	uint16_t i;
 
-	for (i = 0; i < r->n_local && r->local[i] != sid; i++)
+	for (i = 0; i < r->n_local && r->local[i].sid != sid; i++)
 		;
 	if (i == r->n_local)
 		return;
@@ -272,7 +272,7 @@ static void room_derive(const struct hy_fanout *f, struct hy_fanout_room *r)
 static void room_clear_members(struct hy_fanout *f, struct hy_fanout_room *r)
 {
 	while (r->n_local > 0)
-		local_del(f, r, r->local[r->n_local - 1]);
+		local_del(f, r, r->local[r->n_local - 1].sid);
 	r->n_members = 0;
 	r->n_relay = 0;
 	memset(r->others, 0, sizeof(r->others));

@@ -39,6 +39,15 @@ struct hy_fanout_config {
 	int socket_id;       /* NUMA socket of the tables, or SOCKET_ID_ANY (-1) */
 };
 
+/* One of this worker's UDP members of a room.  hint is the engine's last
+ * known table index for sid, kept here for the relay: the engine checks it
+ * before use and rewrites it (hy_engine_send_many), so a room's pushes
+ * skip the session lookup while its members stay. */
+struct hy_fanout_local {
+	uint64_t sid;
+	uint32_t hint;
+};
+
 /* A room as the relay reads it.  Valid until the next hy_fanout_apply(). */
 struct hy_fanout_room {
 	uint64_t id;
@@ -49,7 +58,7 @@ struct hy_fanout_room {
 	uint16_t n_relay;    /* members the control plane serves (kind RELAY) */
 	uint16_t n_local;    /* entries of local */
 	struct hy_table_member *members; /* n_members, sorted by sid */
-	uint64_t *local;     /* this worker's UDP members, in no particular order */
+	struct hy_fanout_local *local; /* this worker's UDP members, in no particular order */
 	uint64_t others[HY_FANOUT_WORKER_WORDS]; /* bit w: worker w owns UDP members */
 	uint16_t cap, local_cap; /* allocated entries of members and local */
 };

@@ -38,12 +38,16 @@ struct hy_relay {
 	 * change in between: both run on this worker, one after the other) */
 	const struct hy_fanout_room *pending_room[HY_RELAY_PENDING];
 	struct hy_engine_out pending_out[HY_RELAY_PENDING]; /* BROADCAST jobs' pushes */
-	/* Local pushes gathered over a flush: gather_sids[i] gets *gather_msg[i]. */
+	/* Local pushes gathered over a flush: gather_sids[i] gets
+	 * *gather_msg[i]; gather_hints[i] is its hint cell in the room's
+	 * member list (hy_engine_send_each) */
 	unsigned n_gather;
 	uint64_t gather_sids[HY_RELAY_GATHER];
+	uint32_t *gather_hints[HY_RELAY_GATHER];
 	const struct hy_engine_out *gather_msg[HY_RELAY_GATHER];
 	uint64_t up_sids[HY_TABLE_MAX_MEMBERS]; /* scratch: a room's relay members */
 	uint64_t to_sids[HY_TABLE_MAX_MEMBERS]; /* scratch: a broadcast's local recipients */
+	uint32_t *to_hints[HY_TABLE_MAX_MEMBERS]; /* and their hint cells */
 	struct hy_relay_job split;              /* scratch: one worker's share of a MESSAGE,
 						 * a DIRECT on its way */
 };
@@ -271,9 +275,10 @@ static enum hy_reason push_to(struct hy_relay *r, const struct hy_relay_job *j, 
 	return why;
 }
 
-/* push_to() for n recipients: the engine looks them up in bulk. */
+/* push_to() for n recipients of a room: the engine looks up in bulk those
+ * whose hints no longer hold. */
 static void push_many(struct hy_relay *r, const struct hy_relay_job *j, const uint64_t *to,
-		      unsigned n)
+		      uint32_t *const *hints, unsigned n)
 {
 	struct hy_engine_out m = {.ver = HY_MODULES_VER, .cmd = j->cmd, .status = HY_STATUS_PUSH,
 				  .delivery = (enum hy_engine_delivery)j->delivery,
@@ -283,7 +288,7 @@ static void push_many(struct hy_relay *r, const struct hy_relay_job *j, const ui
 
 	if (n == 0)
 		return;
-	ok = hy_engine_send_many(r->cfg.engine, to, n, &m, &why);
+	ok = hy_engine_send_many(r->cfg.engine, to, hints, n, &m, &why);
 	r->stats.pushes += ok;
 	r->stats.push_failed += n - ok;
 }
@@ -297,7 +302,8 @@ static void gather_send(struct hy_relay *r)
 
 	if (r->n_gather == 0)
 		return;
-	ok = hy_engine_send_each(r->cfg.engine, r->gather_sids, r->gather_msg, r->n_gather, &why);
+	ok = hy_engine_send_each(r->cfg.engine, r->gather_sids, r->gather_hints, r->gather_msg,
+				 r->n_gather, &why);
 	r->stats.pushes += ok;
 	r->stats.push_failed += r->n_gather - ok;
 	r->n_gather = 0;
@@ -305,14 +311,14 @@ static void gather_send(struct hy_relay *r)
 
 /* push_many(), gathered for gather_send() when the pushes fit. */
 static void push_gathered(struct hy_relay *r, const struct hy_engine_out *m, const uint64_t *to,
-			  unsigned n)
+			  uint32_t *const *hints, unsigned n)
 {
 	if (n > HY_RELAY_GATHER) { /* a room larger than the gather goes alone */
 		enum hy_reason why;
 		unsigned ok;
 
 		gather_send(r);
-		ok = hy_engine_send_many(r->cfg.engine, to, n, m, &why);
+		ok = hy_engine_send_many(r->cfg.engine, to, hints, n, m, &why);
 		r->stats.pushes += ok;
 		r->stats.push_failed += n - ok;
 		return;
@@ -321,6 +327,7 @@ static void push_gathered(struct hy_relay *r, const struct hy_engine_out *m, con
 		gather_send(r);
 	for (unsigned i = 0; i < n; i++) {
 		r->gather_sids[r->n_gather] = to[i];
+		r->gather_hints[r->n_gather] = hints[i];
 		r->gather_msg[r->n_gather++] = m;
 	}
 }
@@ -377,7 +384,7 @@ static void batch_flush(struct hy_relay *r, struct relay_batch *b)
 	enum hy_reason why;
 
 	for (i = 0; room != NULL && i < room->n_local; i++) {
-		uint64_t to = room->local[i];
+		uint64_t to = room->local[i].sid;
 
 		for (k = n = 0; k < b->n; k++) {
 			if (b->msg[k].from == to && !b->msg[k].self)
@@ -476,16 +483,18 @@ static void run_broadcast(struct hy_relay *r, const struct hy_relay_job *j,
 		if (room->interval_ms != 0)
 			r->stats.batch_bypass++;
 		for (i = 0; i < room->n_local; i++)
-			if (room->local[i] != j->from || j->self)
-				r->to_sids[n++] = room->local[i];
+			if (room->local[i].sid != j->from || j->self) {
+				r->to_hints[n] = &room->local[i].hint;
+				r->to_sids[n++] = room->local[i].sid;
+			}
 		if (origin && n != 0) {
 			*out = (struct hy_engine_out){
 				.ver = HY_MODULES_VER, .cmd = j->cmd, .status = HY_STATUS_PUSH,
 				.delivery = (enum hy_engine_delivery)j->delivery,
 				.payload = j->push, .len = j->len};
-			push_gathered(r, out, r->to_sids, n);
+			push_gathered(r, out, r->to_sids, r->to_hints, n);
 		} else {
-			push_many(r, j, r->to_sids, n);
+			push_many(r, j, r->to_sids, r->to_hints, n);
 		}
 		n = 0;
 	}

@@ -1718,35 +1718,64 @@ static unsigned send_one(struct hy_engine *e, struct hy_session *s, uint32_t idx
 }
 
 /* hy_engine_send_many() (every sids[i] gets *one) and hy_engine_send_each()
- * (sids[i] gets *each[i]): the lookups in bulk, 32 at a time, each found
- * entry and send key prefetched before any is sealed; a message framed once
- * for as many consecutive recipients as get it. */
-static unsigned send_bulk(struct hy_engine *e, const uint64_t *sids, unsigned n,
-			  const struct hy_engine_out *one,
+ * (sids[i] gets *each[i]): where a caller's hint names the sid's entry the
+ * lookup is spared, the others are looked up in bulk, 32 at a time; each
+ * found entry and send key prefetched before any is sealed; a message
+ * framed once for as many consecutive recipients as get it. */
+static unsigned send_bulk(struct hy_engine *e, const uint64_t *sids, uint32_t *const *hints,
+			  unsigned n, const struct hy_engine_out *one,
 			  const struct hy_engine_out *const *each, enum hy_reason *why)
 {
 	const void *keys[LOOKUP_CHUNK];
 	void *data[LOOKUP_CHUNK];
+	uint32_t idxs[LOOKUP_CHUNK];
+	uint8_t at[LOOKUP_CHUNK];
 	const struct hy_engine_out *m, *framed = NULL;
 	enum hy_reason r, first = HY_R_OK;
-	unsigned done, i, k, ok = 0;
+	unsigned done, i, j, k, nk, ok = 0;
 	size_t flen = 0;
-	uint64_t hits;
-	uint32_t idx = 0;
+	uint64_t hits, found;
+	uint32_t idx = 0, h;
 
 	for (done = 0; done < n; done += k) {
 		k = RTE_MIN(n - done, LOOKUP_CHUNK);
-		for (i = 0; i < k; i++)
-			keys[i] = &sids[done + i];
-		if (k == 1) { /* a bulk lookup of one costs more than a lookup */
-			hits = find(e, sids[done], &idx) != NULL;
+		/* hinted entries first: their lines on the way while the
+		 * others' buckets are searched */
+		for (i = 0; hints != NULL && i < k; i++)
+			if (*hints[done + i] < e->cfg.max_sessions)
+				rte_prefetch0(&e->tab[*hints[done + i]]);
+		hits = 0;
+		for (i = nk = 0; i < k; i++) {
+			h = hints != NULL ? *hints[done + i] : HY_ENGINE_NO_HINT;
+			if (h < e->cfg.max_sessions && e->tab[h].sid == sids[done + i] &&
+			    e->tab[h].state != SESS_FREE) {
+				hits |= 1ull << i;
+				idxs[i] = h;
+				continue;
+			}
+			keys[nk] = &sids[done + i];
+			at[nk++] = (uint8_t)i;
+		}
+		found = 0;
+		if (nk == 1) { /* a bulk lookup of one costs more than a lookup */
+			found = find(e, sids[done + at[0]], &idx) != NULL;
 			data[0] = (void *)(uintptr_t)idx;
-		} else if (rte_hash_lookup_bulk_data(e->sessions_h, keys, k, &hits, data) < 0) {
-			hits = 0;
+		} else if (nk > 1 &&
+			   rte_hash_lookup_bulk_data(e->sessions_h, keys, nk, &found, data) < 0) {
+			found = 0;
+		}
+		for (j = 0; j < nk; j++) {
+			i = at[j];
+			idxs[i] = (found & (1ull << j)) ? (uint32_t)(uintptr_t)data[j]
+							: HY_ENGINE_NO_HINT;
+			if (found & (1ull << j))
+				hits |= 1ull << i;
+			if (hints != NULL)
+				*hints[done + i] = idxs[i];
 		}
 		for (i = 0; i < k; i++)
 			if (hits & (1ull << i))
-				prefetch_session(e, (uint32_t)(uintptr_t)data[i], KEY_TX);
+				prefetch_session(e, idxs[i], KEY_TX);
 		for (i = 0; i < k; i++) {
 			m = one != NULL ? one : each[done + i];
 			if (m != framed) {
@@ -1756,7 +1785,7 @@ static unsigned send_bulk(struct hy_engine *e, const uint64_t *sids, unsigned n,
 			if (!(hits & (1ull << i))) {
 				r = HY_R_UNKNOWN_SESSION;
 			} else {
-				idx = (uint32_t)(uintptr_t)data[i];
+				idx = idxs[i];
 				ok += send_one(e, &e->tab[idx], idx, m, flen, &r);
 			}
 			if (r != HY_R_OK && first == HY_R_OK)
@@ -1767,16 +1796,16 @@ static unsigned send_bulk(struct hy_engine *e, const uint64_t *sids, unsigned n,
 	return ok;
 }
 
-unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned n,
-			     const struct hy_engine_out *m, enum hy_reason *why)
+unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, uint32_t *const *hints,
+			     unsigned n, const struct hy_engine_out *m, enum hy_reason *why)
 {
-	return send_bulk(e, sids, n, m, NULL, why);
+	return send_bulk(e, sids, hints, n, m, NULL, why);
 }
 
-unsigned hy_engine_send_each(struct hy_engine *e, const uint64_t *sids,
+unsigned hy_engine_send_each(struct hy_engine *e, const uint64_t *sids, uint32_t *const *hints,
 			     const struct hy_engine_out *const *m, unsigned n, enum hy_reason *why)
 {
-	return send_bulk(e, sids, n, NULL, m, why);
+	return send_bulk(e, sids, hints, n, NULL, m, why);
 }
 
 enum hy_reason hy_engine_send(struct hy_engine *e, uint64_t sid, uint8_t ver, uint16_t cmd,

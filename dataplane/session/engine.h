@@ -432,18 +432,24 @@ unsigned hy_engine_send_batch(struct hy_engine *e, uint64_t sid, const struct hy
  * has nothing to ride along.  Returns how many sessions
  * took the message; *why gets the first refusal's reason (UNKNOWN_SESSION
  * for a sid not in the table), or OK.
+ *
+ * hints, when not NULL, gives for each sids[i] a cell the caller keeps
+ * with it (a room's member list): the table index where sids[i] was last
+ * found.  A hint is checked against the entry, never trusted; where it
+ * holds, the lookup is spared.  Every cell is rewritten with the index
+ * found, or HY_ENGINE_NO_HINT.  Start cells at HY_ENGINE_NO_HINT.
  */
-unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, unsigned n,
-			     const struct hy_engine_out *m, enum hy_reason *why);
+unsigned hy_engine_send_many(struct hy_engine *e, const uint64_t *sids, uint32_t *const *hints,
+			     unsigned n, const struct hy_engine_out *m, enum hy_reason *why);
 
 /*
  * Sends m[i] to sids[i] for each i < n, as hy_engine_send() would one at a
  * time, with hy_engine_send_many()'s bulk lookups and prefetch: what a
  * burst of broadcasts wants, each with its own recipients (consecutive
- * recipients of one message share its framing).  Returns how many went;
- * *why gets the first refusal's reason, or OK.
+ * recipients of one message share its framing), hints as there.  Returns
+ * how many went; *why gets the first refusal's reason, or OK.
  */
-unsigned hy_engine_send_each(struct hy_engine *e, const uint64_t *sids,
+unsigned hy_engine_send_each(struct hy_engine *e, const uint64_t *sids, uint32_t *const *hints,
 			     const struct hy_engine_out *const *m, unsigned n, enum hy_reason *why);
 
 /* Closes a session: sends DISCONNECT(reason) three times (any copy may be

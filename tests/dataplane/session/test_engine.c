@@ -1017,7 +1017,7 @@ START_TEST(send_many_reaches_each_session)
 	}
 	sids[7] = cl[0].cred.sid ^ 0x5a5a; /* not a session */
 	rec.n_tx = 0;
-	ck_assert_uint_eq(hy_engine_send_many(eng, sids, N + 1, &out, &why), N);
+	ck_assert_uint_eq(hy_engine_send_many(eng, sids, NULL, N + 1, &out, &why), N);
 	ck_assert_int_eq(why, HY_R_UNKNOWN_SESSION);
 	ck_assert_uint_eq(rec.n_tx, N);
 	for (unsigned i = 0; i < N; i++) {
@@ -1032,8 +1032,69 @@ START_TEST(send_many_reaches_each_session)
 		ck_assert_mem_eq(m.payload, "hi", 2);
 	}
 	/* all known: OK */
-	ck_assert_uint_eq(hy_engine_send_many(eng, sids, 3, &out, &why), 3);
+	ck_assert_uint_eq(hy_engine_send_many(eng, sids, NULL, 3, &out, &why), 3);
 	ck_assert_int_eq(why, HY_R_OK);
+}
+END_TEST
+
+/* The caller's hint cells (a room's member list): filled with where each
+ * sid was found, checked before use (a wrong or stale one costs a lookup,
+ * never a push to the wrong session), and healed. */
+START_TEST(send_many_hints_are_checked_and_healed)
+{
+	enum { N = 40 };
+	static struct tclient cl[N];
+	uint64_t sids[N + 1];
+	uint32_t cell[N + 1], first[N + 1], *hints[N + 1];
+	struct hy_engine_out out = {.ver = 1, .cmd = 0x0203, .status = HY_STATUS_PUSH,
+				    .delivery = HY_ENGINE_UNRELIABLE, .payload = "hi", .len = 2};
+	enum hy_reason why;
+	unsigned i;
+
+	hy_engine_destroy(eng);
+	eng = make_engine(N, 0);
+	for (i = 0; i < N; i++) {
+		new_client(&cl[i], (uint8_t)(60 + i));
+		cl[i].peer.port = (uint16_t)(5000 + i);
+		handshake(eng, &cl[i]);
+		sids[i] = cl[i].cred.sid;
+	}
+	sids[N] = cl[0].cred.sid ^ 0x5a5a; /* not a session */
+	for (i = 0; i <= N; i++) {
+		cell[i] = HY_ENGINE_NO_HINT;
+		hints[i] = &cell[i];
+	}
+	rec.n_tx = 0;
+	ck_assert_uint_eq(hy_engine_send_many(eng, sids, hints, N + 1, &out, &why), N);
+	ck_assert_int_eq(why, HY_R_UNKNOWN_SESSION);
+	for (i = 0; i < N; i++) {
+		ck_assert_uint_ne(cell[i], HY_ENGINE_NO_HINT);
+		ck_assert_mem_eq(&rec.tx[i].to, &cl[i].peer, sizeof(cl[i].peer));
+	}
+	ck_assert_uint_eq(cell[N], HY_ENGINE_NO_HINT);
+	memcpy(first, cell, sizeof(first));
+	/* two hints swapped, one out of range, the unknown sid given a live
+	 * session's index: every push still goes to its own session */
+	cell[0] = first[1];
+	cell[1] = first[0];
+	cell[2] = 0x7fffffffu;
+	cell[N] = first[5];
+	rec.n_tx = 0;
+	ck_assert_uint_eq(hy_engine_send_many(eng, sids, hints, N + 1, &out, &why), N);
+	ck_assert_uint_eq(rec.n_tx, N);
+	for (i = 0; i < N; i++) {
+		ck_assert_mem_eq(&rec.tx[i].to, &cl[i].peer, sizeof(cl[i].peer));
+		ck_assert_uint_eq(cell[i], first[i]);
+	}
+	ck_assert_uint_eq(cell[N], HY_ENGINE_NO_HINT);
+	/* a closed session's hint is stale: refused, and the cell cleared */
+	ck_assert_int_eq(hy_engine_kick(eng, sids[3], HY_CLOSE_KICKED), HY_R_OK);
+	rec.n_tx = 0;
+	ck_assert_uint_eq(hy_engine_send_each(eng, sids, hints, (const struct hy_engine_out *[]){
+		&out, &out, &out, &out, &out}, 5, &why), 4);
+	ck_assert_int_eq(why, HY_R_UNKNOWN_SESSION);
+	ck_assert_uint_eq(cell[3], HY_ENGINE_NO_HINT);
+	ck_assert_mem_eq(&rec.tx[3].to, &cl[4].peer, sizeof(cl[4].peer));
 }
 END_TEST
 
@@ -1067,7 +1128,7 @@ START_TEST(send_many_lets_an_owed_ack_ride_along)
 	ck_assert_int_eq(feed(eng, &cl[0].peer, buf, len, &res), HY_ENGINE_CONSUMED);
 	for (unsigned round = 0; round < 2; round++) {
 		rec.n_tx = 0;
-		ck_assert_uint_eq(hy_engine_send_many(eng, sids, 2, &out, &why), 2);
+		ck_assert_uint_eq(hy_engine_send_many(eng, sids, NULL, 2, &out, &why), 2);
 		ck_assert_int_eq(why, HY_R_OK);
 		ck_assert_uint_eq(rec.n_tx, 2);
 		for (unsigned i = 0; i < 2; i++) {
@@ -1147,7 +1208,7 @@ START_TEST(tx_buf_is_sealed_into)
 	port.lent = port.in_place = rec.n_tx = 0;
 	ck_assert_int_eq(hy_engine_send(eng, sids[0], 1, 0x0204, HY_STATUS_PUSH,
 					HY_ENGINE_UNRELIABLE, "one", 3), HY_R_OK);
-	ck_assert_uint_eq(hy_engine_send_many(eng, sids, 3, &out, &why), 3);
+	ck_assert_uint_eq(hy_engine_send_many(eng, sids, NULL, 3, &out, &why), 3);
 	ck_assert_uint_eq(rec.n_tx, 4);
 	ck_assert_uint_eq(port.lent, 4);
 	ck_assert_uint_eq(port.in_place, 4);
@@ -1413,6 +1474,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, many_sessions);
 	tcase_add_test(tc, reply_never_larger_than_unauthenticated_input);
 	tcase_add_test(tc, send_many_reaches_each_session);
+	tcase_add_test(tc, send_many_hints_are_checked_and_healed);
 	tcase_add_test(tc, send_many_lets_an_owed_ack_ride_along);
 	tcase_add_test(tc, tx_buf_is_sealed_into);
 	tcase_add_test(tc, burst_hints_are_checked);
