@@ -128,6 +128,7 @@ struct hy_engine {
 
 	struct hy_session *tab;
 	struct key_slot *keys;
+	struct hy_aead_hot key_hot; /* the lines of a key the cipher reads (prefetch) */
 	uint32_t key_mask;  /* key cache slots - 1 */
 	uint32_t key_gen;   /* last key_gen handed out */
 	struct rte_hash *sessions_h;
@@ -407,8 +408,6 @@ static inline void prefetch_session(const struct hy_engine *e, uint32_t idx, uns
 {
 	const struct key_slot *k = &e->keys[idx & e->key_mask];
 	const struct hy_session *s = &e->tab[idx];
-	const char *p;
-	unsigned l;
 
 	/* not the user id, nor the raw keys (read only to expand a key the
 	 * cache lost), nor on the way out the replay window */
@@ -419,9 +418,10 @@ static inline void prefetch_session(const struct hy_engine *e, uint32_t idx, uns
 	rte_prefetch0(&s->rudp);
 	rte_prefetch0(&s->key_gen);
 	rte_prefetch0(k);
-	p = (const char *)&k->key[dir];
-	for (l = 0; l < 6u * RTE_CACHE_LINE_SIZE; l += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0(p + l);
+	/* the lines of the expanded key the cipher reads (the slot's key may
+	 * not be this session's: then it is expanded anew, and the hint was
+	 * only early) */
+	hy_aead_prefetch(&k->key[dir], e->key_hot);
 }
 
 /* ---- memory accounting ------------------------------------------------ */
@@ -518,6 +518,13 @@ struct hy_engine *hy_engine_create(const struct hy_engine_config *cfg, char *err
 		FAIL("engine: no memory for the engine");
 	e->cfg = *cfg;
 	e->sh = cfg->shared;
+	{ /* every key of the backend has the same layout: read it off one */
+		static const uint8_t zero_key[HY_KEY_LEN];
+
+		if (hy_aead_key_init(&e->tmp_key, cfg->backend, zero_key) == 0)
+			e->key_hot = e->tmp_key.hot;
+		hy_aead_key_wipe(&e->tmp_key);
+	}
 	if (e->cfg.tick_budget == 0)
 		e->cfg.tick_budget = DEFAULT_TICK_BUDGET;
 	if (e->cfg.max_message == 0)

@@ -34,6 +34,16 @@ static bool mgr_key_ok;
 static __thread IMB_MGR *tls_mgr;
 static __thread enum mgr_state tls_state;
 
+/* Where the GHASH powers H^8..H^1 start in struct gcm_key_data, for
+ * hy_aead_prefetch(): the VAES/AVX-512 code keeps H^48..H^1 after the
+ * round keys, highest power first, so a short packet's powers are the
+ * last three lines (H^8 at 16 * 55); the other code paths keep the first
+ * powers right after the round keys (16 * 15).  Read off the library's
+ * key layouts and its VAES code's loads (offsets 0x340 to 0x3ef). */
+#define HKEY_VAES_AVX512 (16u * 55u)
+#define HKEY_OTHERS (16u * 15u)
+static __thread uint16_t tls_hot_hkey;
+
 /* The direct API rejects NULL buffers even at length 0; point there instead. */
 static const uint8_t empty_buf[16];
 
@@ -72,6 +82,9 @@ static IMB_MGR *mgr_get(void)
 	}
 	tls_mgr = m;
 	tls_state = MGR_READY;
+	const uint64_t vaes = IMB_FEATURE_VAES | IMB_FEATURE_VPCLMULQDQ;
+	tls_hot_hkey = (uint16_t)((arch == IMB_ARCH_AVX512 && (m->features & vaes) == vaes ?
+				   HKEY_VAES_AVX512 : HKEY_OTHERS) & ~63u);
 	return m;
 }
 
@@ -96,6 +109,8 @@ int hy_aead_ipsecmb_key_init(struct hy_aead_ctx *ctx, const uint8_t key[HY_KEY_L
 	if (m == NULL)
 		return -1;
 	IMB_AES128_GCM_PRE(m, key, (struct gcm_key_data *)ctx->state);
+	ctx->hot.lines = 3; /* the round keys, 176 bytes */
+	ctx->hot.hkey = tls_hot_hkey;
 	return 0;
 }
 

@@ -104,6 +104,7 @@ int hy_aead_openssl_key_init(struct hy_aead_ctx *ctx, const uint8_t key[HY_KEY_L
 		return -1;
 	struct ossl_key *k = (struct ossl_key *)ctx->state;
 	memcpy(k->key, key, HY_KEY_LEN);
+	ctx->hot.lines = 1; /* the raw key; the schedule is per thread */
 	return 0;
 }
 

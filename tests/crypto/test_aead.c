@@ -247,6 +247,43 @@ START_TEST(test_shared_across_threads)
 }
 END_TEST
 
+/* The lines hy_aead_prefetch() fetches are ones a short seal reads: spoil
+ * them in a copy of the context and the output changes (if hot named lines
+ * the code path never reads, as the first lines of GHASH powers on the
+ * VAES path, the tag would come out the same). */
+START_TEST(test_hot_lines_are_read)
+{
+	enum hy_aead_backend b = (enum hy_aead_backend)_i;
+	static struct hy_aead_ctx c, spoilt;
+	uint8_t key[HY_KEY_LEN], nonce[HY_NONCE_BUF_LEN], pt[64];
+	uint8_t ct[64], tag[HY_TAG_LEN], ct2[64], tag2[HY_TAG_LEN];
+
+	memset(key, 0x42, sizeof(key));
+	memset(pt, 0x17, sizeof(pt));
+	hy_aead_packet_nonce(nonce, 9);
+	init_or_fail(&c, b, key);
+	ck_assert_uint_ge(c.hot.lines, 1);
+	ck_assert_uint_le(64u * c.hot.lines, HY_AEAD_CTX_SIZE);
+	ck_assert_uint_le(c.hot.hkey + 3u * 64u, HY_AEAD_CTX_SIZE);
+	ck_assert_uint_eq(c.hot.hkey % 64u, 0);
+	ck_assert_int_eq(hy_aead_seal(&c, nonce, NULL, 0, pt, sizeof(pt), ct, tag), 0);
+
+	spoilt = c;
+	memset(spoilt.state, 0xa5, 64u * c.hot.lines);
+	if (b == HY_AEAD_IPSECMB) { /* OpenSSL keys its own schedule per thread */
+		ck_assert_int_eq(hy_aead_seal(&spoilt, nonce, NULL, 0, pt, sizeof(pt), ct2, tag2), 0);
+		ck_assert(memcmp(ct, ct2, sizeof(ct)) != 0);
+		ck_assert_uint_ne(c.hot.hkey, 0);
+		spoilt = c;
+		memset(spoilt.state + c.hot.hkey, 0xa5, 3u * 64u);
+		ck_assert_int_eq(hy_aead_seal(&spoilt, nonce, NULL, 0, pt, sizeof(pt), ct2, tag2), 0);
+		ck_assert(memcmp(ct, ct2, sizeof(ct)) == 0); /* the keystream is not there */
+		ck_assert(memcmp(tag, tag2, sizeof(tag)) != 0);
+	}
+	hy_aead_key_wipe(&c);
+}
+END_TEST
+
 static Suite *aead_suite(void)
 {
 	Suite *s = suite_create("aead");
@@ -259,6 +296,7 @@ static Suite *aead_suite(void)
 	tcase_add_loop_test(tc, test_tamper_refused, 0, HY_AEAD_BACKEND_COUNT);
 	tcase_add_test(tc, test_packet_nonce);
 	tcase_add_loop_test(tc, test_shared_across_threads, 0, HY_AEAD_BACKEND_COUNT);
+	tcase_add_loop_test(tc, test_hot_lines_are_read, 0, HY_AEAD_BACKEND_COUNT);
 	suite_add_tcase(s, tc);
 	return s;
 }
