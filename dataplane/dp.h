@@ -120,6 +120,8 @@ struct hy_mbox *hy_mbox_alloc(struct hy_dp *dp, size_t body);
 /* Where an entry's message data goes (inline or heap). */
 uint8_t *hy_mbox_buf(struct hy_mbox *e);
 void hy_mbox_free(struct hy_dp *dp, struct hy_mbox *e);
+/* hy_mbox_free() of n entries, given back to the pool together. */
+void hy_mbox_free_bulk(struct hy_dp *dp, void *const *entries, unsigned int n);
 
 /* Copies a decoded ring message into a fresh entry (deep copy of the
  * payload, sids and body pointers).  NULL when out of entries. */
