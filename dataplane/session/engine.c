@@ -379,17 +379,20 @@ static struct hy_session *find(const struct hy_engine *e, uint64_t sid, uint32_t
 
 _Static_assert(HY_ENGINE_MAX_SESSIONS <= HINT_ABSENT, "table indices below the hint flags");
 
-/* find() where a hint may spare the lookup: checked, never trusted. */
+/* Does hint name sid's entry?  (A hint is checked, never trusted.) */
+static inline bool hint_holds(const struct hy_engine *e, uint64_t sid, uint32_t hint)
+{
+	return hint < e->cfg.max_sessions && e->tab[hint].sid == sid &&
+	       e->tab[hint].state != SESS_FREE;
+}
+
+/* find() where a hint may spare the lookup. */
 static struct hy_session *find_hinted(const struct hy_engine *e, uint64_t sid, uint32_t hint,
 				      uint32_t *idx)
 {
-	if (hint < e->cfg.max_sessions) {
-		struct hy_session *s = &e->tab[hint];
-
-		if (s->sid == sid && s->state != SESS_FREE) {
-			*idx = hint;
-			return s;
-		}
+	if (hint_holds(e, sid, hint)) {
+		*idx = hint;
+		return &e->tab[hint];
 	} else if (hint != HY_ENGINE_NO_HINT && (hint & HINT_ABSENT) &&
 		   (hint & HINT_ADDS_MASK) == (e->session_adds & HINT_ADDS_MASK)) {
 		return NULL;
@@ -1754,8 +1757,7 @@ static unsigned send_bulk(struct hy_engine *e, const uint64_t *sids, uint32_t *c
 		hits = 0;
 		for (i = nk = 0; i < k; i++) {
 			h = hints != NULL ? *hints[done + i] : HY_ENGINE_NO_HINT;
-			if (h < e->cfg.max_sessions && e->tab[h].sid == sids[done + i] &&
-			    e->tab[h].state != SESS_FREE) {
+			if (hint_holds(e, sids[done + i], h)) {
 				hits |= 1ull << i;
 				idxs[i] = h;
 				continue;
