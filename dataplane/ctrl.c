@@ -66,23 +66,28 @@ uint8_t *hy_mbox_buf(struct hy_mbox *e)
 	return e->heap != NULL ? e->heap : e->data;
 }
 
+/* Frees an entry's second buffer, if it has one; the entry goes back to
+ * the pool after. */
+static void mbox_drop_heap(struct hy_mbox *e)
+{
+	if (e->heap != NULL) {
+		rte_free(e->heap);
+		e->heap = NULL;
+	}
+}
+
 void hy_mbox_free(struct hy_dp *dp, struct hy_mbox *e)
 {
-	hy_mbox_free_bulk(dp, (void **)&e, 1);
+	mbox_drop_heap(e);
+	rte_mempool_put(dp->mbox_pool, e);
 }
 
 void hy_mbox_free_bulk(struct hy_dp *dp, void *const *entries, unsigned int n)
 {
 	unsigned int i;
 
-	for (i = 0; i < n; i++) {
-		struct hy_mbox *e = entries[i];
-
-		if (e->heap != NULL) {
-			rte_free(e->heap);
-			e->heap = NULL;
-		}
-	}
+	for (i = 0; i < n; i++)
+		mbox_drop_heap(entries[i]);
 	rte_mempool_put_bulk(dp->mbox_pool, entries, n);
 }
 
