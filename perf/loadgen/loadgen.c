@@ -133,6 +133,7 @@ struct gen {
 	uint64_t seal_tsc;
 	uint64_t opened;       /* pushes opened (the others counted by header) */
 	unsigned open_ctr;
+	unsigned push_len;     /* UDP payload bytes of the last push received */
 	bool traffic;          /* the relay's traffic phase: pushes may go unopened */
 	/* Sealed frames the port refused, sent before any new one is sealed:
 	 * a refused frame costs no seal twice and is never lost. */
@@ -456,9 +457,10 @@ static unsigned receive_burst(struct gen *g)
 			 * one unopened; the opened sample carries the latency and
 			 * shows (rx_bad, answers) that the assumption holds. */
 			if (hy_pkt_header_decode(p, len, &h) == HY_R_OK && h.type == HY_PKT_DATA &&
-			    h.sid == g->cl[i].cred.sid)
+			    h.sid == g->cl[i].cred.sid) {
 				g->pushes++;
-			else
+				g->push_len = (unsigned)len;
+			} else
 				g->rx_bad++;
 			continue;
 		}
@@ -468,8 +470,12 @@ static unsigned receive_burst(struct gen *g)
 			reflected(g, &g->cl[i], p, len);
 			continue;
 		}
+		uint64_t had = g->pushes;
+
 		if (lg_client_input(&g->cl[i], p, len, on_event, g) < 0)
 			g->rx_bad++;
+		else if (g->pushes != had)
+			g->push_len = (unsigned)len;
 	}
 	if (n)
 		rte_pktmbuf_free_bulk(rx, n);
@@ -760,9 +766,11 @@ static void run_relay(struct gen *g)
 		printf("BENCH name=relay_1to%u value=%.3f unit=Mpushes/s", g->o.room_size - 1,
 		       fig_median(&delivered) / 1e6);
 	printf(" offered=%.3f goodput_mbit=%.1f "
-	       "p50_us=%.1f p99_us=%.1f p999_us=%.1f sessions=%u payload=%u intervals=%d\n", fig_median(&offered) / 1e6,
-	       fig_median(&goodput) / 1e6, fig_median(&p50) / 1e3, fig_median(&p99) / 1e3,
-	       fig_median(&p999) / 1e3, g->o.sessions, g->o.payload, delivered.n);
+	       "p50_us=%.1f p99_us=%.1f p999_us=%.1f sessions=%u payload=%u push_bytes=%u "
+	       "intervals=%d\n",
+	       fig_median(&offered) / 1e6, fig_median(&goodput) / 1e6, fig_median(&p50) / 1e3,
+	       fig_median(&p99) / 1e3, fig_median(&p999) / 1e3, g->o.sessions, g->o.payload,
+	       g->push_len, delivered.n);
 }
 
 #define FLOOD_FRAMES 256u
@@ -922,9 +930,8 @@ static void usage(FILE *f)
 		"  --node-id N         node id the tokens are for (1)\n"
 		"  --sessions N        clients (relay, reflect: 8; connect: 1000)\n"
 		"  --room-size K       relay: members per room, K-1 recipients per broadcast (2)\n"
-		"  --payload S         relay, reflect: broadcast data bytes (64, at least 16);\n"
-		"                      flood: UDP\n"
-		"                      payload bytes (64)\n"
+		"  --payload S         relay, reflect: broadcast data bytes, 16..%u; flood:\n"
+		"                      UDP payload bytes, 16..%u (64)\n"
 		"  --rate R            packets offered per second, 0: as fast as possible (0)\n"
 		"  --seconds T         traffic time (relay, reflect, flood) or give-up time\n"
 		"                      (connect) (5)\n"
@@ -938,7 +945,8 @@ static void usage(FILE *f)
 		"  --open-every N      relay with --quiet: open (decrypt, time) one push in N\n"
 		"                      and count the others by their header, so the generator\n"
 		"                      spends its time offering load (1: open all) (1)\n"
-		"Prints 'interval ...' lines, then BENCH lines with the medians.\n");
+		"Prints 'interval ...' lines, then BENCH lines with the medians.\n",
+		HY_ROOM_DATA_MAX, HY_MAX_DATAGRAM);
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -1019,13 +1027,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, PROG ": --key-file is required to mint tokens\n");
 		return -1;
 	}
+	/* a broadcast carries at most a room's data; garbage may be as large
+	 * as the largest datagram the node takes */
+	unsigned max_payload = o->mode == MODE_FLOOD ? HY_MAX_DATAGRAM : HY_ROOM_DATA_MAX;
+
 	if (o->sessions == 0 || o->sessions > 4u * LG_PORTS_PER_IP || o->room_size < 2 ||
-	    o->room_size > HY_ROOM_MEMBERS_MAX || o->payload < 16 ||
-	    o->payload > HY_ROOM_DATA_MAX || o->seconds <= 0 || o->interval_ms < 10 ||
-	    o->window == 0 || o->rate < 0) {
+	    o->room_size > HY_ROOM_MEMBERS_MAX || o->payload < 16 || o->payload > max_payload ||
+	    o->seconds <= 0 || o->interval_ms < 10 || o->window == 0 || o->rate < 0) {
 		fprintf(stderr, PROG ": an option is out of range (sessions 1..%u, room-size "
 			"2..%u, payload 16..%u, seconds > 0, interval-ms >= 10)\n",
-			4u * LG_PORTS_PER_IP, HY_ROOM_MEMBERS_MAX, HY_ROOM_DATA_MAX);
+			4u * LG_PORTS_PER_IP, HY_ROOM_MEMBERS_MAX, max_payload);
 		return -1;
 	}
 	if (o->open_every == 0 || (o->open_every > 1 && !o->quiet)) {
