@@ -15,7 +15,7 @@
 #include "proto/seal.h"
 
 int lg_client_init(struct lg_client *c, unsigned i, const struct hy_aead_ctx *cluster,
-		   uint8_t key_id, uint32_t node_id, uint64_t expire_at)
+		   uint8_t key_id, uint32_t node_id, uint64_t expire_at, struct hy_rudp_env *env)
 {
 	char uid[32];
 
@@ -27,6 +27,7 @@ int lg_client_init(struct lg_client *c, unsigned i, const struct hy_aead_ctx *cl
 	if (hy_aead_key_init(&c->c2s, HY_AEAD_IPSECMB, c->cred.c2s_key) < 0 ||
 	    hy_aead_key_init(&c->s2c, HY_AEAD_IPSECMB, c->cred.s2c_key) < 0)
 		return -1;
+	hy_rudp_init(&c->rudp, env);
 	return 0;
 }
 
@@ -40,50 +41,98 @@ size_t lg_client_hello(const struct lg_client *c, bool response, uint8_t *buf, s
 	return hy_pkt_connect_encode(buf, cap, &p);
 }
 
+/* Seals the plaintext in w with what the reliable channel has ready
+ * appended; 0 when the packet would be empty. */
+static size_t seal_out(struct lg_client *c, struct hy_wr *w, unsigned frames, uint64_t now_us,
+		       uint8_t *buf, size_t cap)
+{
+	if (frames < HY_MAX_FRAMES_PER_PACKET)
+		hy_rudp_poll_tx(&c->rudp, now_us, w, HY_MAX_FRAMES_PER_PACKET - frames);
+	if (w->off == 0)
+		return 0;
+	return hy_pkt_seal(&c->c2s, HY_PKT_DATA, c->cred.sid, c->pn++, w->p, w->off, buf, cap);
+}
+
 size_t lg_client_command(struct lg_client *c, uint8_t ver, uint16_t cmd, const void *payload,
-			 size_t len, uint8_t *buf, size_t cap)
+			 size_t len, bool reliable, uint64_t now_us, uint8_t *buf, size_t cap)
 {
 	uint8_t msg[HY_MAX_PAYLOAD], pt[HY_MAX_PAYLOAD];
 	size_t m = hy_msg_cmd_encode(msg, sizeof(msg), ver, cmd, payload, len);
 	struct hy_wr w;
 
 	hy_wr_init(&w, pt, sizeof(pt));
-	if (m == 0 || !hy_frame_put_unreliable(&w, msg, m))
+	if (m == 0)
 		return 0;
-	if (c->ack_owed) {
-		const struct hy_seq_range run = {.hi = c->ack_hi, .lo = c->ack_lo};
-
-		if (hy_frame_put_ack(&w, 0, &run, 1))
-			c->ack_owed = 0;
+	if (reliable) {
+		if (hy_rudp_send(&c->rudp, msg, m) != HY_R_OK)
+			return 0;
+		return seal_out(c, &w, 0, now_us, buf, cap);
 	}
-	return hy_pkt_seal(&c->c2s, HY_PKT_DATA, c->cred.sid, c->pn++, pt, w.off, buf, cap);
+	if (!hy_frame_put_unreliable(&w, msg, m))
+		return 0;
+	return seal_out(c, &w, 1, now_us, buf, cap);
 }
 
-/* A reliable unit arrived: it extends the run being acknowledged, or (out
- * of order, after a loss) starts a new one; the node resends whatever an
- * ACK does not cover. */
-static void ack_note(struct lg_client *c, uint32_t seq)
+size_t lg_client_flush(struct lg_client *c, uint64_t now_us, uint8_t *buf, size_t cap)
 {
-	if (c->ack_any && seq == c->ack_hi + 1 && seq - c->ack_lo < UINT16_MAX)
-		c->ack_hi = seq;
-	else if (!c->ack_any || seq < c->ack_lo || seq > c->ack_hi)
-		c->ack_lo = c->ack_hi = seq;
-	c->ack_any = 1;
-	c->ack_owed = 1;
+	uint8_t pt[HY_MAX_PAYLOAD];
+	struct hy_wr w;
+
+	if (hy_rudp_next_deadline(&c->rudp) > now_us)
+		return 0;
+	hy_wr_init(&w, pt, sizeof(pt));
+	return seal_out(c, &w, 0, now_us, buf, cap);
 }
 
-int lg_client_input(struct lg_client *c, uint8_t *buf, size_t len,
+bool lg_client_window_full(const struct lg_client *c)
+{
+	struct hy_rudp_info in;
+
+	hy_rudp_info(&c->rudp, &in);
+	return in.tx_units + in.tx_backlog_units >= c->rudp.env->cfg.window;
+}
+
+/* One whole message the reliable channel delivers, in order: a response
+ * or push, as on_event takes it. */
+struct deliver_ctx {
+	struct lg_client *c;
+	void (*on_event)(void *arg, struct lg_client *c, const struct lg_event *ev);
+	void *arg;
+	int n;
+};
+
+static void message_event(struct deliver_ctx *d, const uint8_t *msg, size_t len)
+{
+	struct lg_event ev = {.kind = LG_EV_MESSAGE};
+	struct hy_msg m;
+
+	if (hy_msg_resp_decode(msg, len, &m) != HY_R_OK)
+		return;
+	ev.status = m.status;
+	ev.cmd = m.cmd;
+	ev.payload = m.payload;
+	ev.len = m.len;
+	d->on_event(d->arg, d->c, &ev);
+	d->n++;
+}
+
+static bool deliver(void *arg, const uint8_t *msg, size_t len)
+{
+	message_event(arg, msg, len);
+	return true;
+}
+
+int lg_client_input(struct lg_client *c, uint8_t *buf, size_t len, uint64_t now_us,
 		    void (*on_event)(void *arg, struct lg_client *c, const struct lg_event *ev),
 		    void *arg)
 {
+	struct deliver_ctx d = {.c = c, .on_event = on_event, .arg = arg};
 	struct lg_event ev = {0};
 	struct hy_pkt_header h;
 	struct hy_pkt_challenge ch;
 	struct hy_frame f;
-	struct hy_msg m;
 	struct hy_rd rd;
 	size_t pt_len;
-	int n = 0;
 
 	if (len == HY_CHALLENGE_LEN && buf[0] == hy_pkt_prefix(HY_PKT_CHALLENGE)) {
 		if (hy_pkt_challenge_decode(buf, len, &ch) != HY_R_OK)
@@ -113,23 +162,12 @@ int lg_client_input(struct lg_client *c, uint8_t *buf, size_t len,
 	}
 	hy_rd_init(&rd, buf + HY_DATA_HEADER_LEN, pt_len);
 	while (hy_rd_left(&rd) && hy_frame_next(&rd, &f) == HY_R_OK) {
-		if (f.type == HY_FRAME_RELIABLE ||
-		    (f.type == HY_FRAME_FRAGMENT && f.frag_class == HY_FRAME_RELIABLE))
-			ack_note(c, f.seq);
-		if (f.type != HY_FRAME_UNRELIABLE && f.type != HY_FRAME_SEQUENCED &&
-		    f.type != HY_FRAME_RELIABLE)
-			continue; /* ACKs, PINGs, fragments (nothing here sends large messages) */
-		if (hy_msg_resp_decode(f.data, f.len, &m) != HY_R_OK)
-			continue;
-		ev.kind = LG_EV_MESSAGE;
-		ev.status = m.status;
-		ev.cmd = m.cmd;
-		ev.payload = m.payload;
-		ev.len = m.len;
-		on_event(arg, c, &ev);
-		n++;
+		if (f.type == HY_FRAME_UNRELIABLE || f.type == HY_FRAME_SEQUENCED)
+			message_event(&d, f.data, f.len);
+		else /* ACK, RELIABLE, FRAGMENT, PING: the reliable channel's */
+			(void)hy_rudp_on_frame(&c->rudp, &f, now_us, deliver, &d);
 	}
-	return n;
+	return d.n;
 }
 
 int lg_client_reflected(struct lg_client *c, uint8_t *buf, size_t len, const uint8_t **data,

@@ -13,6 +13,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/token.h"
+#include "rudp/rudp.h"
 
 /* Client ports per client IP: sessions beyond take the next address. */
 #define LG_PORT_BASE 1024u
@@ -35,31 +36,41 @@ struct lg_client {
 	uint64_t room_id;
 	uint64_t last_tx_tsc; /* handshake and room command resends */
 	uint32_t seq;         /* broadcasts sent */
+	uint64_t pushes_back; /* pushes of its broadcasts that reached members */
 	uint8_t state;        /* enum lg_state */
 	uint8_t waiting;      /* a room command is out */
-	uint8_t ack_owed;     /* reliable units arrived since our last ACK */
-	uint8_t ack_any;      /* ack_lo..ack_hi hold a run */
 	uint32_t fly_slot;    /* connect: its entry in the generator's in-flight list */
-	/* The latest run of reliable seqs received (the node's room
-	 * notifications are reliable): acknowledged on the next command, as a
-	 * client does, or the node resends them and, with an unacknowledged
-	 * unit held, seals every push on its general path. */
-	uint32_t ack_lo, ack_hi;
+	/* The session's reliable channel, as a client keeps it: it
+	 * acknowledges the node's reliable pushes and room notifications (or
+	 * the node resends them and, with an unacknowledged unit held, seals
+	 * every push on its general path), and carries --reliable broadcasts,
+	 * resent until acknowledged. */
+	struct hy_rudp rudp;
 };
 
-/* Mints client i's token (uid "lg-<i>") with the cluster key and expands
- * its keys.  Returns 0 or -1. */
+/* Mints client i's token (uid "lg-<i>") with the cluster key, expands its
+ * keys and starts its reliable channel in env.  Returns 0 or -1. */
 int lg_client_init(struct lg_client *c, unsigned i, const struct hy_aead_ctx *cluster,
-		   uint8_t key_id, uint32_t node_id, uint64_t expire_at);
+		   uint8_t key_id, uint32_t node_id, uint64_t expire_at, struct hy_rudp_env *env);
 
 /* CONNECT (cookie NULL) or RESPONSE into buf; returns HY_CONNECT_LEN. */
 size_t lg_client_hello(const struct lg_client *c, bool response, uint8_t *buf, size_t cap);
 
-/* A DATA packet carrying one command (ver, cmd, payload) in an UNRELIABLE
- * frame, and an ACK when one is owed, sealed at the client's next packet
- * number.  Returns its length, 0 if it does not fit. */
+/* A DATA packet carrying one command (ver, cmd, payload), in an UNRELIABLE
+ * frame or (reliable) queued on the reliable channel, with whatever that
+ * channel has ready at now_us (an owed ACK, resends due, the command's
+ * RELIABLE frame), sealed at the client's next packet number.  Returns
+ * its length; 0 if it does not fit or the channel refused the command. */
 size_t lg_client_command(struct lg_client *c, uint8_t ver, uint16_t cmd, const void *payload,
-			 size_t len, uint8_t *buf, size_t cap);
+			 size_t len, bool reliable, uint64_t now_us, uint8_t *buf, size_t cap);
+
+/* A DATA packet with only what the reliable channel has due at now_us (an
+ * ACK, resends); 0 when nothing is due. */
+size_t lg_client_flush(struct lg_client *c, uint64_t now_us, uint8_t *buf, size_t cap);
+
+/* True while the reliable channel's window holds as many units as it
+ * takes: a reliable command now would only wait in the backlog. */
+bool lg_client_window_full(const struct lg_client *c);
 
 /* What came back for a client, decoded. */
 struct lg_event {
@@ -82,10 +93,11 @@ enum {
 /*
  * Opens one datagram for client c (decrypted in place) and calls on_event
  * for what it carries: a CHALLENGE, an ACCEPT, a DENY/DISCONNECT, or each
- * response and push in its frames.  Returns the number of events, or -1
+ * response and push in its frames (reliable ones in order, through the
+ * reliable channel, which also takes ACKs).  Returns the number of events, or -1
  * when it did not authenticate.
  */
-int lg_client_input(struct lg_client *c, uint8_t *buf, size_t len,
+int lg_client_input(struct lg_client *c, uint8_t *buf, size_t len, uint64_t now_us,
 		    void (*on_event)(void *arg, struct lg_client *c, const struct lg_event *ev),
 		    void *arg);
 

@@ -68,6 +68,13 @@
 #define MAX_INTERVALS 64u
 #define HIST_BUCKETS (64u * 16u)
 #define RESEND_MS 300u
+/* --reliable: broadcasts of one client whose pushes have not all arrived,
+ * at most (a TCP-like window, end to end).  The node keeps a member's
+ * reliable pushes until that member acknowledges them and closes a
+ * member it holds too many for as a slow consumer; a generator that
+ * offered more than it takes in would be closed so.  Half the protocol's
+ * window of 64 units, so a member's pushes from one sender fit in it. */
+#define RELIABLE_IN_FLIGHT 32u
 
 enum mode { MODE_RELAY, MODE_CONNECT, MODE_FLOOD, MODE_REFLECT };
 
@@ -89,6 +96,7 @@ struct opts {
 	unsigned warmup;       /* connect: CONNECTs before the clock starts */
 	const char *latency_out; /* relay: the run's latency distribution, "percentile us" lines */
 	bool quiet;            /* relay: broadcasts ask for no answer */
+	bool reliable;         /* relay: broadcasts on the reliable channel */
 	unsigned open_every;   /* relay, quiet: open one push in this many (1: all) */
 };
 
@@ -134,6 +142,12 @@ struct gen {
 	uint64_t opened;       /* pushes opened (the others counted by header) */
 	unsigned open_ctr;
 	unsigned push_len;     /* UDP payload bytes of the last push received */
+	uint64_t window_full;  /* relay --reliable: turns a client's window was full */
+	uint64_t flushes;      /* ... and it sent only resends (not offered load) */
+	/* The clients' reliable channels: one env, blocks from one pool. */
+	struct hy_rudp_env rudp_env;
+	struct hy_rudp_pool rudp_pool;
+	void *rudp_region;
 	bool traffic;          /* the relay's traffic phase: pushes may go unopened */
 	/* Sealed frames the port refused, sent before any new one is sealed:
 	 * a refused frame costs no seal twice and is never lost. */
@@ -154,6 +168,12 @@ struct gen {
 };
 
 static volatile sig_atomic_t stop;
+
+/* The reliable channel's clock: microseconds of the TSC. */
+static uint64_t now_us(const struct gen *g, uint64_t tsc)
+{
+	return tsc / (g->hz / 1000000u);
+}
 
 static void on_signal(int s)
 {
@@ -378,9 +398,16 @@ static void on_client_event(struct gen *g, struct lg_client *c, const struct lg_
 		    ev->len >= 16 + 8) {
 			uint64_t ts;
 
+			uint32_t from;
+
 			memcpy(&ts, ev->payload + 16, sizeof(ts));
 			hist_add(&g->lat, (rte_rdtsc() - ts) * 1000000000ull / g->hz);
 			g->pushes++;
+			if (ev->len >= 16 + 16) {
+				memcpy(&from, ev->payload + 16 + 12, sizeof(from));
+				if (from < g->o.sessions)
+					g->cl[from].pushes_back++;
+			}
 		} else if (ev->cmd == HY_CMD_ROOM_BROADCAST) {
 			g->answers++;
 		} else if (ev->cmd == HY_CMD_ROOM_CREATE && ev->status == HY_STATUS_OK &&
@@ -472,7 +499,7 @@ static unsigned receive_burst(struct gen *g)
 		}
 		uint64_t had = g->pushes;
 
-		if (lg_client_input(&g->cl[i], p, len, on_event, g) < 0)
+		if (lg_client_input(&g->cl[i], p, len, now_us(g, rte_rdtsc()), on_event, g) < 0)
 			g->rx_bad++;
 		else if (g->pushes != had)
 			g->push_len = (unsigned)len;
@@ -580,7 +607,8 @@ static size_t room_cmd(struct gen *g, unsigned i, uint16_t cmd, uint8_t *buf, si
 	} else {
 		plen = hy_rm_room_encode(p, sizeof(p), g->cl[i - i % g->o.room_size].room_id);
 	}
-	return lg_client_command(c, HY_MODULES_VER, cmd, p, plen, buf, cap);
+	return lg_client_command(c, HY_MODULES_VER, cmd, p, plen, false, now_us(g, rte_rdtsc()),
+				 buf, cap);
 }
 
 /* Leaders (i % K == 0) create, then the others join. */
@@ -649,7 +677,7 @@ static double fig_median(struct figures *f)
 static void reset_interval(struct gen *g)
 {
 	g->tx = g->tx_refused = g->rx = g->rx_bad = g->rx_other = g->pushes = g->answers = 0;
-	g->opened = 0;
+	g->opened = g->flushes = 0;
 	g->accepts = g->denies = 0;
 	g->seal_tsc = 0;
 	memset(&g->lat, 0, sizeof(g->lat));
@@ -690,21 +718,42 @@ static void run_relay(struct gen *g)
 			struct rte_mbuf *out[BURST];
 			uint64_t s0 = rte_rdtsc();
 
-			for (; n < want; n++) {
+			uint64_t us = now_us(g, s0);
+
+			/* every client once at most: with --reliable, one whose
+			 * window is full sends only the resends that are due */
+			for (unsigned tries = 0; n < want && tries < g->o.sessions; tries++) {
 				struct lg_client *c = &g->cl[who];
 				uint8_t p[1 + HY_MAX_PAYLOAD];
 				size_t plen, len;
+				bool flush = g->o.reliable &&
+					     (lg_client_window_full(c) ||
+					      (uint64_t)c->seq * (g->o.room_size - 1) - c->pushes_back >=
+						      (uint64_t)RELIABLE_IN_FLIGHT * (g->o.room_size - 1));
 
 				who = (who + 1) % g->o.sessions;
-				memcpy(data, &s0, 8); /* the send time, for the latency */
-				memcpy(data + 8, &c->seq, 4);
-				c->seq++;
-				plen = hy_rm_broadcast_encode(p, sizeof(p), &d);
-				len = lg_client_command(c, HY_MODULES_VER, HY_CMD_ROOM_BROADCAST, p,
-							plen, buf, sizeof(buf));
-				out[n] = len ? frame(g, (unsigned)(c - g->cl), buf, len) : NULL;
+				if (flush) {
+					g->window_full++;
+					len = lg_client_flush(c, us, buf, sizeof(buf));
+				} else {
+					memcpy(data, &s0, 8); /* the send time, for the latency */
+					uint32_t me = (uint32_t)(c - g->cl);
+
+					memcpy(data + 8, &c->seq, 4);
+					memcpy(data + 12, &me, 4); /* whose, for the window */
+					plen = hy_rm_broadcast_encode(p, sizeof(p), &d);
+					len = lg_client_command(c, HY_MODULES_VER,
+								HY_CMD_ROOM_BROADCAST, p, plen,
+								g->o.reliable, us, buf, sizeof(buf));
+					c->seq += len != 0;
+				}
+				if (len == 0)
+					continue;
+				out[n] = frame(g, (unsigned)(c - g->cl), buf, len);
 				if (out[n] == NULL)
 					break;
+				g->flushes += flush;
+				n++;
 			}
 			g->seal_tsc += rte_rdtsc() - s0;
 			send_keep(g, out, n);
@@ -713,7 +762,8 @@ static void run_relay(struct gen *g)
 		receive(g);
 		if (now >= next_ivl) {
 			double secs = (double)(now - t0) / (double)g->hz;
-			double off = (double)g->tx / secs, del = (double)g->pushes / secs;
+			double off = (double)(g->tx - g->flushes) / secs;
+			double del = (double)g->pushes / secs;
 
 			printf("interval offered=%.0f/s delivered=%.0f/s answers=%.0f/s "
 			       "opened=%.0f/s port_full=%" PRIu64 " rx_bad=%" PRIu64
@@ -767,10 +817,10 @@ static void run_relay(struct gen *g)
 		       fig_median(&delivered) / 1e6);
 	printf(" offered=%.3f goodput_mbit=%.1f "
 	       "p50_us=%.1f p99_us=%.1f p999_us=%.1f sessions=%u payload=%u push_bytes=%u "
-	       "intervals=%d\n",
+	       "reliable=%d window_full=%" PRIu64 " intervals=%d\n",
 	       fig_median(&offered) / 1e6, fig_median(&goodput) / 1e6, fig_median(&p50) / 1e3,
 	       fig_median(&p99) / 1e3, fig_median(&p999) / 1e3, g->o.sessions, g->o.payload,
-	       g->push_len, delivered.n);
+	       g->push_len, g->o.reliable, g->window_full, delivered.n);
 }
 
 #define FLOOD_FRAMES 256u
@@ -893,7 +943,23 @@ static void run_connect(struct gen *g)
 	       warm);
 }
 
-/* Before leaving: nothing more is sent, and what the node still sends is
+/* The ACKs the clients owe once nothing else will carry them, and the
+ * resends that are due: what a client's timers would send. */
+static void flush_acks(struct gen *g)
+{
+	uint64_t us = now_us(g, rte_rdtsc());
+	uint8_t buf[HY_MAX_DATAGRAM];
+
+	for (unsigned i = 0; g->cl != NULL && i < g->o.sessions; i++) {
+		size_t len = lg_client_flush(&g->cl[i], us, buf, sizeof(buf));
+		struct rte_mbuf *m;
+
+		if (len != 0 && (m = frame(g, i, buf, len)) != NULL)
+			send_burst(g, &m, 1);
+	}
+}
+
+/* Before leaving: nothing more is sent but what the clients owe, and what the node still sends is
  * taken until the port has been quiet for 100 ms (2 s at most).  DPDK
  * 22.11's memif PMD can crash the server when its client disconnects while
  * the server is busy on the rings; a node that has gone idle (and its
@@ -908,6 +974,8 @@ static void quiesce(struct gen *g)
 	while (now < end && now - quiet_since < g->hz / 10) {
 		if (receive(g) != 0)
 			quiet_since = rte_rdtsc();
+		else
+			flush_acks(g);
 		now = rte_rdtsc();
 	}
 }
@@ -942,6 +1010,11 @@ static void usage(FILE *f)
 		"                      been used once (2048; 0: none)\n"
 		"  --latency-out F     relay: write the run's latency percentiles to F\n"
 		"  --quiet             relay: broadcasts ask for no answer (flag QUIET)\n"
+		"  --reliable          relay: broadcasts on each session's reliable channel\n"
+		"                      (in order, resent until acknowledged; the node relays\n"
+		"                      them reliably, and every push is opened and\n"
+		"                      acknowledged); a session whose window is full sends\n"
+		"                      nothing new until acks come (window_full= counts it)\n"
 		"  --open-every N      relay with --quiet: open (decrypt, time) one push in N\n"
 		"                      and count the others by their header, so the generator\n"
 		"                      spends its time offering load (1: open all) (1)\n"
@@ -962,6 +1035,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"warmup", required_argument, NULL, 'W'},
 		{"latency-out", required_argument, NULL, 'L'},
 		{"quiet", no_argument, NULL, 'q'}, {"open-every", required_argument, NULL, 'o'},
+		{"reliable", no_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	bool sessions_given = false;
@@ -1012,6 +1086,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'W': o->warmup = (unsigned)atoi(optarg); break;
 		case 'L': o->latency_out = optarg; break;
 		case 'q': o->quiet = true; break;
+		case 'R': o->reliable = true; break;
 		case 'o': o->open_every = (unsigned)atoi(optarg); break;
 		case 'h': usage(stdout); exit(0);
 		default: goto bad;
@@ -1042,6 +1117,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	if (o->open_every == 0 || (o->open_every > 1 && !o->quiet)) {
 		fprintf(stderr, PROG ": --open-every: 1, or more with --quiet (without it the "
 			"node also answers, and only an opened datagram tells which is which)\n");
+		return -1;
+	}
+	if (o->reliable && (o->mode != MODE_RELAY || o->open_every != 1)) {
+		fprintf(stderr, PROG ": --reliable: relay mode, every push opened (--open-every 1: "
+			"a reliable push unopened would go unacknowledged)\n");
 		return -1;
 	}
 	if (o->mode == MODE_RELAY && o->sessions % o->room_size != 0) {
@@ -1089,6 +1169,38 @@ static int port_init(struct gen *g)
 	return -1;
 }
 
+/* Memory for the clients' reliable channels: a window of units in flight
+ * each way and what the node sends ahead of a gap, per session; the
+ * pages are touched only as sessions use them. */
+#define RUDP_BYTES_PER_SESSION (32u * 1024u)
+#define RUDP_POOL_MIN (1u << 20)
+#define RUDP_POOL_MAX (256u << 20)
+
+/* The clients' reliable channels: the protocol's defaults, as a client
+ * has them, over one pool. */
+static int rudp_init(struct gen *g)
+{
+	size_t size = (size_t)g->o.sessions * RUDP_BYTES_PER_SESSION;
+	char err[128] = "";
+
+	if (size > RUDP_POOL_MAX)
+		size = RUDP_POOL_MAX;
+	if (size < RUDP_POOL_MIN)
+		size = RUDP_POOL_MIN;
+	g->rudp_region = malloc(size);
+	if (g->rudp_region == NULL) {
+		fprintf(stderr, PROG ": out of memory for the reliable channels\n");
+		return -1;
+	}
+	hy_rudp_pool_init(&g->rudp_pool, g->rudp_region, size);
+	struct hy_rudp_config cfg = {.alloc = hy_rudp_pool_alloc(&g->rudp_pool)};
+	if (hy_rudp_env_init(&g->rudp_env, &cfg, err, sizeof(err)) != HY_R_OK) {
+		fprintf(stderr, PROG ": reliable channel: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int clients_init(struct gen *g)
 {
 	struct hy_keyring ring;
@@ -1109,6 +1221,10 @@ static int clients_init(struct gen *g)
 		fprintf(stderr, PROG ": %s\n", err);
 		return -1;
 	}
+	if (rudp_init(g) < 0) {
+		hy_keyring_wipe(&ring);
+		return -1;
+	}
 	g->cl = rte_zmalloc("lg_clients", sizeof(*g->cl) * g->o.sessions, 64);
 	if (g->cl == NULL || hy_aead_key_init(&key, HY_AEAD_OPENSSL, ring.key[ring.newest_id]) < 0) {
 		hy_keyring_wipe(&ring);
@@ -1116,7 +1232,8 @@ static int clients_init(struct gen *g)
 		return -1;
 	}
 	for (unsigned i = 0; i < g->o.sessions; i++)
-		if (lg_client_init(&g->cl[i], i, &key, ring.newest_id, g->o.node_id, expire) < 0) {
+		if (lg_client_init(&g->cl[i], i, &key, ring.newest_id, g->o.node_id, expire,
+				   &g->rudp_env) < 0) {
 			fprintf(stderr, PROG ": cannot mint token %u\n", i);
 			return -1;
 		}

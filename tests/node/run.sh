@@ -409,8 +409,21 @@ case $case in
     else
       fail "loadgen relay: $out"
     fi
-    # the node's room notifications are reliable: the generator acknowledges
-    # them as a client does, so nothing stays held for resending
+    # rooms of the same size with every broadcast on the reliable channel,
+    # as fast as the generator's end-to-end window lets it: pushes
+    # delivered, none opened badly, no session closed as a slow consumer
+    # (clients of their own addresses: the last run's sessions are still
+    # open and send their keepalives to theirs)
+    out=$(lg --mode relay --sessions 12 --room-size 3 --seconds 2 --interval-ms 250 --quiet \
+      --reliable --client-ip 198.18.54.1) || fail "loadgen relay --reliable: $out"
+    if grep -q '^BENCH name=relay_1to2 value=[0-9.]*[1-9].* reliable=1 ' <<<"$out" &&
+       ! grep '^interval' <<<"$out" | grep -qv ' rx_bad=0 ' && [[ $(dp slow_consumers) == 0 ]]; then
+      echo "ok: reliable relay through the data plane: $(grep '^BENCH' <<<"$out")"
+    else
+      fail "loadgen relay --reliable ($(dp slow_consumers) slow consumers): $out"
+    fi
+    # the node's room notifications and the reliable pushes: the generator
+    # acknowledges them as a client does, so nothing stays held for resending
     held=$(dp rudp_pool_used) dead=$(dp dead_sessions)
     [[ $held == 0 && $dead == 0 ]] &&
       echo "ok: every reliable notification acknowledged ($(dp retransmits) resent)" ||
