@@ -14,15 +14,11 @@
 #include "proto/room_msg.h"
 #include "proto/seal.h"
 
-int lg_client_init(struct lg_client *c, unsigned i, const struct hy_aead_ctx *cluster,
-		   uint8_t key_id, uint32_t node_id, uint64_t expire_at, struct hy_rudp_env *env)
+int lg_client_init(struct lg_client *c, const struct hy_credentials *cred,
+		   struct hy_rudp_env *env)
 {
-	char uid[32];
-
 	memset(c, 0, sizeof(*c));
-	snprintf(uid, sizeof(uid), "lg-%u", i);
-	if (hy_token_mint(cluster, key_id, node_id, expire_at, uid, HY_TRANSPORT_UDP, &c->cred) < 0)
-		return -1;
+	c->cred = *cred;
 	/* the node seals with intel-ipsec-mb; so do we, to keep up with it */
 	if (hy_aead_key_init(&c->c2s, HY_AEAD_IPSECMB, c->cred.c2s_key) < 0 ||
 	    hy_aead_key_init(&c->s2c, HY_AEAD_IPSECMB, c->cred.s2c_key) < 0)

@@ -48,10 +48,11 @@ struct lg_client {
 	struct hy_rudp rudp;
 };
 
-/* Mints client i's token (uid "lg-<i>") with the cluster key, expands its
- * keys and starts its reliable channel in env.  Returns 0 or -1. */
-int lg_client_init(struct lg_client *c, unsigned i, const struct hy_aead_ctx *cluster,
-		   uint8_t key_id, uint32_t node_id, uint64_t expire_at, struct hy_rudp_env *env);
+/* A client with these credentials (a minted token or a fetched ticket's):
+ * its keys expanded, its reliable channel started in env.  Returns 0 or
+ * -1. */
+int lg_client_init(struct lg_client *c, const struct hy_credentials *cred,
+		   struct hy_rudp_env *env);
 
 /* CONNECT (cookie NULL) or RESPONSE into buf; returns HY_CONNECT_LEN. */
 size_t lg_client_hello(const struct lg_client *c, bool response, uint8_t *buf, size_t cap);

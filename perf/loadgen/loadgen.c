@@ -3,11 +3,13 @@
  * against the gateway on a development machine, a NIC on bare metal), for
  * the performance kit (perf/bench, docs/performance.md).
  *
- *   --mode relay    N sessions (tokens minted with the cluster key, the
- *                   full cookie handshake), rooms of K (CREATE and JOIN
- *                   through the node, so the control plane must run), then
- *                   every session broadcasts S bytes at --rate (0: as fast
- *                   as it can) for --seconds; the members' pushes are
+ *   --mode relay    N sessions (tokens minted with the cluster key, or
+ *                   tickets fetched over HTTP; the full cookie handshake),
+ *                   rooms of K (CREATE and JOIN through the node, so the
+ *                   control plane must run), then every session broadcasts
+ *                   S bytes, unreliably or (--reliable) on its reliable
+ *                   channel, at --rate (0: as fast as it can) for
+ *                   --seconds; the members' pushes are
  *                   opened (with --quiet --open-every N, one in N; the
  *                   others counted by header) and their latency read from
  *                   the timestamp the sender put in the data.
@@ -54,6 +56,8 @@
 
 #include "lg_client.h"
 
+#include "hayate_client.h"
+
 #include "bench_median.h"
 #include "common/wire.h"
 #include "crypto/keyfile.h"
@@ -87,6 +91,8 @@ struct opts {
 	double seconds;
 	unsigned interval_ms;
 	const char *key_file;
+	const char *http;      /* fetch tickets: POST http/v1/auth (instead of key_file) */
+	const char *app_key;   /* ... with this app key */
 	uint32_t node_id;
 	struct in_addr node_ip, client_ip;
 	uint16_t node_port;
@@ -959,19 +965,30 @@ static void flush_acks(struct gen *g)
 	}
 }
 
-/* Before leaving: nothing more is sent but what the clients owe, and what the node still sends is
- * taken until the port has been quiet for 100 ms (2 s at most).  DPDK
- * 22.11's memif PMD can crash the server when its client disconnects while
- * the server is busy on the rings; a node that has gone idle (and its
- * worker to sleep) is far less exposed.  Also keeps the node's last
- * replies from being counted as drops. */
+/* Before leaving: nothing more is offered.  The frames the port refused
+ * go first (they may carry ACKs), then what the node still sends is taken
+ * and what the clients owe for it sent, until the port has been quiet for
+ * 100 ms, or, after relay traffic, 1.1 s: the node resends a reliable
+ * unit the port dropped (a push, a room notification) after its RTO, at
+ * most rudp.rto_max_ms (1 s by default), and a client gone by then would
+ * leave it held until the session times out.  At most 2 s more.  Also:
+ * DPDK 22.11's memif PMD can crash the server when its client disconnects
+ * while the server is busy on the rings, and a node that has gone idle
+ * (its worker asleep) is far less exposed; and the node's last replies are
+ * not counted as drops. */
 static void quiesce(struct gen *g)
 {
-	uint64_t now = rte_rdtsc(), quiet_since = now, end = now + 2 * g->hz;
+	uint64_t quiet = g->o.mode == MODE_RELAY ? g->hz * 11 / 10 : g->hz / 10;
+	uint64_t now = rte_rdtsc(), quiet_since = now, end = now + 2 * g->hz + quiet;
 
+	while (g->n_backlog > 0 && now < end) {
+		send_keep(g, NULL, 0);
+		receive(g);
+		now = rte_rdtsc();
+	}
 	rte_pktmbuf_free_bulk(g->backlog, g->n_backlog);
 	g->n_backlog = 0;
-	while (now < end && now - quiet_since < g->hz / 10) {
+	while (now < end && now - quiet_since < quiet) {
 		if (receive(g) != 0)
 			quiet_since = rte_rdtsc();
 		else
@@ -995,6 +1012,10 @@ static void usage(FILE *f)
 		"  --client-ip A       first client address (198.18.0.2); 60000 sessions each\n"
 		"  --key-file F        cluster key file, to mint tokens (relay, connect; reflect:\n"
 		"                      a random key without it)\n"
+		"  --http URL          instead: fetch each client's ticket, POST URL/v1/auth\n"
+		"                      (tokens expire after a minute: every session must connect\n"
+		"                      by then)\n"
+		"    --app-key KEY     the app key for it                   [$HAYATE_APP_KEY]\n"
 		"  --node-id N         node id the tokens are for (1)\n"
 		"  --sessions N        clients (relay, reflect: 8; connect: 1000)\n"
 		"  --room-size K       relay: members per room, K-1 recipients per broadcast (2)\n"
@@ -1028,6 +1049,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"mode", required_argument, NULL, 'm'}, {"node-ip", required_argument, NULL, 'i'},
 		{"node-port", required_argument, NULL, 'p'}, {"node-mac", required_argument, NULL, 'M'},
 		{"client-ip", required_argument, NULL, 'c'}, {"key-file", required_argument, NULL, 'k'},
+		{"http", required_argument, NULL, 'H'}, {"app-key", required_argument, NULL, 'A'},
 		{"node-id", required_argument, NULL, 'n'}, {"sessions", required_argument, NULL, 's'},
 		{"room-size", required_argument, NULL, 'K'}, {"payload", required_argument, NULL, 'S'},
 		{"rate", required_argument, NULL, 'r'}, {"seconds", required_argument, NULL, 't'},
@@ -1075,6 +1097,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'p': o->node_port = (uint16_t)atoi(optarg); break;
 		case 'k': o->key_file = optarg; break;
+		case 'H': o->http = optarg; break;
+		case 'A': o->app_key = optarg; break;
 		case 'n': o->node_id = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 's': o->sessions = (unsigned)atoi(optarg); sessions_given = true; break;
 		case 'K': o->room_size = (unsigned)atoi(optarg); break;
@@ -1098,8 +1122,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, PROG ": --node-ip is required\n");
 		return -1;
 	}
-	if (o->mode != MODE_FLOOD && o->mode != MODE_REFLECT && o->key_file == NULL) {
-		fprintf(stderr, PROG ": --key-file is required to mint tokens\n");
+	if (o->app_key == NULL)
+		o->app_key = getenv("HAYATE_APP_KEY");
+	if (o->key_file != NULL && o->http != NULL) {
+		fprintf(stderr, PROG ": --key-file (mint tokens) or --http (fetch tickets), not both\n");
+		return -1;
+	}
+	if (o->mode != MODE_FLOOD && o->mode != MODE_REFLECT && o->key_file == NULL &&
+	    o->http == NULL) {
+		fprintf(stderr, PROG ": --key-file (to mint tokens) or --http (to fetch tickets) is "
+			"required\n");
+		return -1;
+	}
+	if (o->http != NULL && o->app_key == NULL) {
+		fprintf(stderr, PROG ": --http needs --app-key (or $HAYATE_APP_KEY)\n");
 		return -1;
 	}
 	/* a broadcast carries at most a room's data; garbage may be as large
@@ -1201,15 +1237,24 @@ static int rudp_init(struct gen *g)
 	return 0;
 }
 
-static int clients_init(struct gen *g)
+/* Client i's user id: the same whether its token is minted or fetched. */
+static void client_uid(unsigned i, char *uid, size_t cap)
 {
+	snprintf(uid, cap, "lg-%u", i);
+}
+
+/* Every client's token minted with the newest key of the cluster key file
+ * (or, in reflect mode without one, a random key: no node checks them). */
+static int clients_mint(struct gen *g)
+{
+	uint64_t expire = (uint64_t)time(NULL) + 3600;
+	struct hy_credentials cred;
 	struct hy_keyring ring;
 	struct hy_aead_ctx key;
-	char err[256];
-	uint64_t expire = (uint64_t)time(NULL) + 3600;
+	char err[256], uid[32];
+	int rc = 0;
 
 	if (g->o.key_file == NULL) {
-		/* reflect mode: no node checks these tokens */
 		memset(&ring, 0, sizeof(ring));
 		ring.present[0] = true;
 		ring.count = 1;
@@ -1221,25 +1266,67 @@ static int clients_init(struct gen *g)
 		fprintf(stderr, PROG ": %s\n", err);
 		return -1;
 	}
-	if (rudp_init(g) < 0) {
+	if (hy_aead_key_init(&key, HY_AEAD_OPENSSL, ring.key[ring.newest_id]) < 0) {
 		hy_keyring_wipe(&ring);
+		fprintf(stderr, PROG ": cannot expand the cluster key\n");
 		return -1;
 	}
+	for (unsigned i = 0; rc == 0 && i < g->o.sessions; i++) {
+		client_uid(i, uid, sizeof(uid));
+		if (hy_token_mint(&key, ring.newest_id, g->o.node_id, expire, uid, HY_TRANSPORT_UDP,
+				  &cred) < 0 ||
+		    lg_client_init(&g->cl[i], &cred, &g->rudp_env) < 0) {
+			fprintf(stderr, PROG ": cannot mint token %u\n", i);
+			rc = -1;
+		}
+	}
+	explicit_bzero(&cred, sizeof(cred));
+	hy_aead_key_wipe(&key);
+	hy_keyring_wipe(&ring);
+	return rc;
+}
+
+/* Every client's ticket from the HTTP tier, one POST /v1/auth each, as a
+ * game client gets its own.  The tickets' host and port are not used: the
+ * generator sends to --node-ip on its port.  Tickets expire a minute after
+ * they are minted (HY_HTTP_TOKEN_LIFETIME_S), so every session must have
+ * connected by then. */
+static int clients_fetch(struct gen *g)
+{
+	const struct hy_auth_options ao = {0};
+	uint64_t t0 = rte_rdtsc();
+	struct hy_ticket t;
+	char err[256], uid[32];
+	int rc = 0;
+
+	for (unsigned i = 0; rc == 0 && i < g->o.sessions && !stop; i++) {
+		client_uid(i, uid, sizeof(uid));
+		if (hy_auth_fetch_with(&ao, g->o.http, g->o.app_key, uid, HY_TRANSPORT_UDP, &t, err,
+				       sizeof(err)) < 0) {
+			fprintf(stderr, PROG ": ticket %u from %s: %s\n", i, g->o.http, err);
+			rc = -1;
+		} else if (lg_client_init(&g->cl[i], &t.cred, &g->rudp_env) < 0) {
+			fprintf(stderr, PROG ": ticket %u: cannot expand its keys\n", i);
+			rc = -1;
+		}
+	}
+	explicit_bzero(&t, sizeof(t));
+	if (rc == 0)
+		printf("tickets %u fetched from %s in %.3f s\n", g->o.sessions, g->o.http,
+		       (double)(rte_rdtsc() - t0) / (double)g->hz);
+	return stop ? -1 : rc;
+}
+
+static int clients_init(struct gen *g)
+{
+	if (rudp_init(g) < 0)
+		return -1;
 	g->cl = rte_zmalloc("lg_clients", sizeof(*g->cl) * g->o.sessions, 64);
-	if (g->cl == NULL || hy_aead_key_init(&key, HY_AEAD_OPENSSL, ring.key[ring.newest_id]) < 0) {
-		hy_keyring_wipe(&ring);
+	if (g->cl == NULL) {
 		fprintf(stderr, PROG ": out of memory for %u clients (-m)\n", g->o.sessions);
 		return -1;
 	}
-	for (unsigned i = 0; i < g->o.sessions; i++)
-		if (lg_client_init(&g->cl[i], i, &key, ring.newest_id, g->o.node_id, expire,
-				   &g->rudp_env) < 0) {
-			fprintf(stderr, PROG ": cannot mint token %u\n", i);
-			return -1;
-		}
-	hy_aead_key_wipe(&key);
-	hy_keyring_wipe(&ring);
-	return 0;
+	return g->o.http != NULL ? clients_fetch(g) : clients_mint(g);
 }
 
 int main(int argc, char **argv)

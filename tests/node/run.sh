@@ -344,8 +344,9 @@ case $case in
       ip netns exec "hayate-$name-node" "$build/perf/loadgen/hayate-loadgen" -l 0 \
         $(perf_eal_memory 256) --no-pci --file-prefix="hy-node-$name-lg" \
         --vdev "net_memif0,role=client,socket=$memif_sock" --log-level=lib.eal:error -- \
-        --node-ip 198.18.0.1 --key-file "$state/cluster.key" "$@" 2>&1
+        --node-ip 198.18.0.1 "${lg_auth[@]}" "$@" 2>&1
     }
+    lg_auth=(--key-file "$state/cluster.key") # tokens minted with the cluster key
     out=$(lg --mode connect --sessions 300 --client-ip 198.18.50.1 --seconds 20) ||
       fail "loadgen connect: $out"
     # (before the clock: 2048 CONNECTs of one client, each answered)
@@ -428,6 +429,24 @@ case $case in
     [[ $held == 0 && $dead == 0 ]] &&
       echo "ok: every reliable notification acknowledged ($(dp retransmits) resent)" ||
       fail "reliable units still held after the relay run: pool $held bytes, $dead sessions dead"
+    # tickets fetched over HTTP, one POST /v1/auth per client, instead of
+    # minted: the same relay through them; then a wrong app key is refused
+    # by name and the generator stops
+    lg_auth=(--http "$HAYATE_HTTP_URL" --app-key "$HAYATE_APP_KEY")
+    out=$(lg --mode relay --sessions 6 --room-size 3 --seconds 1 --interval-ms 250 \
+      --client-ip 198.18.56.1) || fail "loadgen relay --http: $out"
+    grep -q '^tickets 6 fetched from ' <<<"$out" &&
+      grep -q '^BENCH name=relay_1to2 value=[0-9.]*[1-9]' <<<"$out" &&
+      echo "ok: relay with tickets fetched over HTTP: $(grep '^tickets' <<<"$out")" ||
+      fail "loadgen relay --http: $out"
+    lg_auth=(--http "$HAYATE_HTTP_URL" --app-key not-the-key)
+    if out=$(lg --mode relay --sessions 3 --room-size 3 --seconds 1 --client-ip 198.18.58.1); then
+      fail "loadgen ran with a wrong app key: $out"
+    else
+      grep -q 'ticket 0 from .*HTTP 401: invalid_credentials' <<<"$out" &&
+        echo "ok: a wrong app key: $(grep 'HTTP 401' <<<"$out")" || fail "loadgen, wrong app key: $out"
+    fi
+    lg_auth=(--key-file "$state/cluster.key")
     d0=$(dp drops)
     # the worker's load over a window the flood falls into (hayate-dpstat --load)
     "$build/dataplane/hayate-dpstat" --shm "$HAYATE_STATS_SHM" --load 4 >"$state/load.txt" &
