@@ -15,17 +15,19 @@
 #   --server-cpu N    CPU of the relay (default 0)
 #   --load-cpu N      CPU of the load client (default 1)
 #   --all             four more scenarios: ENet with 4 messages per datagram, ENet reliable
+#   --reliable        two more: ENet reliable (of --all's four, the two perf/bench compares)
 #   -v                also print the load's per-round lines and each relay's own summary
 #
 # Scenarios: enet_relay_1to1 and enet_relay_1to8 (rooms of 2 and 9, one sender, 64-byte
 # unsequenced messages, one per datagram), udp_relay_1to1 and udp_relay_1to8 (the same over the
 # plain relay); with --all also enet_relay_1to1_x4 and enet_relay_1to8_x4 (4 messages per
-# datagram, ENet's command aggregation) and enet_relay_1to1_reliable, enet_relay_1to8_reliable.
-# Prints the BENCH lines, then a table.  About 20 s (40 s with --all).  Exits 1 when a
-# scenario fails (a relay that does not start, a load client check that fails).
+# datagram, ENet's command aggregation) and enet_relay_1to1_reliable, enet_relay_1to8_reliable
+# (--reliable: these two only).  Prints the BENCH lines, then a table.  About 20 s (30 s with
+# --reliable, 40 s with --all).  Exits 1 when a scenario fails (a relay that does not start, a
+# load client check that fails).
 set -euo pipefail
 
-build=build duration=1.5 rounds=3 warmup=0.3 scpu=0 lcpu=1 all=0 verbose=0
+build=build duration=1.5 rounds=3 warmup=0.3 scpu=0 lcpu=1 all=0 reliable=0 verbose=0
 while (($#)); do
   case $1 in
     -b|--build) build=$2; shift 2 ;;
@@ -34,9 +36,10 @@ while (($#)); do
     -w) warmup=$2; shift 2 ;;
     --server-cpu) scpu=$2; shift 2 ;;
     --load-cpu) lcpu=$2; shift 2 ;;
-    --all) all=1; shift ;;
+    --all) all=1 reliable=1; shift ;;
+    --reliable) reliable=1; shift ;;
     -v) verbose=1; shift ;;
-    -h|--help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -133,6 +136,8 @@ run udp_relay_1to8 udp_relay 9
 if ((all)); then
   run enet_relay_1to1_x4 enet_relay 2 --per-datagram 4
   run enet_relay_1to8_x4 enet_relay 9 --per-datagram 4
+fi
+if ((reliable)); then
   run enet_relay_1to1_reliable enet_relay 2 --per-datagram 1 --mode reliable
   run enet_relay_1to8_reliable enet_relay 9 --per-datagram 1 --mode reliable
 fi
