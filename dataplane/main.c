@@ -464,13 +464,14 @@ int main(int argc, char **argv)
 
 	/* stage: packet memory (mbufs per socket, mailbox entries) */
 	if (hy_ports_plan(&dp->ports, &node, dp->nb_workers,
-			  node.dataplane.burst, HY_INBOX_SLOTS, err,
+			  node.dataplane.burst, HY_INBOX_SLOTS + HY_HELD_RESPONSES, err,
 			  sizeof(err)) != 0) {
 		fail(o.config, "ports", err);
 		goto unwind;
 	}
+	/* a worker's mbufs: its inbox's and the RESPONSEs it holds */
 	if (hy_ports_create_pools(&dp->ports, node.dataplane.burst,
-				  HY_INBOX_SLOTS, err, sizeof(err)) != 0) {
+				  HY_INBOX_SLOTS + HY_HELD_RESPONSES, err, sizeof(err)) != 0) {
 		fail(NULL, "memory", err);
 		goto unwind;
 	}

@@ -125,7 +125,8 @@
 	X(bench_replays_accepted, "bench mode: replayed packets of bench sessions accepted (replay window skipped)") \
 	X(tx_delay_ns,     "sum over frames sent of the time from the start of the poll that made each to its tx burst (tx_delay.*)") \
 	X(events_late,     "events that waited for room in the event ring, SESSION_CLOSEDs and the held commands of closing sessions (sent later, none lost)") \
-	X(commands_held,   "reliable commands refused for now, event ring full: held acknowledged, offered again (none lost)")
+	X(commands_held,   "reliable commands refused for now, event ring full: held acknowledged, offered again (none lost)") \
+	X(responses_held,  "RESPONSEs kept while the event ring was full and offered again as it drained (each refusal is also in drop.EVENTS_FULL: the difference went to the client's resend)")
 
 /* The tx delay histogram: frames sent, by the time from the start of the
  * poll that made them to the return of the tx burst that handed them to

@@ -89,6 +89,13 @@ struct hy_worker {
 	struct rte_mbuf *spares[MAX_BURST];
 	unsigned int n_spares;
 	struct hy_mbox *open_event;   /* set aside for the next SESSION_OPENED */
+	/* RESPONSEs the engine could not open a session for while the event
+	 * ring was full, in arrival order, offered again once it has room
+	 * (responses_held).  Without them a storm that outran the control
+	 * plane for a few milliseconds waited for the clients' resends, a
+	 * few hundred milliseconds later; beyond HY_HELD_RESPONSES they do. */
+	struct rte_mbuf *held[HY_HELD_RESPONSES];
+	unsigned int n_held;
 	/* Events the event ring had no room for and that no client would
 	 * resend, in order: SESSION_CLOSEDs, and ready entries of reliable
 	 * items (a closing session's held commands, which go before its
@@ -829,9 +836,33 @@ static void engine_input(struct hy_worker *w, struct rte_mbuf *m,
 		return;
 	case HY_ENGINE_DROP:
 	default:
+		if (res.why == HY_R_EVENTS_FULL && w->n_held < HY_HELD_RESPONSES) {
+			/* counted as a drop by the engine; a RESPONSE, not yet */
+			w->st.v[HY_ST_responses_held]++;
+			w->held[w->n_held++] = m;
+			return;
+		}
 		drop_frame(w, m); /* the engine counted res.why */
 		return;
 	}
+}
+
+/* The oldest held RESPONSEs, as many as the event ring has room for: each
+ * through the engine as if it had just come (one that still cannot open
+ * is held again, behind the others).  Returns how many were offered. */
+static unsigned int held_retry(struct hy_worker *w)
+{
+	struct rte_mbuf *m[HY_HELD_RESPONSES];
+	unsigned int n = RTE_MIN(w->n_held, rte_ring_free_count(w->events)), i;
+
+	if (n == 0)
+		return 0;
+	memcpy(m, w->held, n * sizeof(m[0]));
+	w->n_held -= n;
+	memmove(w->held, w->held + n, w->n_held * sizeof(m[0]));
+	for (i = 0; i < n; i++)
+		engine_input(w, m[i], meta_of(m[i]), HY_ENGINE_NO_HINT);
+	return n;
 }
 
 /* The net layer's verdict on one received frame: a UDP datagram for us is
@@ -1257,6 +1288,10 @@ int hy_worker_main(void *arg)
 		}
 		work = 0;
 		more = false;
+		/* before the rx bursts: held RESPONSEs take the event ring's
+		 * room first, so new ones cannot keep them waiting */
+		if (unlikely(w->n_held != 0))
+			work += held_retry(w);
 		for (i = 0; i < w->n_rxq; i++) {
 			n = rx_queue(w, i);
 			work += n;
@@ -1301,6 +1336,8 @@ int hy_worker_main(void *arg)
 	tx_flush_all(w);
 	rte_pktmbuf_free_bulk(w->spares, w->n_spares);
 	w->n_spares = 0;
+	rte_pktmbuf_free_bulk(w->held, w->n_held);
+	w->n_held = 0;
 	if (w->open_event != NULL)
 		hy_mbox_free(w->dp, w->open_event);
 	w->open_event = NULL;

@@ -34,6 +34,12 @@
 #define HY_IDLE_SLEEP_MIN_US 10u
 #define HY_IDLE_SLEEP_MAX_US 250u
 
+/* RESPONSEs a worker keeps while its event ring is full (the control
+ * plane behind), to open their sessions as soon as it drains instead of
+ * at the client's resend: a connect storm's window of handshakes.  The
+ * mbuf pools count them. */
+#define HY_HELD_RESPONSES 256u
+
 /*
  * Allocates worker worker_id on lcore lcore_id: its inbox and events
  * rings, its engine (session share of max_sessions), its tx buffers.

@@ -399,6 +399,26 @@ case $case in
       [[ $(dp events_full) == 0 ]] || fail "close events dropped: $(dp events_full)"
     }
     expect_all_closed "the storm's sessions"
+    # a storm while the control plane is stopped: the rings up fill, then
+    # the worker holds the RESPONSEs it cannot open a session for yet
+    # (responses_held) and opens them as the rings drain, when the control
+    # plane runs again; every session is accepted
+    kill -STOP "$cp_pid"
+    stopped=1
+    lg --mode connect --sessions 10000 --client-ip 198.18.60.1 --seconds 60 >"$state/storm-held.out" &
+    sp=$!
+    bg+=("$sp")
+    held_responses() { (($(dp responses_held) > 0)); }
+    wait_for 30 held_responses || fail "no RESPONSE held with the control plane stopped"
+    kill -CONT "$cp_pid"
+    stopped=0
+    wait "$sp" || fail "loadgen storm with the control plane stopped: $(cat "$state/storm-held.out")"
+    grep -q 'BENCH name=connect_storm .* accepted=10000 denied=0 ' "$state/storm-held.out" &&
+      echo "ok: a storm the control plane was stopped for: all 10000 accepted," \
+        "$(dp responses_held) RESPONSEs held, $(($(dp drop.EVENTS_FULL) - $(dp responses_held)))" \
+        "left to the client's resend" ||
+      fail "storm with the control plane stopped: $(cat "$state/storm-held.out")"
+    expect_all_closed "that storm's sessions"
     out=$(lg --mode relay --sessions 12 --room-size 3 --seconds 2 --interval-ms 250) ||
       fail "loadgen relay: $out"
     # every interval delivered pushes and opened all it received; a push of
