@@ -124,8 +124,9 @@ static const struct hy_conf_key dataplane_keys[] = {
 		1048576, 4096,
 		"Slots of each worker's queue of events for the control plane "
 		"(sessions opened and closed, commands); while it is full new "
-		"handshakes wait for the client's resend and reliable commands "
-		"are held in their sessions"),
+		"handshakes wait (256 RESPONSEs held by the worker, the rest "
+		"for the client's resend) and reliable commands are held in "
+		"their sessions"),
 	HY_KEY_UINT(N, dataplane.key_cache, "key_cache", HY_CK_POW2, 1024,
 		16777216, 65536,
 		"Sessions per worker whose expanded AES-GCM keys stay in memory "
