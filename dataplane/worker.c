@@ -89,13 +89,7 @@ struct hy_worker {
 	struct rte_mbuf *spares[MAX_BURST];
 	unsigned int n_spares;
 	struct hy_mbox *open_event;   /* set aside for the next SESSION_OPENED */
-	/* RESPONSEs the engine could not open a session for while the event
-	 * ring was full, in arrival order, offered again once it has room
-	 * (responses_held).  Without them a storm that outran the control
-	 * plane for a few milliseconds waited for the clients' resends, a
-	 * few hundred milliseconds later; beyond HY_HELD_RESPONSES they do. */
-	struct rte_mbuf *held[HY_HELD_RESPONSES];
-	unsigned int n_held;
+	unsigned int n_held;          /* RESPONSEs in held[] (at the end) */
 	/* Events the event ring had no room for and that no client would
 	 * resend, in order: SESSION_CLOSEDs, and ready entries of reliable
 	 * items (a closing session's held commands, which go before its
@@ -133,6 +127,14 @@ struct hy_worker {
 	uint64_t busy_tsc;  /* TSC cycles in polls that found work (busy_us) */
 	uint32_t resync_seq;
 	uint32_t resync_count;
+	/* RESPONSEs the engine could not open a session for while the event
+	 * ring was full, in arrival order, offered again once it has room
+	 * (responses_held; n_held, read every poll, is with the hot fields).
+	 * Without them a storm that outran the control plane for a few
+	 * milliseconds waited for the clients' resends, a few hundred
+	 * milliseconds later; beyond HY_HELD_RESPONSES they do.  Last: cold
+	 * but while the control plane is behind. */
+	struct rte_mbuf *held[HY_HELD_RESPONSES];
 } __rte_cache_aligned;
 
 static inline struct frame_meta *meta_of(struct rte_mbuf *m)
