@@ -409,7 +409,8 @@ static void users_update(struct hy_worker *w, uint16_t op, const struct hy_engin
 /* A new session's SESSION_OPENED must reach the control plane, or the
  * session is one it never learns of.  So the engine asks first, and while
  * the event ring (the main lcore behind) or the entry pool is full the
- * handshake waits for the client's resend.  The entry is taken here and
+ * handshake waits: held here (engine_input, held_retry), or beyond that
+ * for the client's resend.  The entry is taken here and
  * kept for op_session_opened; the ring has one producer, this worker, so
  * a free slot seen here is still free there. */
 static bool op_can_open(void *arg)

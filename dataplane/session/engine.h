@@ -159,9 +159,11 @@ enum hy_engine_local {
 struct hy_engine_ops {
 	/* Optional: asked before a RESPONSE opens a session, whether
 	 * session_opened can pass the news on now.  When it cannot (the
-	 * control plane's queue is full) the RESPONSE is dropped as
-	 * EVENTS_FULL and the client's resend comes back later: a session the
-	 * control plane never heard of would be lost to it.  NULL: always. */
+	 * control plane's queue is full) the RESPONSE is refused (DROP,
+	 * EVENTS_FULL) with its datagram left as it came: the caller may input
+	 * it again once there is room, or leave it to the client's resend.  A
+	 * session the control plane never heard of would be lost to it.
+	 * NULL: always. */
 	bool (*can_open)(void *arg);
 	/* A session was created (ACCEPT sent). */
 	int (*session_opened)(void *arg, const struct hy_engine_session_info *s);

@@ -80,12 +80,12 @@ size_t lg_client_flush(struct lg_client *c, uint64_t now_us, uint8_t *buf, size_
 	return seal_out(c, &w, 0, now_us, buf, cap);
 }
 
-bool lg_client_window_full(const struct lg_client *c)
+bool lg_client_window_full(const struct lg_client *c, uint32_t window)
 {
 	struct hy_rudp_info in;
 
 	hy_rudp_info(&c->rudp, &in);
-	return in.tx_units + in.tx_backlog_units >= c->rudp.env->cfg.window;
+	return in.tx_units + in.tx_backlog_units >= window;
 }
 
 /* One whole message the reliable channel delivers, in order: a response

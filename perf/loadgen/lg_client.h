@@ -69,9 +69,9 @@ size_t lg_client_command(struct lg_client *c, uint8_t ver, uint16_t cmd, const v
  * ACK, resends); 0 when nothing is due. */
 size_t lg_client_flush(struct lg_client *c, uint64_t now_us, uint8_t *buf, size_t cap);
 
-/* True while the reliable channel's window holds as many units as it
- * takes: a reliable command now would only wait in the backlog. */
-bool lg_client_window_full(const struct lg_client *c);
+/* True while the reliable channel holds window units (its env's window):
+ * a reliable command now would only wait in the backlog. */
+bool lg_client_window_full(const struct lg_client *c, uint32_t window);
 
 /* What came back for a client, decoded. */
 struct lg_event {

@@ -733,7 +733,7 @@ static void run_relay(struct gen *g)
 				uint8_t p[1 + HY_MAX_PAYLOAD];
 				size_t plen, len;
 				bool flush = g->o.reliable &&
-					     (lg_client_window_full(c) ||
+					     (lg_client_window_full(c, g->rudp_env.cfg.window) ||
 					      (uint64_t)c->seq * (g->o.room_size - 1) - c->pushes_back >=
 						      (uint64_t)RELIABLE_IN_FLIGHT * (g->o.room_size - 1));
 
