@@ -23,6 +23,15 @@ struct hy_fanout {
 	uint32_t *free_list;        /* free slot indexes, a stack */
 	uint32_t n_free;
 	size_t member_bytes;        /* member and local arrays held */
+	/* What the last hy_fanout_prefetch() found, in its order, so that
+	 * the burst's broadcasts, which ask hy_fanout_room_of() in the same
+	 * order, do not look their sender up a second time.  rte_hash keeps
+	 * no such result, hence this: valid until the table changes, which
+	 * only hy_fanout_apply() does, and which empties it. */
+	uint32_t n_memo;
+	uint32_t memo_next;         /* where the next question should be */
+	uint64_t memo_sid[HY_FANOUT_MEMO];
+	const struct hy_fanout_room *memo_room[HY_FANOUT_MEMO]; /* NULL: in no room */
 };
 
 struct hy_fanout *hy_fanout_create(const struct hy_fanout_config *cfg, char *err,
@@ -103,10 +112,18 @@ const struct hy_fanout_room *hy_fanout_find(const struct hy_fanout *f, uint64_t 
 	return data;
 }
 
-const struct hy_fanout_room *hy_fanout_room_of(const struct hy_fanout *f, uint64_t sid)
+const struct hy_fanout_room *hy_fanout_room_of(struct hy_fanout *f, uint64_t sid)
 {
 	void *data;
+	uint32_t i;
 
+	/* the memo from the question on: a burst's senders come in order,
+	 * some of them never asking (not a broadcast) */
+	for (i = f->memo_next; i < f->n_memo; i++)
+		if (f->memo_sid[i] == sid) {
+			f->memo_next = i + 1;
+			return f->memo_room[i];
+		}
 	if (rte_hash_lookup_data(f->local_h, &sid, &data) < 0)
 		return NULL;
 	return data;
@@ -115,13 +132,15 @@ const struct hy_fanout_room *hy_fanout_room_of(const struct hy_fanout *f, uint64
 /* Lookups per rte_hash_lookup_bulk_data() call. */
 #define PREFETCH_CHUNK 32u
 
-void hy_fanout_prefetch(const struct hy_fanout *f, const uint64_t *sids, unsigned n)
+void hy_fanout_prefetch(struct hy_fanout *f, const uint64_t *sids, unsigned n)
 {
 	const void *keys[PREFETCH_CHUNK];
 	void *data[PREFETCH_CHUNK];
 	unsigned i = 0, j, m;
 	uint64_t hits;
 
+	f->n_memo = 0;
+	f->memo_next = 0;
 	while (i < n) {
 		for (m = 0; i < n && m < PREFETCH_CHUNK; i++)
 			if (sids[i] != 0)
@@ -129,9 +148,13 @@ void hy_fanout_prefetch(const struct hy_fanout *f, const uint64_t *sids, unsigne
 		if (m == 0 || rte_hash_lookup_bulk_data(f->local_h, keys, m, &hits, data) < 0)
 			continue;
 		for (j = 0; j < m; j++) {
-			const struct hy_fanout_room *r = data[j];
+			const struct hy_fanout_room *r = hits & (1ull << j) ? data[j] : NULL;
 
-			if (!(hits & (1ull << j)))
+			if (f->n_memo < HY_FANOUT_MEMO) {
+				f->memo_sid[f->n_memo] = *(const uint64_t *)keys[j];
+				f->memo_room[f->n_memo++] = r;
+			}
+			if (r == NULL)
 				continue;
 			rte_prefetch0(r); /* the room may straddle two lines */
 			rte_prefetch0((const char *)r + sizeof(*r) - 1);
@@ -418,6 +441,7 @@ enum hy_reason hy_fanout_apply(struct hy_fanout *f, uint16_t op, const uint8_t *
 	struct hy_table_update t;
 	enum hy_reason why = hy_table_decode(op, body, len, &t);
 
+	f->n_memo = 0; /* what it remembers may be about to change */
 	if (why == HY_R_OK)
 		why = apply(f, &t);
 	if (why == HY_R_OK)

@@ -95,13 +95,18 @@ enum hy_reason hy_fanout_apply(struct hy_fanout *f, uint16_t op, const uint8_t *
 /* The room with this id, or NULL. */
 const struct hy_fanout_room *hy_fanout_find(const struct hy_fanout *f, uint64_t room_id);
 
-/* The room one of this worker's UDP sessions is in, or NULL. */
-const struct hy_fanout_room *hy_fanout_room_of(const struct hy_fanout *f, uint64_t sid);
+/* The room one of this worker's UDP sessions is in, or NULL.  Answers
+ * from what the last hy_fanout_prefetch() found when asked in its order. */
+const struct hy_fanout_room *hy_fanout_room_of(struct hy_fanout *f, uint64_t sid);
+
+/* Sids whose rooms hy_fanout_prefetch() remembers: a burst's worth. */
+#define HY_FANOUT_MEMO 256u
 
 /* Looks up the rooms of n member sids together (0s skipped) and prefetches
  * each room found: what a burst's broadcasts will ask hy_fanout_room_of()
- * for, in cache by then. */
-void hy_fanout_prefetch(const struct hy_fanout *f, const uint64_t *sids, unsigned n);
+ * for, in cache by then, and answered without a second lookup (the first
+ * HY_FANOUT_MEMO of them, until the table next changes). */
+void hy_fanout_prefetch(struct hy_fanout *f, const uint64_t *sids, unsigned n);
 
 /* The member entry of sid in room, or NULL (binary search). */
 const struct hy_table_member *hy_fanout_member(const struct hy_fanout_room *room,

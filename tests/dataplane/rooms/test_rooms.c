@@ -401,6 +401,53 @@ START_TEST(table_prefetch_changes_nothing)
 }
 END_TEST
 
+/* What hy_fanout_prefetch() remembers answers hy_fanout_room_of() in the
+ * burst's order, out of order and for strangers alike, and never outlives
+ * a change to the table. */
+START_TEST(table_prefetch_memo_follows_changes)
+{
+	const uint64_t stranger = 0x5a5a000000000077ull;
+	unsigned w = owner(0), j = NC, i;
+	const struct hy_fanout_room *r;
+	struct hy_table_update del = {.op = HY_TABLE_ROOM_DEL, .room_id = ROOM, .version = 3};
+	uint64_t sids[6];
+
+	for (i = 1; i < NC && j == NC; i++)
+		if (owner(i) == w)
+			j = i; /* a second member on the same worker */
+	ck_assert_uint_lt(j, NC);
+	room_set(ROOM, NC, false, 1);
+	r = hy_fanout_find(tab[w], ROOM);
+	ck_assert_ptr_nonnull(r);
+	sids[0] = cl[0].cred.sid;
+	sids[1] = 0;
+	sids[2] = stranger;
+	sids[3] = cl[j].cred.sid;
+	sids[4] = cl[0].cred.sid;
+	sids[5] = cl[j].cred.sid;
+	hy_fanout_prefetch(tab[w], sids, 6);
+	/* in order, skipping some, then behind the memo's place */
+	ck_assert_ptr_eq(hy_fanout_room_of(tab[w], cl[0].cred.sid), r);
+	ck_assert_ptr_null(hy_fanout_room_of(tab[w], stranger));
+	ck_assert_ptr_eq(hy_fanout_room_of(tab[w], cl[0].cred.sid), r);
+	ck_assert_ptr_eq(hy_fanout_room_of(tab[w], cl[j].cred.sid), r);
+	ck_assert_ptr_null(hy_fanout_room_of(tab[w], stranger));
+	ck_assert_ptr_eq(hy_fanout_room_of(tab[w], cl[0].cred.sid), r);
+
+	/* a member leaves between the prefetch and the question */
+	hy_fanout_prefetch(tab[w], sids, 6);
+	member_op(HY_TABLE_ROOM_MEMBER_DEL, cl[0].cred.sid, HY_TABLE_KIND_UDP, 2, HY_R_OK);
+	ck_assert_ptr_null(hy_fanout_room_of(tab[w], cl[0].cred.sid));
+	ck_assert_ptr_eq(hy_fanout_room_of(tab[w], cl[j].cred.sid), r);
+
+	/* the room goes, and its slot with it */
+	hy_fanout_prefetch(tab[w], sids, 6);
+	apply_all(&del, NULL, HY_R_OK);
+	ck_assert_ptr_null(hy_fanout_room_of(tab[w], cl[j].cred.sid));
+	ck_assert_ptr_null(hy_fanout_room_of(tab[w], cl[0].cred.sid));
+}
+END_TEST
+
 START_TEST(table_limits_and_clear)
 {
 	struct hy_table_update t = {.op = HY_TABLE_ROOM_SET, .version = 1, .max_members = 2};
@@ -1144,6 +1191,7 @@ static Suite *rooms_suite(void)
 	tcase_add_test(t, table_member_changes_follow_versions);
 	tcase_add_test(t, table_limits_and_clear);
 	tcase_add_test(t, table_prefetch_changes_nothing);
+	tcase_add_test(t, table_prefetch_memo_follows_changes);
 	suite_add_tcase(s, t);
 	t = tcase_create("relay");
 	tcase_add_checked_fixture(t, setup, teardown);
