@@ -231,9 +231,11 @@ static void handle(struct hy_dplink *l, const struct hy_ring_msg *m, uint64_t no
 	case HY_MSG_STATS:
 		break; /* the counters are read from the stats region instead */
 	case HY_MSG_SESSION_OPENED:
+		count(l, HY_DPLINK_C_sessions_opened, 1);
 		session_up(l, m, now);
 		break;
 	case HY_MSG_SESSION_CLOSED:
+		count(l, HY_DPLINK_C_sessions_closed, 1);
 		hy_registry_remove(l->reg, m->sid);
 		if (l->ops.session_closed)
 			l->ops.session_closed(l->ops.arg, m->sid);

@@ -57,6 +57,8 @@ struct hy_dplink_ops {
 	X(peer_gone,      "messages not sent: no data plane") \
 	X(stale,          "session events left from before this attach, skipped") \
 	X(bad_up,         "messages from the data plane refused (wrong direction)") \
+	X(sessions_opened, "UDP sessions the data plane reported opened (SESSION_OPENED)") \
+	X(sessions_closed, "UDP sessions the data plane reported closed (SESSION_CLOSED)") \
 	X(resyncs,        "resyncs completed") \
 	X(resync_entries, "sessions received in resyncs") \
 	X(swept,          "UDP sessions found gone by a resync") \
