@@ -79,6 +79,15 @@
  * offered more than it takes in would be closed so.  Half the protocol's
  * window of 64 units, so a member's pushes from one sender fit in it. */
 #define RELIABLE_IN_FLIGHT 32u
+/* The stamp at the head of a relay broadcast's data (--payload, at least
+ * STAMP_LEN bytes): the send time (TSC), the client's broadcast count and
+ * its index, for the latency and the --reliable window.  A push carries
+ * it after the room id and the sender's sid (PUSH_DATA_OFF). */
+#define STAMP_TSC 0u
+#define STAMP_SEQ 8u
+#define STAMP_FROM 12u
+#define STAMP_LEN 16u
+#define PUSH_DATA_OFF 16u
 
 enum mode { MODE_RELAY, MODE_CONNECT, MODE_FLOOD, MODE_REFLECT };
 
@@ -401,19 +410,16 @@ static void on_client_event(struct gen *g, struct lg_client *c, const struct lg_
 		break;
 	case LG_EV_MESSAGE:
 		if (ev->status == HY_STATUS_PUSH && ev->cmd == HY_CMD_ROOM_BROADCAST &&
-		    ev->len >= 16 + 8) {
+		    ev->len >= PUSH_DATA_OFF + STAMP_LEN) {
 			uint64_t ts;
-
 			uint32_t from;
 
-			memcpy(&ts, ev->payload + 16, sizeof(ts));
+			memcpy(&ts, ev->payload + PUSH_DATA_OFF + STAMP_TSC, sizeof(ts));
+			memcpy(&from, ev->payload + PUSH_DATA_OFF + STAMP_FROM, sizeof(from));
 			hist_add(&g->lat, (rte_rdtsc() - ts) * 1000000000ull / g->hz);
 			g->pushes++;
-			if (ev->len >= 16 + 16) {
-				memcpy(&from, ev->payload + 16 + 12, sizeof(from));
-				if (from < g->o.sessions)
-					g->cl[from].pushes_back++;
-			}
+			if (from < g->o.sessions)
+				g->cl[from].pushes_back++;
 		} else if (ev->cmd == HY_CMD_ROOM_BROADCAST) {
 			g->answers++;
 		} else if (ev->cmd == HY_CMD_ROOM_CREATE && ev->status == HY_STATUS_OK &&
@@ -722,9 +728,7 @@ static void run_relay(struct gen *g)
 			want = 0; /* the port is full: seal nothing new */
 		if (want > 0) {
 			struct rte_mbuf *out[BURST];
-			uint64_t s0 = rte_rdtsc();
-
-			uint64_t us = now_us(g, s0);
+			uint64_t s0 = rte_rdtsc(), us = now_us(g, s0);
 
 			/* every client once at most: with --reliable, one whose
 			 * window is full sends only the resends that are due */
@@ -742,11 +746,11 @@ static void run_relay(struct gen *g)
 					g->window_full++;
 					len = lg_client_flush(c, us, buf, sizeof(buf));
 				} else {
-					memcpy(data, &s0, 8); /* the send time, for the latency */
 					uint32_t me = (uint32_t)(c - g->cl);
 
-					memcpy(data + 8, &c->seq, 4);
-					memcpy(data + 12, &me, 4); /* whose, for the window */
+					memcpy(data + STAMP_TSC, &s0, sizeof(s0));
+					memcpy(data + STAMP_SEQ, &c->seq, sizeof(c->seq));
+					memcpy(data + STAMP_FROM, &me, sizeof(me));
 					plen = hy_rm_broadcast_encode(p, sizeof(p), &d);
 					len = lg_client_command(c, HY_MODULES_VER,
 								HY_CMD_ROOM_BROADCAST, p, plen,
@@ -1143,11 +1147,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	unsigned max_payload = o->mode == MODE_FLOOD ? HY_MAX_DATAGRAM : HY_ROOM_DATA_MAX;
 
 	if (o->sessions == 0 || o->sessions > 4u * LG_PORTS_PER_IP || o->room_size < 2 ||
-	    o->room_size > HY_ROOM_MEMBERS_MAX || o->payload < 16 || o->payload > max_payload ||
+	    o->room_size > HY_ROOM_MEMBERS_MAX || o->payload < STAMP_LEN || o->payload > max_payload ||
 	    o->seconds <= 0 || o->interval_ms < 10 || o->window == 0 || o->rate < 0) {
 		fprintf(stderr, PROG ": an option is out of range (sessions 1..%u, room-size "
-			"2..%u, payload 16..%u, seconds > 0, interval-ms >= 10)\n",
-			4u * LG_PORTS_PER_IP, HY_ROOM_MEMBERS_MAX, max_payload);
+			"2..%u, payload %u..%u, seconds > 0, interval-ms >= 10)\n",
+			4u * LG_PORTS_PER_IP, HY_ROOM_MEMBERS_MAX, STAMP_LEN, max_payload);
 		return -1;
 	}
 	if (o->open_every == 0 || (o->open_every > 1 && !o->quiet)) {

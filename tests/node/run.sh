@@ -67,6 +67,8 @@ cp_pid=$(cat "$state/controlplane.pid")
 in_ns() { "$devnet" exec --name "$name" "$@"; }
 # dp COUNTER: the data plane's counter, summed over its lcores
 dp() { "$build/dataplane/hayate-dpstat" --shm "$HAYATE_STATS_SHM" "$1" | awk '{print $2}'; }
+# cp_count SAMPLE: a sample's value in the last /metrics body (expect ... GET /metrics)
+cp_count() { sed -n "s/^$1 \([0-9]*\)\$/\1/p" "$state/body"; }
 alive() { kill -0 "$1" 2>/dev/null; }
 
 # req METHOD PATH [SECRET]: HTTP status code on stdout, body in $state/body.
@@ -364,10 +366,7 @@ case $case in
     # sessions time out 2 s after their client stops, maybe before the
     # control plane is asked)
     opened=$(dp sessions_opened)
-    cp_opened() {
-      sed -n 's/^hayate_cp_ring_link_events_total{event="sessions_opened"} \([0-9]*\)$/\1/p' \
-        "$state/body"
-    }
+    cp_opened() { cp_count 'hayate_cp_ring_link_events_total{event="sessions_opened"}'; }
     cp_knows() {
       expect 200 GET /metrics >/dev/null
       [[ $(cp_opened) == "$opened" ]]
@@ -390,13 +389,10 @@ case $case in
     wait "$hog" || true
     # expect_all_closed WHAT: every session timed out, and the control plane
     # heard of each close (none dropped on the way up)
-    cp_closed() {
-      sed -n 's/^hayate_cp_ring_link_events_total{event="sessions_closed"} \([0-9]*\)$/\1/p' \
-        "$state/body"
-    }
+    cp_closed() { cp_count 'hayate_cp_ring_link_events_total{event="sessions_closed"}'; }
     all_closed() {
       expect 200 GET /metrics >/dev/null
-      [[ $(sed -n 's/^hayate_cp_sessions{transport="udp"} \([0-9]*\)$/\1/p' "$state/body") == 0 &&
+      [[ $(cp_count 'hayate_cp_sessions{transport="udp"}') == 0 &&
          $(dp sessions) == 0 && $(cp_closed) == "$(dp sessions_closed)" ]]
     }
     expect_all_closed() {
@@ -405,7 +401,7 @@ case $case in
           "($(dp events_late) waited for room, events_full $(dp events_full))"
       else
         fail "after the timeouts: data plane $(dp sessions) sessions, control plane" \
-          "$(sed -n 's/^hayate_cp_sessions{transport="udp"} //p' "$state/body");" \
+          "$(cp_count 'hayate_cp_sessions{transport="udp"}');" \
           "closes: data plane $(dp sessions_closed), heard by the control plane $(cp_closed)" \
           "(events_full $(dp events_full))"
       fi
@@ -517,7 +513,7 @@ case $case in
     wait_for 15 grep -q '^burst: connected' "$state/burst-a.log" ||
       fail "burst client did not connect: $(cat "$state/burst-a.log")"
     expect 200 GET /metrics
-    c0=$(sed -n 's/^hayate_cp_commands_total \([0-9]*\)$/\1/p' "$state/body")
+    c0=$(cp_count hayate_cp_commands_total)
     kill -STOP "$cp_pid"
     stopped=1
     touch "$go"
@@ -531,7 +527,6 @@ case $case in
       fail "no held commands at the close: commands_held $(dp commands_held), events_late $(dp events_late)"
     kill -CONT "$cp_pid"
     stopped=0
-    cp_count() { sed -n "s/^$1 \([0-9]*\)\$/\1/p" "$state/body"; }
     cp_has_a() {
       expect 200 GET /metrics >/dev/null
       [[ $(cp_count hayate_cp_commands_total) == $((c0 + 100)) &&
@@ -553,7 +548,7 @@ case $case in
     wait_for 15 grep -q '^burst: connected' "$state/burst.log" ||
       fail "burst client did not connect: $(cat "$state/burst.log")"
     expect 200 GET /metrics
-    c0=$(sed -n 's/^hayate_cp_commands_total \([0-9]*\)$/\1/p' "$state/body")
+    c0=$(cp_count hayate_cp_commands_total)
     h0=$(dp commands_held)
     kill -STOP "$cp_pid"
     stopped=1
@@ -573,12 +568,12 @@ case $case in
     grep '^burst: ' "$state/burst.log"
     cp_has_all() {
       expect 200 GET /metrics >/dev/null
-      [[ $(sed -n 's/^hayate_cp_commands_total \([0-9]*\)$/\1/p' "$state/body") == $((c0 + n)) ]]
+      [[ $(cp_count hayate_cp_commands_total) == $((c0 + n)) ]]
     }
     if wait_for 30 cp_has_all; then
       echo "ok: the control plane handled all $n commands"
     else
-      fail "the control plane handled $(( $(sed -n 's/^hayate_cp_commands_total //p' "$state/body") - c0 ))" \
+      fail "the control plane handled $(( $(cp_count hayate_cp_commands_total) - c0 ))" \
         "of $n commands (events_full $(dp events_full), ring_full $(dp ring_full))"
     fi
     [[ $(dp events_full) == 0 && $(dp ring_full) == 0 && $(dp commands) == $((n + 100)) ]] ||
