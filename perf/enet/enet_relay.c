@@ -11,7 +11,6 @@
  *
  * One thread, the stock enet_host_service() loop, no tuning of ENet's defaults.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,72 +50,32 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"port", required_argument, NULL, 'p'},
-		{"room-size", required_argument, NULL, 'k'},
-		{"cpu", required_argument, NULL, 'c'},
-		{"seconds", required_argument, NULL, 's'},
-		{"max-peers", required_argument, NULL, 'm'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	long port = 7777, room_size = 2, cpu = -1, seconds = 0, max_peers = 64;
-	int verbose = 0, opt;
+	struct bl_relay_opts o = {.port = 7777, .room_size = 2, .cpu = -1, .max_peers = 64};
+	const struct bl_relay_limits lim = {.room_size_max = ENET_PROTOCOL_MAXIMUM_PEER_ID,
+					     .max_peers_max = ENET_PROTOCOL_MAXIMUM_PEER_ID};
+	int rc = bl_relay_setup(argc, argv, PROG, usage, &lim, on_signal, &o);
 
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		long *dst = NULL, lo_v = 0, hi_v = 0;
-
-		switch (opt) {
-		case 'p': dst = &port; lo_v = 1; hi_v = 65535; break;
-		case 'k': dst = &room_size; lo_v = 2; hi_v = ENET_PROTOCOL_MAXIMUM_PEER_ID; break;
-		case 'c': dst = &cpu; lo_v = 0; hi_v = CPU_SETSIZE - 1; break;
-		case 's': dst = &seconds; lo_v = 0; hi_v = 86400; break;
-		case 'm': dst = &max_peers; lo_v = 2; hi_v = ENET_PROTOCOL_MAXIMUM_PEER_ID; break;
-		case 'v': verbose = 1; continue;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-		if (bl_parse_long(optarg, lo_v, hi_v, dst) != 0) {
-			fprintf(stderr, PROG ": --%s wants a whole number in %ld..%ld, got '%s'\n",
-				bl_opt_name(lo, opt), lo_v, hi_v, optarg);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);
-		return 2;
-	}
-	if (room_size > max_peers) {
-		fprintf(stderr, PROG ": --room-size %ld exceeds --max-peers %ld\n", room_size, max_peers);
-		return 2;
-	}
-	if (bl_pin((int)cpu, PROG) != 0)
-		return 1;
-
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (rc >= 0)
+		return rc;
 
 	if (enet_initialize() != 0) {
 		fprintf(stderr, PROG ": enet_initialize failed\n");
 		return 1;
 	}
-	ENetAddress addr = {.port = (enet_uint16)port};
+	ENetAddress addr = {.port = (enet_uint16)o.port};
 	if (enet_address_set_host_ip(&addr, "127.0.0.1") != 0) {
 		fprintf(stderr, PROG ": cannot parse 127.0.0.1\n");
 		return 1;
 	}
 	/* One channel, no bandwidth limits: ENet's defaults otherwise. */
-	ENetHost *host = enet_host_create(&addr, (size_t)max_peers, 1, 0, 0);
+	ENetHost *host = enet_host_create(&addr, (size_t)o.max_peers, 1, 0, 0);
 	if (!host) {
-		fprintf(stderr, PROG ": cannot create the ENet host on 127.0.0.1:%ld (port in use?)\n", port);
+		fprintf(stderr, PROG ": cannot create the ENet host on 127.0.0.1:%ld (port in use?)\n", o.port);
 		return 1;
 	}
 
 	/* members[id]: the peer that joined id-th, NULL once gone; room = id / K. */
-	ENetPeer **members = calloc((size_t)max_peers, sizeof(*members));
+	ENetPeer **members = calloc((size_t)o.max_peers, sizeof(*members));
 	if (!members) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return 1;
@@ -127,12 +86,12 @@ int main(int argc, char **argv)
 	uint64_t deadline = 0;
 	unsigned since_tick = 0;
 
-	printf(PROG ": ready port=%ld room_size=%ld max_peers=%ld cpu=%ld\n", port, room_size,
-	       max_peers, cpu);
+	printf(PROG ": ready port=%ld room_size=%ld max_peers=%ld cpu=%ld\n", o.port, o.room_size,
+	       o.max_peers, o.cpu);
 	fflush(stdout);
 	bl_stats_init(&st);
-	if (seconds)
-		deadline = st.t0_ns + (uint64_t)seconds * 1000000000u;
+	if (o.seconds)
+		deadline = st.t0_ns + (uint64_t)o.seconds * 1000000000u;
 
 	while (!stop_flag) {
 		ENetEvent ev;
@@ -147,7 +106,7 @@ int main(int argc, char **argv)
 		if (r > 0) {
 			switch (ev.type) {
 			case ENET_EVENT_TYPE_CONNECT: {
-				if (joined == (size_t)max_peers) {
+				if (joined == (size_t)o.max_peers) {
 					enet_peer_disconnect_now(ev.peer, 0);
 					break;
 				}
@@ -156,7 +115,7 @@ int main(int argc, char **argv)
 
 				members[id] = ev.peer;
 				ev.peer->data = (void *)(uintptr_t)(id + 1);
-				bl_welcome(w, (uint32_t)id, (uint32_t)room_size);
+				bl_welcome(w, (uint32_t)id, (uint32_t)o.room_size);
 				ENetPacket *p = enet_packet_create(w, sizeof(w), ENET_PACKET_FLAG_RELIABLE);
 				if (!p || enet_peer_send(ev.peer, 0, p) != 0) {
 					fprintf(stderr, PROG ": cannot send the welcome\n");
@@ -169,10 +128,10 @@ int main(int argc, char **argv)
 				uintptr_t tag = (uintptr_t)ev.peer->data;
 
 				if (tag) {
-					size_t id = tag - 1, base = id / (size_t)room_size * (size_t)room_size;
+					size_t id = tag - 1, base = id / (size_t)o.room_size * (size_t)o.room_size;
 
 					c.rx++;
-					for (size_t m = base; m < base + (size_t)room_size && m < joined; m++)
+					for (size_t m = base; m < base + (size_t)o.room_size && m < joined; m++)
 						if (m != id && members[m] &&
 						    enet_peer_send(members[m], ev.channelID, p) == 0)
 							c.tx++;
@@ -210,7 +169,7 @@ int main(int argc, char **argv)
 	}
 	c.dg_in += host->totalReceivedPackets;
 	c.dg_out += host->totalSentPackets;
-	bl_stats_report(&st, PROG, &c, verbose);
+	bl_stats_report(&st, PROG, &c, o.verbose);
 	enet_host_destroy(host);
 	enet_deinitialize();
 	free(members);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Shared by the two baseline relays (enet_relay, udp_relay) and their load tool (enet_load):
- * the messages they carry, clocks, CPU pinning, strict option parsing and the per-second
- * counters a relay prints when it exits.  Method: docs/performance.md, "Baselines".
+ * the messages they carry, clocks, CPU pinning, strict option parsing (the relays' whole
+ * command line), and the per-second counters a relay prints when it exits.
+ * Method: docs/performance.md, "Baselines".
  */
 #ifndef HY_PERF_ENET_RELAY_COMMON_H
 #define HY_PERF_ENET_RELAY_COMMON_H
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <getopt.h>
+#include <signal.h>
 #include <sys/resource.h>
 
 /* Every message is BL_PAYLOAD bytes: magic, the sender's relay id, a sequence number, padding.
@@ -128,6 +130,83 @@ static inline const char *bl_opt_name(const struct option *lo, int val)
 		if (lo->val == val)
 			return lo->name;
 	return "?";
+}
+
+/* The command line both relays take (their --help says the defaults and ranges). */
+struct bl_relay_opts {
+	long port, room_size, cpu, seconds, max_peers, burst;
+	int verbose;
+};
+
+/* What a relay allows: --room-size and --max-peers up to these; --burst up to burst_max, or
+ * not at all when it is 0. */
+struct bl_relay_limits {
+	long room_size_max, max_peers_max, burst_max;
+};
+
+/* Parses a relay's options into o (the caller presets the defaults), checks them, pins the
+ * process to --cpu and sends SIGINT and SIGTERM to on_signal.  Returns -1 when the relay
+ * should run, else its exit status: 0 after --help, 2 for a bad option, 1 if pinning failed. */
+static inline int bl_relay_setup(int argc, char **argv, const char *prog, void (*usage)(FILE *),
+				 const struct bl_relay_limits *lim, void (*on_signal)(int),
+				 struct bl_relay_opts *o)
+{
+	static const struct option lo[] = {
+		{"port", required_argument, NULL, 'p'},
+		{"room-size", required_argument, NULL, 'k'},
+		{"cpu", required_argument, NULL, 'c'},
+		{"seconds", required_argument, NULL, 's'},
+		{"max-peers", required_argument, NULL, 'm'},
+		{"burst", required_argument, NULL, 'b'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct sigaction sa = {.sa_handler = on_signal};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		long *dst = NULL, lo_v = 0, hi_v = 0;
+
+		switch (opt) {
+		case 'p': dst = &o->port; lo_v = 1; hi_v = 65535; break;
+		case 'k': dst = &o->room_size; lo_v = 2; hi_v = lim->room_size_max; break;
+		case 'c': dst = &o->cpu; lo_v = 0; hi_v = CPU_SETSIZE - 1; break;
+		case 's': dst = &o->seconds; lo_v = 0; hi_v = 86400; break;
+		case 'm': dst = &o->max_peers; lo_v = 2; hi_v = lim->max_peers_max; break;
+		case 'b':
+			if (lim->burst_max == 0) {
+				fprintf(stderr, "%s: unrecognized option '--burst'\n", prog);
+				usage(stderr);
+				return 2;
+			}
+			dst = &o->burst; lo_v = 1; hi_v = lim->burst_max;
+			break;
+		case 'v': o->verbose = 1; continue;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+		if (bl_parse_long(optarg, lo_v, hi_v, dst) != 0) {
+			fprintf(stderr, "%s: --%s wants a whole number in %ld..%ld, got '%s'\n", prog,
+				bl_opt_name(lo, opt), lo_v, hi_v, optarg);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, argv[optind]);
+		return 2;
+	}
+	if (o->room_size > o->max_peers) {
+		fprintf(stderr, "%s: --room-size %ld exceeds --max-peers %ld\n", prog, o->room_size,
+			o->max_peers);
+		return 2;
+	}
+	if (bl_pin((int)o->cpu, prog) != 0)
+		return 1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return -1;
 }
 
 /* Per-second counters of a relay.  The loop calls bl_stats_tick() often; the relay prints

@@ -8,7 +8,6 @@
  * crypto: one recvmmsg() per burst in, one sendmmsg() per burst of copies out, iovecs pointing
  * at the received bytes.  Socket buffers are set to ENet's (256 KiB) so both relays queue alike.
  */
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -97,59 +96,18 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"port", required_argument, NULL, 'p'},
-		{"room-size", required_argument, NULL, 'k'},
-		{"cpu", required_argument, NULL, 'c'},
-		{"seconds", required_argument, NULL, 's'},
-		{"max-peers", required_argument, NULL, 'm'},
-		{"burst", required_argument, NULL, 'b'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	long port = 7778, room_size = 2, cpu = -1, seconds = 0, max_peers = 4096, burst = 64;
-	int verbose = 0, opt;
+	struct bl_relay_opts o = {.port = 7778, .room_size = 2, .cpu = -1, .max_peers = 4096,
+				   .burst = 64};
+	const struct bl_relay_limits lim = {.room_size_max = 4096, .max_peers_max = 65536,
+					     .burst_max = MAX_BURST};
+	int rc = bl_relay_setup(argc, argv, PROG, usage, &lim, on_signal, &o);
 
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		long *dst = NULL, lo_v = 0, hi_v = 0;
-
-		switch (opt) {
-		case 'p': dst = &port; lo_v = 1; hi_v = 65535; break;
-		case 'k': dst = &room_size; lo_v = 2; hi_v = 4096; break;
-		case 'c': dst = &cpu; lo_v = 0; hi_v = CPU_SETSIZE - 1; break;
-		case 's': dst = &seconds; lo_v = 0; hi_v = 86400; break;
-		case 'm': dst = &max_peers; lo_v = 2; hi_v = 65536; break;
-		case 'b': dst = &burst; lo_v = 1; hi_v = MAX_BURST; break;
-		case 'v': verbose = 1; continue;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-		if (bl_parse_long(optarg, lo_v, hi_v, dst) != 0) {
-			fprintf(stderr, PROG ": --%s wants a whole number in %ld..%ld, got '%s'\n",
-				bl_opt_name(lo, opt), lo_v, hi_v, optarg);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);
-		return 2;
-	}
-	if (room_size > max_peers) {
-		fprintf(stderr, PROG ": --room-size %ld exceeds --max-peers %ld\n", room_size, max_peers);
-		return 2;
-	}
-	if (bl_pin((int)cpu, PROG) != 0)
-		return 1;
-
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (rc >= 0)
+		return rc;
 
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	int buf = SOCK_BUF;
-	struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o.port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf)) != 0 ||
@@ -158,24 +116,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (bind(fd, (struct sockaddr *)&me, sizeof(me)) != 0) {
-		fprintf(stderr, PROG ": cannot bind 127.0.0.1:%ld: %s\n", port, strerror(errno));
+		fprintf(stderr, PROG ": cannot bind 127.0.0.1:%ld: %s\n", o.port, strerror(errno));
 		return 1;
 	}
 
 	size_t tsize = 64;
-	while (tsize < 2 * (size_t)max_peers)
+	while (tsize < 2 * (size_t)o.max_peers)
 		tsize *= 2;
-	struct member *mem = calloc((size_t)max_peers, sizeof(*mem));
+	struct member *mem = calloc((size_t)o.max_peers, sizeof(*mem));
 	struct table tab = {.slot = malloc(tsize * sizeof(int32_t)), .mask = tsize - 1};
 	/* rx: one buffer per datagram of a burst; tx: up to (K-1) copies of each, plus welcomes. */
-	size_t txcap = (size_t)burst * (size_t)room_size;
-	uint8_t (*rxbuf)[DGRAM_MAX] = malloc((size_t)burst * DGRAM_MAX);
-	struct mmsghdr *rx = calloc((size_t)burst, sizeof(*rx));
-	struct iovec *rxiov = calloc((size_t)burst, sizeof(*rxiov));
-	struct sockaddr_in *rxaddr = calloc((size_t)burst, sizeof(*rxaddr));
+	size_t txcap = (size_t)o.burst * (size_t)o.room_size;
+	uint8_t (*rxbuf)[DGRAM_MAX] = malloc((size_t)o.burst * DGRAM_MAX);
+	struct mmsghdr *rx = calloc((size_t)o.burst, sizeof(*rx));
+	struct iovec *rxiov = calloc((size_t)o.burst, sizeof(*rxiov));
+	struct sockaddr_in *rxaddr = calloc((size_t)o.burst, sizeof(*rxaddr));
 	struct mmsghdr *tx = calloc(txcap, sizeof(*tx));
 	struct iovec *txiov = calloc(txcap, sizeof(*txiov));
-	uint8_t (*welcome)[BL_WELCOME_LEN] = malloc((size_t)burst * BL_WELCOME_LEN);
+	uint8_t (*welcome)[BL_WELCOME_LEN] = malloc((size_t)o.burst * BL_WELCOME_LEN);
 	uint8_t *is_welcome = malloc(txcap);
 
 	if (!mem || !tab.slot || !rxbuf || !rx || !rxiov || !rxaddr || !tx || !txiov || !welcome ||
@@ -184,7 +142,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(tab.slot, 0xff, tsize * sizeof(int32_t));
-	for (long i = 0; i < burst; i++) {
+	for (long i = 0; i < o.burst; i++) {
 		rxiov[i] = (struct iovec){rxbuf[i], DGRAM_MAX};
 		rx[i].msg_hdr = (struct msghdr){.msg_name = &rxaddr[i], .msg_iov = &rxiov[i], .msg_iovlen = 1};
 	}
@@ -194,17 +152,17 @@ int main(int argc, char **argv)
 	struct bl_stats st;
 	uint64_t deadline = 0;
 
-	printf(PROG ": ready port=%ld room_size=%ld max_peers=%ld cpu=%ld\n", port, room_size,
-	       max_peers, cpu);
+	printf(PROG ": ready port=%ld room_size=%ld max_peers=%ld cpu=%ld\n", o.port, o.room_size,
+	       o.max_peers, o.cpu);
 	fflush(stdout);
 	bl_stats_init(&st);
-	if (seconds)
-		deadline = st.t0_ns + (uint64_t)seconds * 1000000000u;
+	if (o.seconds)
+		deadline = st.t0_ns + (uint64_t)o.seconds * 1000000000u;
 
 	while (!stop_flag) {
-		for (long i = 0; i < burst; i++)
+		for (long i = 0; i < o.burst; i++)
 			rx[i].msg_hdr.msg_namelen = sizeof(rxaddr[i]);
-		int n = recvmmsg(fd, rx, (unsigned)burst, MSG_DONTWAIT, NULL);
+		int n = recvmmsg(fd, rx, (unsigned)o.burst, MSG_DONTWAIT, NULL);
 		uint64_t now;
 
 		if (n < 0) {
@@ -227,7 +185,7 @@ int main(int argc, char **argv)
 			if (len == 4 && bl_get32(rxbuf[i]) == BL_JOIN_MAGIC) {
 				/* Join, or a repeated join whose welcome was lost: answer either way. */
 				if (id < 0) {
-					if (joined == (size_t)max_peers) {
+					if (joined == (size_t)o.max_peers) {
 						ignored++;
 						continue;
 					}
@@ -236,7 +194,7 @@ int main(int argc, char **argv)
 					mem[id].live = 1;
 					table_add(&tab, src, id);
 				}
-				bl_welcome(welcome[i], (uint32_t)id, (uint32_t)room_size);
+				bl_welcome(welcome[i], (uint32_t)id, (uint32_t)o.room_size);
 				is_welcome[ntx] = 1;
 				txiov[ntx] = (struct iovec){welcome[i], BL_WELCOME_LEN};
 				tx[ntx].msg_hdr = (struct msghdr){.msg_name = &mem[id].addr,
@@ -250,8 +208,8 @@ int main(int argc, char **argv)
 				continue;
 			}
 			c.rx++;
-			size_t base = (size_t)id / (size_t)room_size * (size_t)room_size;
-			for (size_t m = base; m < base + (size_t)room_size && m < joined; m++) {
+			size_t base = (size_t)id / (size_t)o.room_size * (size_t)o.room_size;
+			for (size_t m = base; m < base + (size_t)o.room_size && m < joined; m++) {
 				if (m == (size_t)id || !mem[m].live)
 					continue;
 				is_welcome[ntx] = 0;
@@ -285,7 +243,7 @@ int main(int argc, char **argv)
 		if (deadline && now >= deadline)
 			break;
 	}
-	bl_stats_report(&st, PROG, &c, verbose);
+	bl_stats_report(&st, PROG, &c, o.verbose);
 	printf(PROG ": members=%zu ignored_datagrams=%zu send_errors=%zu\n", joined, ignored, tx_errors);
 	close(fd);
 	return 0;
