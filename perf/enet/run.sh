@@ -83,10 +83,10 @@ echo "# relay baselines: rounds=$rounds x ${duration}s, relay on cpu $scpu, load
 failed=0
 # run NAME RELAY ROOM_SIZE [load options...]
 run() {
-  local name=$1 relay=$2 k=$3 proto port tries
+  local name=$1 relay=$2 k=$3 proto port
   shift 3
   proto=${relay%_relay}
-  for tries in 1 2 3; do
+  for _ in 1 2 3; do
     port=$((20000 + RANDOM % 20000))	# away from fixed ports other runs may hold
     "$bin/$relay" --port "$port" --room-size "$k" "${pin_relay[@]}" --seconds "$relay_limit" \
       >"$tmp/$name.relay" 2>&1 &
