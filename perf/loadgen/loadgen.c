@@ -146,6 +146,7 @@ static double hist_pct(const struct hist *h, double p)
 struct gen {
 	struct opts o;
 	uint16_t port;
+	bool port_up;          /* started: stopped before EAL cleans up */
 	struct rte_mempool *pool;
 	struct rte_ether_addr mac;
 	struct lg_client *cl;
@@ -1047,6 +1048,53 @@ static void usage(FILE *f)
 		HY_ROOM_DATA_MAX, HY_MAX_DATAGRAM);
 }
 
+/* The long name of option val, for messages. */
+static const char *opt_name(const struct option *lo, int val)
+{
+	for (; lo->name != NULL; lo++)
+		if (lo->val == val)
+			return lo->name;
+	return "?";
+}
+
+/* A whole decimal number in lo..hi into *out, or false after saying which
+ * option wanted what (atoi would take "12x" as 12 and "x" as 0). */
+static bool opt_uint(const struct option *lo, int val, const char *s, unsigned long lo_v,
+		     unsigned long hi_v, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < lo_v || v > hi_v) {
+		fprintf(stderr, PROG ": --%s wants a whole number %lu..%lu, got '%s'\n",
+			opt_name(lo, val), lo_v, hi_v, s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* A number in lo..hi into *out, or false as opt_uint. */
+static bool opt_double(const struct option *lo, int val, const char *s, double lo_v, double hi_v,
+		       double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= lo_v && v <= hi_v)) {
+		fprintf(stderr, PROG ": --%s wants a number %g..%g, got '%s'\n", opt_name(lo, val),
+			lo_v, hi_v, s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* 0: run with o; 1: --help was printed; -1: bad options (said why). */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -1065,6 +1113,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	bool sessions_given = false;
+	unsigned long u;
 	int opt;
 
 	*o = (struct opts){.mode = MODE_RELAY, .sessions = 8, .room_size = 2, .payload = 64,
@@ -1099,24 +1148,68 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				goto bad;
 			o->node_mac_given = true;
 			break;
-		case 'p': o->node_port = (uint16_t)atoi(optarg); break;
+		case 'p':
+			if (!opt_uint(lo, opt, optarg, 1, UINT16_MAX, &u))
+				return -1;
+			o->node_port = (uint16_t)u;
+			break;
 		case 'k': o->key_file = optarg; break;
 		case 'H': o->http = optarg; break;
 		case 'A': o->app_key = optarg; break;
-		case 'n': o->node_id = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 's': o->sessions = (unsigned)atoi(optarg); sessions_given = true; break;
-		case 'K': o->room_size = (unsigned)atoi(optarg); break;
-		case 'S': o->payload = (unsigned)atoi(optarg); break;
-		case 'r': o->rate = atof(optarg); break;
-		case 't': o->seconds = atof(optarg); break;
-		case 'I': o->interval_ms = (unsigned)atoi(optarg); break;
-		case 'w': o->window = (unsigned)atoi(optarg); break;
-		case 'W': o->warmup = (unsigned)atoi(optarg); break;
+		case 'n':
+			if (!opt_uint(lo, opt, optarg, 0, UINT32_MAX, &u))
+				return -1;
+			o->node_id = (uint32_t)u;
+			break;
+		case 's':
+			if (!opt_uint(lo, opt, optarg, 1, 4u * LG_PORTS_PER_IP, &u))
+				return -1;
+			o->sessions = (unsigned)u;
+			sessions_given = true;
+			break;
+		case 'K':
+			if (!opt_uint(lo, opt, optarg, 2, HY_ROOM_MEMBERS_MAX, &u))
+				return -1;
+			o->room_size = (unsigned)u;
+			break;
+		case 'S':
+			/* the upper bound depends on --mode, checked below */
+			if (!opt_uint(lo, opt, optarg, STAMP_LEN, HY_MAX_DATAGRAM, &u))
+				return -1;
+			o->payload = (unsigned)u;
+			break;
+		case 'r':
+			if (!opt_double(lo, opt, optarg, 0, 1e9, &o->rate))
+				return -1;
+			break;
+		case 't':
+			if (!opt_double(lo, opt, optarg, 0.01, 86400, &o->seconds))
+				return -1;
+			break;
+		case 'I':
+			if (!opt_uint(lo, opt, optarg, 10, 60000, &u))
+				return -1;
+			o->interval_ms = (unsigned)u;
+			break;
+		case 'w':
+			if (!opt_uint(lo, opt, optarg, 1, 1u << 20, &u))
+				return -1;
+			o->window = (unsigned)u;
+			break;
+		case 'W':
+			if (!opt_uint(lo, opt, optarg, 0, 1u << 20, &u))
+				return -1;
+			o->warmup = (unsigned)u;
+			break;
 		case 'L': o->latency_out = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'R': o->reliable = true; break;
-		case 'o': o->open_every = (unsigned)atoi(optarg); break;
-		case 'h': usage(stdout); exit(0);
+		case 'o':
+			if (!opt_uint(lo, opt, optarg, 1, 1u << 20, &u))
+				return -1;
+			o->open_every = (unsigned)u;
+			break;
+		case 'h': usage(stdout); return 1;
 		default: goto bad;
 		}
 	}
@@ -1146,15 +1239,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	 * as the largest datagram the node takes */
 	unsigned max_payload = o->mode == MODE_FLOOD ? HY_MAX_DATAGRAM : HY_ROOM_DATA_MAX;
 
-	if (o->sessions == 0 || o->sessions > 4u * LG_PORTS_PER_IP || o->room_size < 2 ||
-	    o->room_size > HY_ROOM_MEMBERS_MAX || o->payload < STAMP_LEN || o->payload > max_payload ||
-	    o->seconds <= 0 || o->interval_ms < 10 || o->window == 0 || o->rate < 0) {
-		fprintf(stderr, PROG ": an option is out of range (sessions 1..%u, room-size "
-			"2..%u, payload %u..%u, seconds > 0, interval-ms >= 10)\n",
-			4u * LG_PORTS_PER_IP, HY_ROOM_MEMBERS_MAX, STAMP_LEN, max_payload);
+	if (o->payload > max_payload) {
+		fprintf(stderr, PROG ": --payload %u: at most %u in this mode (a broadcast carries "
+			"at most a room's data)\n", o->payload, max_payload);
 		return -1;
 	}
-	if (o->open_every == 0 || (o->open_every > 1 && !o->quiet)) {
+	if (o->open_every > 1 && !o->quiet) {
 		fprintf(stderr, PROG ": --open-every: 1, or more with --quiet (without it the "
 			"node also answers, and only an opened datagram tells which is which)\n");
 		return -1;
@@ -1333,49 +1423,62 @@ static int clients_init(struct gen *g)
 	return g->o.http != NULL ? clients_fetch(g) : clients_mint(g);
 }
 
+/* What main does once EAL is up: the exit status (0, 1: the run failed,
+ * 2: bad options). */
+static int run(struct gen *g, int argc, char **argv)
+{
+	int rc = parse_opts(argc, argv, &g->o);
+
+	if (rc != 0)
+		return rc < 0 ? 2 : 0;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	g->hz = rte_get_tsc_hz();
+	if (port_init(g) < 0)
+		return 1;
+	g->port_up = true;
+	if (!g->o.node_mac_given && resolve_node(g) < 0) {
+		fprintf(stderr, PROG ": no ARP answer from the node's address\n");
+		return 1;
+	}
+	if (g->o.mode == MODE_FLOOD) {
+		run_flood(g);
+	} else {
+		if (clients_init(g) < 0)
+			return 1;
+		if (g->o.mode == MODE_CONNECT) {
+			run_connect(g);
+		} else if (g->o.mode == MODE_REFLECT) {
+			run_relay(g);
+		} else {
+			connect_all(g, 0, g->o.sessions, 20);
+			if (g->accepts != g->o.sessions) {
+				fprintf(stderr, PROG ": %" PRIu64 " of %u sessions connected (%" PRIu64
+					" denied)\n", g->accepts, g->o.sessions, g->denies);
+				return 1;
+			}
+			if (make_rooms(g) < 0)
+				return 1;
+			run_relay(g);
+		}
+	}
+	quiesce(g);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct gen g;
-	int n = rte_eal_init(argc, argv);
+	int n = rte_eal_init(argc, argv), rc;
 
 	if (n < 0) {
 		fprintf(stderr, PROG ": rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return 2;
 	}
-	if (parse_opts(argc - n, argv + n, &g.o) < 0)
-		return 2;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	g.hz = rte_get_tsc_hz();
-	if (port_init(&g) < 0)
-		return 1;
-	if (!g.o.node_mac_given && resolve_node(&g) < 0) {
-		fprintf(stderr, PROG ": no ARP answer from the node's address\n");
-		return 1;
-	}
-	if (g.o.mode == MODE_FLOOD) {
-		run_flood(&g);
-	} else {
-		if (clients_init(&g) < 0)
-			return 1;
-		if (g.o.mode == MODE_CONNECT) {
-			run_connect(&g);
-		} else if (g.o.mode == MODE_REFLECT) {
-			run_relay(&g);
-		} else {
-			connect_all(&g, 0, g.o.sessions, 20);
-			if (g.accepts != g.o.sessions) {
-				fprintf(stderr, PROG ": %" PRIu64 " of %u sessions connected (%" PRIu64
-					" denied)\n", g.accepts, g.o.sessions, g.denies);
-				return 1;
-			}
-			if (make_rooms(&g) < 0)
-				return 1;
-			run_relay(&g);
-		}
-	}
-	quiesce(&g);
-	rte_eth_dev_stop(g.port);
+	rc = run(&g, argc - n, argv + n);
+	if (g.port_up)
+		rte_eth_dev_stop(g.port);
+	/* after a failed run or a bad option too: the port stopped, EAL cleaned up */
 	hy_eal_finish();
-	return 0;
+	return rc;
 }

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # perf/bench and perf/plot check their whole command line before they start
 # anything: a bad value is refused with exit status 2 and a message naming
-# the option, and no node or namespace is set up for it.
-#   args.sh SOURCE_DIR
+# the option, and no node or namespace is set up for it.  hayate-loadgen
+# refuses a bad number the same way (atoi would take "12x" as 12).
+#   args.sh SOURCE_DIR BUILD_DIR
 set -Eeuo pipefail
-src=$1
+src=$1 build=$2
 # shellcheck source=tests/support/lib.sh
 source "$src/tests/support/lib.sh"
 
@@ -46,4 +47,29 @@ for prog in bench plot; do
   fi
 done
 [[ $(state) == "$before" ]] && ok "nothing was started" || fail "state changed: $(state)"
+
+prefix=hy-targs-$$
+trap 'rm -rf /var/run/dpdk/"$prefix"' EXIT
+# lg_refused EXPECTED-TEXT ARGS...: hayate-loadgen in relay mode with ARGS
+lg_refused() {
+  local want=$1 rc=0 err
+  shift
+  err=$("$build/perf/loadgen/hayate-loadgen" --no-huge --no-pci -m 64 --file-prefix="$prefix" \
+    --log-level=lib.eal:error -- --mode relay --node-ip 198.18.0.1 --key-file /dev/null "$@" \
+    2>&1 >/dev/null) || rc=$?
+  err=$(grep -v '^TELEMETRY' <<<"$err" || true)
+  if ((rc == 2)) && [[ $err == *"$want"* ]]; then
+    ok "hayate-loadgen $*: refused ($err)"
+  else
+    fail "hayate-loadgen $*: exit $rc, '$err' (wanted 2 and '$want')"
+  fi
+}
+lg_refused "--sessions wants a whole number 1..240000, got '12x'" --sessions 12x
+lg_refused "--seconds wants a number 0.01..86400, got 'x'" --seconds x
+lg_refused "--room-size wants a whole number 2..1024, got '1'" --room-size 1
+lg_refused "--payload wants a whole number 16..1200, got '8'" --payload 8
+lg_refused "--payload 1100: at most 1024" --payload 1100
+lg_refused "--node-port wants a whole number 1..65535, got '70000'" --node-port 70000
+lg_refused "--rate wants a number 0..1e+09, got '-5'" --rate -5
+lg_refused "--interval-ms wants a whole number 10..60000, got '5'" --interval-ms 5
 exit $status
