@@ -19,6 +19,7 @@
 #include <time.h>
 #include <x86intrin.h>
 
+#include "cli_num.h"
 #include "crypto/aead.h"
 
 #define AAD_LEN 17
@@ -110,26 +111,29 @@ int main(int argc, char **argv)
 		{"cpu", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
+	long long v;
 	int o;
 	while ((o = getopt_long(argc, argv, "r:p:c:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'r':
-			rounds = atoi(optarg);
+			if (!hy_cli_num("bench_aead", "--rounds", optarg, 1, MAX_ROUNDS, &v))
+				return 2;
+			rounds = (int)v;
 			break;
 		case 'p':
-			packets = atol(optarg);
+			if (!hy_cli_num("bench_aead", "--packets", optarg, 1, 100000000, &v))
+				return 2;
+			packets = (long)v;
 			break;
 		case 'c':
-			cpu = atoi(optarg);
+			if (!hy_cli_num("bench_aead", "--cpu", optarg, 0, CPU_SETSIZE - 1, &v))
+				return 2;
+			cpu = (int)v;
 			break;
 		default:
 			fprintf(stderr, "usage: %s [--rounds N] [--packets N] [--cpu N]\n", argv[0]);
 			return 2;
 		}
-	}
-	if (rounds < 1 || rounds > MAX_ROUNDS || packets < 1) {
-		fprintf(stderr, "bench_aead: rounds 1..%d, packets >= 1\n", MAX_ROUNDS);
-		return 2;
 	}
 	/* Stay on one CPU so the TSC and caches are the same throughout. */
 	if (cpu < 0)

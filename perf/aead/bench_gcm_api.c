@@ -29,6 +29,7 @@
 #include <intel-ipsec-mb.h>
 
 #include "bench_median.h"
+#include "cli_num.h"
 
 #define BURST 32
 #define KEYS 64
@@ -117,22 +118,21 @@ int main(int argc, char **argv)
 	uint8_t want_ct[BURST][PT_LEN], want_tag[BURST][16], raw[16] = { 0 };
 	double per[API_COUNT][MAX_ROUNDS], med[API_COUNT];
 	int rounds = 9, cpu = 1, o;
+	long long v;
 	IMB_ARCH arch;
 	IMB_MGR *m;
 
 	while ((o = getopt_long(argc, argv, "r:c:", lo, NULL)) != -1) {
-		if (o == 'r')
-			rounds = atoi(optarg);
-		else if (o == 'c')
-			cpu = atoi(optarg);
+		if (o == 'r' && hy_cli_num("bench_gcm_api", "--rounds", optarg, 1, MAX_ROUNDS, &v))
+			rounds = (int)v;
+		else if (o == 'c' && hy_cli_num("bench_gcm_api", "--cpu", optarg, 0, CPU_SETSIZE - 1, &v))
+			cpu = (int)v;
+		else if (o == 'r' || o == 'c')
+			return 2;
 		else {
 			fprintf(stderr, "usage: %s [--rounds N] [--cpu N]\n", argv[0]);
 			return 2;
 		}
-	}
-	if (rounds < 1 || rounds > MAX_ROUNDS) {
-		fprintf(stderr, "bench_gcm_api: rounds 1..%d\n", MAX_ROUNDS);
-		return 2;
 	}
 	cpu_set_t set;
 	CPU_ZERO(&set);

@@ -27,6 +27,7 @@
 #include <rte_cycles.h>
 
 #include "bench_median.h"
+#include "cli_num.h"
 #include "memory.h"
 #include "sess_harness.h"
 
@@ -172,23 +173,33 @@ int main(int argc, char **argv)
 	};
 
 	while ((opt = getopt_long(argc, argv, "r:c:s:", lo, NULL)) != -1) {
-		if (opt == 'r')
-			rounds = atoi(optarg);
-		else if (opt == 'c')
-			cpu = atoi(optarg);
-		else if (opt == 's')
-			mem_sessions = (uint32_t)strtoul(optarg, NULL, 10);
-		else if (opt == 'H')
+		long long v = 0;
+		bool ok = true;
+
+		switch (opt) {
+		case 'r':
+			ok = hy_cli_num("bench_engine", "--rounds", optarg, 1, MAX_ROUNDS, &v);
+			rounds = (int)v;
+			break;
+		case 'c':
+			ok = hy_cli_num("bench_engine", "--cpu", optarg, 0, CPU_SETSIZE - 1, &v);
+			cpu = (int)v;
+			break;
+		case 's':
+			ok = hy_cli_num("bench_engine", "--sessions", optarg, 1,
+					HY_ENGINE_MAX_SESSIONS, &v);
+			mem_sessions = (uint32_t)v;
+			break;
+		case 'H':
 			huge = 1;
-		else {
+			break;
+		default:
+			ok = false;
 			fprintf(stderr, "usage: %s [--rounds N] [--cpu N] [--sessions N] [--hugepages]\n",
 				argv[0]);
-			return 2;
 		}
-	}
-	if (rounds < 1 || rounds > MAX_ROUNDS || mem_sessions < 1) {
-		fprintf(stderr, "bench_engine: rounds 1..%d, sessions >= 1\n", MAX_ROUNDS);
-		return 2;
+		if (!ok)
+			return 2;
 	}
 	if (cpu < 0)
 		cpu = sched_getcpu();

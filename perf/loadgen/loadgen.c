@@ -59,6 +59,7 @@
 #include "hayate_client.h"
 
 #include "bench_median.h"
+#include "cli_num.h"
 #include "common/wire.h"
 #include "crypto/keyfile.h"
 #include "crypto/random.h"
@@ -1057,41 +1058,23 @@ static const char *opt_name(const struct option *lo, int val)
 	return "?";
 }
 
-/* A whole decimal number in lo..hi into *out, or false after saying which
- * option wanted what (atoi would take "12x" as 12 and "x" as 0). */
-static bool opt_uint(const struct option *lo, int val, const char *s, unsigned long lo_v,
-		     unsigned long hi_v, unsigned long *out)
+/* hy_cli_num() and hy_cli_double() for option val, named as typed. */
+static bool opt_num(const struct option *lo, int val, const char *s, long long lo_v,
+		    long long hi_v, long long *out)
 {
-	char *end;
-	unsigned long v;
+	char name[48];
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < lo_v || v > hi_v) {
-		fprintf(stderr, PROG ": --%s wants a whole number %lu..%lu, got '%s'\n",
-			opt_name(lo, val), lo_v, hi_v, s);
-		return false;
-	}
-	*out = v;
-	return true;
+	snprintf(name, sizeof(name), "--%s", opt_name(lo, val));
+	return hy_cli_num(PROG, name, s, lo_v, hi_v, out);
 }
 
-/* A number in lo..hi into *out, or false as opt_uint. */
 static bool opt_double(const struct option *lo, int val, const char *s, double lo_v, double hi_v,
 		       double *out)
 {
-	char *end;
-	double v;
+	char name[48];
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v >= lo_v && v <= hi_v)) {
-		fprintf(stderr, PROG ": --%s wants a number %g..%g, got '%s'\n", opt_name(lo, val),
-			lo_v, hi_v, s);
-		return false;
-	}
-	*out = v;
-	return true;
+	snprintf(name, sizeof(name), "--%s", opt_name(lo, val));
+	return hy_cli_double(PROG, name, s, lo_v, hi_v, out);
 }
 
 /* 0: run with o; 1: --help was printed; -1: bad options (said why). */
@@ -1113,7 +1096,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	bool sessions_given = false;
-	unsigned long u;
+	long long u;
 	int opt;
 
 	*o = (struct opts){.mode = MODE_RELAY, .sessions = 8, .room_size = 2, .payload = 64,
@@ -1149,7 +1132,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->node_mac_given = true;
 			break;
 		case 'p':
-			if (!opt_uint(lo, opt, optarg, 1, UINT16_MAX, &u))
+			if (!opt_num(lo, opt, optarg, 1, UINT16_MAX, &u))
 				return -1;
 			o->node_port = (uint16_t)u;
 			break;
@@ -1157,24 +1140,24 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'H': o->http = optarg; break;
 		case 'A': o->app_key = optarg; break;
 		case 'n':
-			if (!opt_uint(lo, opt, optarg, 0, UINT32_MAX, &u))
+			if (!opt_num(lo, opt, optarg, 0, UINT32_MAX, &u))
 				return -1;
 			o->node_id = (uint32_t)u;
 			break;
 		case 's':
-			if (!opt_uint(lo, opt, optarg, 1, 4u * LG_PORTS_PER_IP, &u))
+			if (!opt_num(lo, opt, optarg, 1, 4u * LG_PORTS_PER_IP, &u))
 				return -1;
 			o->sessions = (unsigned)u;
 			sessions_given = true;
 			break;
 		case 'K':
-			if (!opt_uint(lo, opt, optarg, 2, HY_ROOM_MEMBERS_MAX, &u))
+			if (!opt_num(lo, opt, optarg, 2, HY_ROOM_MEMBERS_MAX, &u))
 				return -1;
 			o->room_size = (unsigned)u;
 			break;
 		case 'S':
 			/* the upper bound depends on --mode, checked below */
-			if (!opt_uint(lo, opt, optarg, STAMP_LEN, HY_MAX_DATAGRAM, &u))
+			if (!opt_num(lo, opt, optarg, STAMP_LEN, HY_MAX_DATAGRAM, &u))
 				return -1;
 			o->payload = (unsigned)u;
 			break;
@@ -1187,17 +1170,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			break;
 		case 'I':
-			if (!opt_uint(lo, opt, optarg, 10, 60000, &u))
+			if (!opt_num(lo, opt, optarg, 10, 60000, &u))
 				return -1;
 			o->interval_ms = (unsigned)u;
 			break;
 		case 'w':
-			if (!opt_uint(lo, opt, optarg, 1, 1u << 20, &u))
+			if (!opt_num(lo, opt, optarg, 1, 1u << 20, &u))
 				return -1;
 			o->window = (unsigned)u;
 			break;
 		case 'W':
-			if (!opt_uint(lo, opt, optarg, 0, 1u << 20, &u))
+			if (!opt_num(lo, opt, optarg, 0, 1u << 20, &u))
 				return -1;
 			o->warmup = (unsigned)u;
 			break;
@@ -1205,7 +1188,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'q': o->quiet = true; break;
 		case 'R': o->reliable = true; break;
 		case 'o':
-			if (!opt_uint(lo, opt, optarg, 1, 1u << 20, &u))
+			if (!opt_num(lo, opt, optarg, 1, 1u << 20, &u))
 				return -1;
 			o->open_every = (unsigned)u;
 			break;

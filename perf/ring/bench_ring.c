@@ -28,6 +28,8 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "bench_median.h"
+#include "cli_num.h"
 #include "ring/msg.h"
 #include "ring/ring.h"
 #include "spsc_ref.h"
@@ -278,31 +280,48 @@ static double run_interval(enum impl impl, unsigned size)
 	return rate;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
 	static double rates[IMPL_COUNT][NSIZES][MAX_ROUNDS];
 	int c;
 	while ((c = getopt(argc, argv, "i:r:s:p:c:")) != -1) {
+		long long v = 0;
+		bool ok = true;
+
 		switch (c) {
-		case 'i': opt_interval_ms = (unsigned)atoi(optarg); break;
-		case 'r': opt_rounds = (unsigned)atoi(optarg); break;
-		case 's': opt_slots = (uint32_t)atoi(optarg); break;
-		case 'p': opt_cpu_prod = atoi(optarg); break;
-		case 'c': opt_cpu_cons = atoi(optarg); break;
+		case 'i':
+			ok = hy_cli_num("bench_ring", "-i", optarg, 1, 60000, &v);
+			opt_interval_ms = (unsigned)v;
+			break;
+		case 'r':
+			ok = hy_cli_num("bench_ring", "-r", optarg, 1, MAX_ROUNDS, &v);
+			opt_rounds = (unsigned)v;
+			break;
+		case 's':
+			ok = hy_cli_num("bench_ring", "-s", optarg, HY_RING_MIN_SLOTS,
+					HY_RING_MAX_SLOTS, &v);
+			if (ok && (v & (v - 1)) != 0) {
+				fprintf(stderr, "bench_ring: -s wants a power of two, got %lld\n", v);
+				ok = false;
+			}
+			opt_slots = (uint32_t)v;
+			break;
+		case 'p':
+			ok = hy_cli_num("bench_ring", "-p", optarg, 0, CPU_SETSIZE - 1, &v);
+			opt_cpu_prod = (int)v;
+			break;
+		case 'c':
+			ok = hy_cli_num("bench_ring", "-c", optarg, 0, CPU_SETSIZE - 1, &v);
+			opt_cpu_cons = (int)v;
+			break;
 		default:
+			ok = false;
 			fprintf(stderr, "usage: %s [-i interval_ms] [-r rounds] "
 				"[-s slots] [-p cpu] [-c cpu]\n", argv[0]);
-			return 2;
 		}
+		if (!ok)
+			return 2;
 	}
-	if (opt_rounds == 0 || opt_rounds > MAX_ROUNDS || opt_interval_ms == 0)
-		die("bad -r or -i");
 	if (opt_cpu_prod == opt_cpu_cons)
 		fprintf(stderr, "bench_ring: producer and consumer share cpu %d: "
 			"figures will collapse\n", opt_cpu_prod);
@@ -318,8 +337,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < IMPL_COUNT; i++) {
 		for (unsigned s = 0; s < NSIZES; s++) {
 			double *v = rates[i][s];
-			qsort(v, opt_rounds, sizeof(double), cmp_double);
-			med[i][s] = v[opt_rounds / 2];
+			med[i][s] = hy_bench_median(v, (int)opt_rounds); /* sorts v */
 			printf("BENCH name=ring_%s_%u value=%.0f unit=msg/s min=%.0f "
 			       "max=%.0f intervals=%u interval_ms=%u burst=%u "
 			       "slots=%u slot_size=%u\n", impl_names[i], sizes[s],

@@ -32,6 +32,7 @@
 #include <rte_cycles.h>
 
 #include "bench_median.h"
+#include "cli_num.h"
 #include "sess_harness.h"
 
 #include "fanout.h"
@@ -318,27 +319,36 @@ int main(int argc, char **argv)
 	};
 
 	while ((opt = getopt_long(argc, argv, "r:c:f:R:o:", lo, NULL)) != -1) {
-		if (opt == 'r')
-			rounds = atoi(optarg);
-		else if (opt == 'c')
-			cpu = atoi(optarg);
-		else if (opt == 'f')
-			fanout = (unsigned)atoi(optarg);
-		else if (opt == 'R')
-			rooms = (unsigned)atoi(optarg);
-		else if (opt == 'o')
+		long long v = 0;
+		bool ok = true;
+
+		switch (opt) {
+		case 'r':
+			ok = hy_cli_num("bench_relay", "--rounds", optarg, 1, MAX_ROUNDS, &v);
+			rounds = (int)v;
+			break;
+		case 'c':
+			ok = hy_cli_num("bench_relay", "--cpu", optarg, 0, CPU_SETSIZE - 1, &v);
+			cpu = (int)v;
+			break;
+		case 'f':
+			ok = hy_cli_num("bench_relay", "--fanout", optarg, 1, MAX_FANOUT, &v);
+			fanout = (unsigned)v;
+			break;
+		case 'R':
+			ok = hy_cli_num("bench_relay", "--rooms", optarg, 0, MAX_ROOMS, &v);
+			rooms = (unsigned)v;
+			break;
+		case 'o':
 			only = optarg;
-		else {
-			fprintf(stderr, "usage: %s [--rounds N] [--cpu N] [--fanout N] [--rooms R] [--only NAME]\n",
-				argv[0]);
-			return 2;
+			break;
+		default:
+			ok = false;
+			fprintf(stderr, "usage: %s [--rounds N] [--cpu N] [--fanout N] [--rooms R] "
+				"[--only NAME]\n", argv[0]);
 		}
-	}
-	if (rounds < 1 || rounds > MAX_ROUNDS || fanout < 1 || fanout > MAX_FANOUT ||
-	    rooms > MAX_ROOMS) {
-		fprintf(stderr, "bench_relay: rounds 1..%d, fanout 1..%u, rooms 0..%u\n", MAX_ROUNDS,
-			MAX_FANOUT, MAX_ROOMS);
-		return 2;
+		if (!ok)
+			return 2;
 	}
 	if (only != NULL) {
 		char fan_name[32];

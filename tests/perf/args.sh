@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # perf/bench and perf/plot check their whole command line before they start
 # anything: a bad value is refused with exit status 2 and a message naming
-# the option, and no node or namespace is set up for it.  hayate-loadgen
-# refuses a bad number the same way (atoi would take "12x" as 12).
+# the option, and no node or namespace is set up for it.  hayate-loadgen and
+# the micro-benchmarks refuse a bad number the same way (atoi took "12x" as
+# 12 and "x" as 0).
 #   args.sh SOURCE_DIR BUILD_DIR
 set -Eeuo pipefail
 src=$1 build=$2
@@ -72,4 +73,23 @@ lg_refused "--payload 1100: at most 1024" --payload 1100
 lg_refused "--node-port wants a whole number 1..65535, got '70000'" --node-port 70000
 lg_refused "--rate wants a number 0..1e+09, got '-5'" --rate -5
 lg_refused "--interval-ms wants a whole number 10..60000, got '5'" --interval-ms 5
+
+# bin_refused PROGRAM EXPECTED-TEXT ARGS...: a micro-benchmark, which checks
+# its options before it sets anything up
+bin_refused() {
+  local bin=$1 want=$2 rc=0 err
+  shift 2
+  err=$("$build/perf/$bin" "$@" 2>&1 >/dev/null) || rc=$?
+  if ((rc == 2)) && [[ $err == *"$want"* ]]; then
+    ok "$bin $*: refused ($err)"
+  else
+    fail "$bin $*: exit $rc, '$err' (wanted 2 and '$want')"
+  fi
+}
+bin_refused aead/bench_aead "--cpu wants a whole number 0..1023, got 'x'" --cpu x
+bin_refused aead/bench_gcm_api "--rounds wants a whole number 1..64, got '0'" --rounds 0
+bin_refused engine/bench_engine "--sessions wants a whole number 1..16777216, got '12x'" --sessions 12x
+bin_refused rooms/bench_relay "--fanout wants a whole number 1..64, got '65'" --fanout 65
+bin_refused ring/bench_ring "-s wants a power of two, got 1000" -s 1000
+bin_refused ring/bench_ring "-p wants a whole number 0..1023, got '-1'" -p -1
 exit $status
