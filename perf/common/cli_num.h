@@ -9,6 +9,7 @@
 #define HY_PERF_CLI_NUM_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,35 @@ static inline bool hy_cli_double(const char *prog, const char *opt, const char *
 	}
 	*out = v;
 	return true;
+}
+
+/* The long name of option val in getopt_long's table lo, for messages. */
+static inline const char *hy_cli_opt_name(const struct option *lo, int val)
+{
+	for (; lo->name != NULL; lo++)
+		if (lo->val == val)
+			return lo->name;
+	return "?";
+}
+
+/* hy_cli_num() and hy_cli_double() for option val of table lo, named in the
+ * message as the user typed it ("--name"). */
+static inline bool hy_cli_opt_num(const char *prog, const struct option *lo, int val,
+				  const char *s, long long lo_v, long long hi_v, long long *out)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "--%s", hy_cli_opt_name(lo, val));
+	return hy_cli_num(prog, name, s, lo_v, hi_v, out);
+}
+
+static inline bool hy_cli_opt_double(const char *prog, const struct option *lo, int val,
+				     const char *s, double lo_v, double hi_v, double *out)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "--%s", hy_cli_opt_name(lo, val));
+	return hy_cli_double(prog, name, s, lo_v, hi_v, out);
 }
 
 #endif /* HY_PERF_CLI_NUM_H */

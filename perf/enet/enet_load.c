@@ -1072,16 +1072,15 @@ int main(int argc, char **argv)
 		case 's': ddst = &L.seconds; dlo = 0.1; dhi = 600; break;
 		default: usage(stderr); return 2;
 		}
-		if (dst && bl_parse_long(optarg, lo_v, hi_v, dst) != 0) {
-			fprintf(stderr, PROG ": --%s wants a whole number in %ld..%ld, got '%s'\n",
-				bl_opt_name(lo, opt), lo_v, hi_v, optarg);
-			return 2;
+		if (dst) {
+			long long v;
+
+			if (!hy_cli_opt_num(PROG, lo, opt, optarg, lo_v, hi_v, &v))
+				return 2;
+			*dst = (long)v;
 		}
-		if (ddst && bl_parse_double(optarg, dlo, dhi, ddst) != 0) {
-			fprintf(stderr, PROG ": --%s wants a number in %g..%g, got '%s'\n",
-				bl_opt_name(lo, opt), dlo, dhi, optarg);
+		if (ddst && !hy_cli_opt_double(PROG, lo, opt, optarg, dlo, dhi, ddst))
 			return 2;
-		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);

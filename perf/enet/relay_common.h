@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Shared by the two baseline relays (enet_relay, udp_relay) and their load tool (enet_load):
- * the messages they carry, clocks, CPU pinning, strict option parsing (the relays' whole
- * command line), and the per-second counters a relay prints when it exits.
+ * the messages they carry, clocks, CPU pinning, the relays' whole command line (numbers
+ * through perf/common/cli_num.h), and the per-second counters a relay prints when it exits.
  * Method: docs/performance.md, "Baselines".
  */
 #ifndef HY_PERF_ENET_RELAY_COMMON_H
@@ -19,6 +19,8 @@
 #include <getopt.h>
 #include <signal.h>
 #include <sys/resource.h>
+
+#include "cli_num.h"
 
 /* Every message is BL_PAYLOAD bytes: magic, the sender's relay id, a sequence number, padding.
  * The load tool checks all three on receipt, so a count is a count of real relayed messages. */
@@ -96,42 +98,6 @@ static inline int bl_pin(int cpu, const char *prog)
 	return 0;
 }
 
-/* Whole decimal number in [lo, hi]; anything else is an error the caller reports. */
-static inline int bl_parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static inline int bl_parse_double(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end != '\0' || !(v >= lo && v <= hi))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* The long name of a getopt_long option, for error messages. */
-static inline const char *bl_opt_name(const struct option *lo, int val)
-{
-	for (; lo->name; lo++)
-		if (lo->val == val)
-			return lo->name;
-	return "?";
-}
-
 /* The command line both relays take (their --help says the defaults and ranges). */
 struct bl_relay_opts {
 	long port, room_size, cpu, seconds, max_peers, burst;
@@ -167,6 +133,7 @@ static inline int bl_relay_setup(int argc, char **argv, const char *prog, void (
 
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		long *dst = NULL, lo_v = 0, hi_v = 0;
+		long long v;
 
 		switch (opt) {
 		case 'p': dst = &o->port; lo_v = 1; hi_v = 65535; break;
@@ -186,11 +153,9 @@ static inline int bl_relay_setup(int argc, char **argv, const char *prog, void (
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
-		if (bl_parse_long(optarg, lo_v, hi_v, dst) != 0) {
-			fprintf(stderr, "%s: --%s wants a whole number in %ld..%ld, got '%s'\n", prog,
-				bl_opt_name(lo, opt), lo_v, hi_v, optarg);
+		if (!hy_cli_opt_num(prog, lo, opt, optarg, lo_v, hi_v, &v))
 			return 2;
-		}
+		*dst = (long)v;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, argv[optind]);

@@ -1049,34 +1049,6 @@ static void usage(FILE *f)
 		HY_ROOM_DATA_MAX, HY_MAX_DATAGRAM);
 }
 
-/* The long name of option val, for messages. */
-static const char *opt_name(const struct option *lo, int val)
-{
-	for (; lo->name != NULL; lo++)
-		if (lo->val == val)
-			return lo->name;
-	return "?";
-}
-
-/* hy_cli_num() and hy_cli_double() for option val, named as typed. */
-static bool opt_num(const struct option *lo, int val, const char *s, long long lo_v,
-		    long long hi_v, long long *out)
-{
-	char name[48];
-
-	snprintf(name, sizeof(name), "--%s", opt_name(lo, val));
-	return hy_cli_num(PROG, name, s, lo_v, hi_v, out);
-}
-
-static bool opt_double(const struct option *lo, int val, const char *s, double lo_v, double hi_v,
-		       double *out)
-{
-	char name[48];
-
-	snprintf(name, sizeof(name), "--%s", opt_name(lo, val));
-	return hy_cli_double(PROG, name, s, lo_v, hi_v, out);
-}
-
 /* 0: run with o; 1: --help was printed; -1: bad options (said why). */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -1132,7 +1104,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->node_mac_given = true;
 			break;
 		case 'p':
-			if (!opt_num(lo, opt, optarg, 1, UINT16_MAX, &u))
+			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 1, UINT16_MAX, &u))
 				return -1;
 			o->node_port = (uint16_t)u;
 			break;
@@ -1140,47 +1112,47 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'H': o->http = optarg; break;
 		case 'A': o->app_key = optarg; break;
 		case 'n':
-			if (!opt_num(lo, opt, optarg, 0, UINT32_MAX, &u))
+			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 0, UINT32_MAX, &u))
 				return -1;
 			o->node_id = (uint32_t)u;
 			break;
 		case 's':
-			if (!opt_num(lo, opt, optarg, 1, 4u * LG_PORTS_PER_IP, &u))
+			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 1, 4u * LG_PORTS_PER_IP, &u))
 				return -1;
 			o->sessions = (unsigned)u;
 			sessions_given = true;
 			break;
 		case 'K':
-			if (!opt_num(lo, opt, optarg, 2, HY_ROOM_MEMBERS_MAX, &u))
+			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 2, HY_ROOM_MEMBERS_MAX, &u))
 				return -1;
 			o->room_size = (unsigned)u;
 			break;
 		case 'S':
 			/* the upper bound depends on --mode, checked below */
-			if (!opt_num(lo, opt, optarg, STAMP_LEN, HY_MAX_DATAGRAM, &u))
+			if (!hy_cli_opt_num(PROG, lo, opt, optarg, STAMP_LEN, HY_MAX_DATAGRAM, &u))
 				return -1;
 			o->payload = (unsigned)u;
 			break;
 		case 'r':
-			if (!opt_double(lo, opt, optarg, 0, 1e9, &o->rate))
+			if (!hy_cli_opt_double(PROG, lo, opt, optarg, 0, 1e9, &o->rate))
 				return -1;
 			break;
 		case 't':
-			if (!opt_double(lo, opt, optarg, 0.01, 86400, &o->seconds))
+			if (!hy_cli_opt_double(PROG, lo, opt, optarg, 0.01, 86400, &o->seconds))
 				return -1;
 			break;
 		case 'I':
-			if (!opt_num(lo, opt, optarg, 10, 60000, &u))
+			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 10, 60000, &u))
 				return -1;
 			o->interval_ms = (unsigned)u;
 			break;
 		case 'w':
-			if (!opt_num(lo, opt, optarg, 1, 1u << 20, &u))
+			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 1, 1u << 20, &u))
 				return -1;
 			o->window = (unsigned)u;
 			break;
 		case 'W':
-			if (!opt_num(lo, opt, optarg, 0, 1u << 20, &u))
+			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 0, 1u << 20, &u))
 				return -1;
 			o->warmup = (unsigned)u;
 			break;
@@ -1188,7 +1160,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'q': o->quiet = true; break;
 		case 'R': o->reliable = true; break;
 		case 'o':
-			if (!opt_num(lo, opt, optarg, 1, 1u << 20, &u))
+			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 1, 1u << 20, &u))
 				return -1;
 			o->open_every = (unsigned)u;
 			break;

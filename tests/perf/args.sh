@@ -77,4 +77,10 @@ refused "--sessions wants a whole number 1..16777216, got '12x'" "$p/engine/benc
 refused "--fanout wants a whole number 1..64, got '65'" "$p/rooms/bench_relay" --fanout 65
 refused "-s wants a power of two, got 1000" "$p/ring/bench_ring" -s 1000
 refused "-p wants a whole number 0..1023, got '-1'" "$p/ring/bench_ring" -p -1
+# the relay baselines and their load, where libenet was there to build them
+if [[ -x $p/enet/enet_relay ]]; then
+  refused "--room-size wants a whole number 2..4095, got '1'" "$p/enet/enet_relay" --room-size 1
+  refused "--burst wants a whole number 1..256, got '0'" "$p/enet/udp_relay" --burst 0
+  refused "--seconds wants a number 0.1..600, got '0.01'" "$p/enet/enet_load" --seconds 0.01
+fi
 exit $status
