@@ -30,8 +30,10 @@
  * account).  Its own limits are printed with the figures: the turns the
  * port was full (the node did not take more; nothing is sealed until the
  * refused frames are sent) and the share of loop time it spent sealing, so
- * a reader can tell when the generator, not the node, is the bottleneck.  Output: "interval ..." lines, then one "BENCH ..." line
- * per figure (medians over the intervals).
+ * a reader can tell when the generator, not the node, is the bottleneck
+ * (its ceiling: docs/performance.md, "The generator's own ceiling").
+ * Output: "interval ..." lines, then one "BENCH ..." line per figure
+ * (medians over the intervals).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -1077,6 +1079,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	inet_pton(AF_INET, "198.18.0.2", &o->client_ip);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		unsigned *num = NULL; /* an unsigned option: where it goes, its range */
+		long long lo_v = 0, hi_v = 0;
+
 		switch (opt) {
 		case 'm':
 			if (strcmp(optarg, "relay") == 0)
@@ -1117,22 +1122,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->node_id = (uint32_t)u;
 			break;
 		case 's':
-			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 1, 4u * LG_PORTS_PER_IP, &u))
-				return -1;
-			o->sessions = (unsigned)u;
+			num = &o->sessions; lo_v = 1; hi_v = 4u * LG_PORTS_PER_IP;
 			sessions_given = true;
 			break;
-		case 'K':
-			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 2, HY_ROOM_MEMBERS_MAX, &u))
-				return -1;
-			o->room_size = (unsigned)u;
-			break;
-		case 'S':
-			/* the upper bound depends on --mode, checked below */
-			if (!hy_cli_opt_num(PROG, lo, opt, optarg, STAMP_LEN, HY_MAX_DATAGRAM, &u))
-				return -1;
-			o->payload = (unsigned)u;
-			break;
+		case 'K': num = &o->room_size; lo_v = 2; hi_v = HY_ROOM_MEMBERS_MAX; break;
+		/* --payload's upper bound depends on --mode, checked below */
+		case 'S': num = &o->payload; lo_v = STAMP_LEN; hi_v = HY_MAX_DATAGRAM; break;
+		case 'I': num = &o->interval_ms; lo_v = 10; hi_v = 60000; break;
+		case 'w': num = &o->window; lo_v = 1; hi_v = 1u << 20; break;
+		case 'W': num = &o->warmup; lo_v = 0; hi_v = 1u << 20; break;
+		case 'o': num = &o->open_every; lo_v = 1; hi_v = 1u << 20; break;
 		case 'r':
 			if (!hy_cli_opt_double(PROG, lo, opt, optarg, 0, 1e9, &o->rate))
 				return -1;
@@ -1141,31 +1140,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (!hy_cli_opt_double(PROG, lo, opt, optarg, 0.01, 86400, &o->seconds))
 				return -1;
 			break;
-		case 'I':
-			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 10, 60000, &u))
-				return -1;
-			o->interval_ms = (unsigned)u;
-			break;
-		case 'w':
-			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 1, 1u << 20, &u))
-				return -1;
-			o->window = (unsigned)u;
-			break;
-		case 'W':
-			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 0, 1u << 20, &u))
-				return -1;
-			o->warmup = (unsigned)u;
-			break;
 		case 'L': o->latency_out = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'R': o->reliable = true; break;
-		case 'o':
-			if (!hy_cli_opt_num(PROG, lo, opt, optarg, 1, 1u << 20, &u))
-				return -1;
-			o->open_every = (unsigned)u;
-			break;
 		case 'h': usage(stdout); return 1;
 		default: goto bad;
+		}
+		if (num != NULL) {
+			if (!hy_cli_opt_num(PROG, lo, opt, optarg, lo_v, hi_v, &u))
+				return -1;
+			*num = (unsigned)u;
 		}
 	}
 	if (o->mode == MODE_CONNECT && !sessions_given)

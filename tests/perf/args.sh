@@ -12,11 +12,7 @@ src=$1 build=$2
 source "$src/tests/support/lib.sh"
 
 # what a run would have set up: its devnet (named bnNNNN or plNNNN) and namespaces
-# what a run would have set up: its devnet (named bnNNNN or plNNNN) and namespaces
-state() {
-  { ls /run/hayate-devnet 2>/dev/null; ip netns list 2>/dev/null; } | grep -E '(^|hayate-)(bn|pl)[0-9]+' || true
-}
-before=$(state)
+before=$(perf_runs_left)
 prefix=hy-targs-$$
 trap 'rm -rf /var/run/dpdk/"$prefix"' EXIT
 
@@ -58,7 +54,8 @@ done
 refused "--only: no scenario 'relay'" bench --only relay
 refused "--only: no scenario 'nope'" bench --only relay_1to1,nope
 refused "--out needs a value" plot --out
-[[ $(state) == "$before" ]] && ok "nothing was started" || fail "state changed: $(state)"
+[[ $(perf_runs_left) == "$before" ]] && ok "nothing was started" ||
+  fail "a run was set up: $(perf_runs_left)"
 
 refused "--sessions wants a whole number 1..240000, got '12x'" loadgen --sessions 12x
 refused "--seconds wants a number 0.01..86400, got 'x'" loadgen --seconds x

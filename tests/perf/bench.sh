@@ -13,9 +13,6 @@ src=$1 build=$2
 source "$src/tests/support/lib.sh"
 out=$(mktemp /tmp/hy-tbench.XXXXXX)
 trap 'rm -f "$out"' EXIT
-state() {
-  { ls /run/hayate-devnet 2>/dev/null; ip netns list 2>/dev/null; } | grep -E '(^|hayate-)bn[0-9]+' || true
-}
 
 rc=0
 "$src/perf/bench" --build "$build" --rounds 1 --seconds 1 --memory 4k >"$out" 2>&1 || rc=$?
@@ -34,5 +31,5 @@ for name in flood_drop relay_1to1 fanout_1to8 enet_relay enet_relay_1to8 enet_re
 done
 grep -q '^scenario  *value unit  *baseline  *ratio' "$out" && ok "the table follows" ||
   fail "no table"
-[[ -z $(state) ]] && ok "no node or namespace left" || fail "left behind: $(state)"
+[[ -z $(perf_runs_left) ]] && ok "no node or namespace left" || fail "left behind: $(perf_runs_left)"
 exit $status
